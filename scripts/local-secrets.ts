@@ -1,0 +1,11 @@
+// Secrets for local development and tests only. They exist nowhere else: production sets
+// its own with `wrangler secret put` (see .dev.vars.example and README).
+export const localSecrets = {
+	JWT_SECRET: "bG9jYWwtb25seS1qd3Qtc2VjcmV0LTMyLWJ5dGVzISE=",
+	JWT_KID: "local-1",
+	PASSWORD_PEPPER: "bG9jYWwtb25seS1wYXNzd29yZC1wZXBwZXItMzItYiE=",
+	TOTP_ENC_KEY: "bG9jYWwtb25seS10b3RwLXNlZWQta2V5LTMyYnl0ZSE=",
+	OMS_HMAC_SECRET: "local-only-oms-hmac-secret",
+	OPS_TOKEN: "dev-ops-token",
+	SYNC_TOKEN: "dev-sync-token",
+};

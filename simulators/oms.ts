@@ -1,0 +1,193 @@
+// Simulator of the broker's order-management system (never deployed). It takes relayed
+// orders the way a real OMS would (idempotent by Idempotency-Key, signature checked),
+// acknowledges and fills them after configurable delays by posting signed events back to
+// Lifeboat, and can be told to misbehave:
+//   POST /__control { mode, ackDelayMs, fillDelayMs, failRate, hangRate, ... }
+//   GET  /__stats   counts of requests, distinct orders and duplicates
+import http from "node:http";
+import { randomUUID } from "node:crypto";
+import { checkSignature, signatureHeaders } from "../src/oms-signature.ts";
+import type { OmsEvent, RelayOrder } from "../src/types.ts";
+import { close, listen, readBody, sendJson } from "./http.ts";
+
+export interface OmsControl {
+	/** accept: take and fill; reject: refuse with 422; error: answer 503; hang: never answer. */
+	mode: "accept" | "reject" | "error" | "hang";
+	/** Fraction (0..1) of order requests answered 503 even in accept mode. */
+	failRate: number;
+	/** Fraction (0..1) of order requests that hang past any sane timeout. */
+	hangRate: number;
+	ackDelayMs: number;
+	fillDelayMs: number;
+	/** Split each fill into this many partial fills. */
+	fillParts: number;
+	/** Send every event twice. */
+	duplicateEvents: boolean;
+	/** Do not fill: orders stay open (for cancel tests). */
+	holdFills: boolean;
+	fillPrice: string | null;
+}
+
+const defaults: OmsControl = {
+	mode: "accept",
+	failRate: 0,
+	hangRate: 0,
+	ackDelayMs: 20,
+	fillDelayMs: 50,
+	fillParts: 1,
+	duplicateEvents: false,
+	holdFills: false,
+	fillPrice: null,
+};
+
+interface SimOrder {
+	order: RelayOrder;
+	filled: number;
+	state: "OPEN" | "COMPLETE" | "CANCELLED" | "REJECTED";
+}
+
+export async function startOmsSimulator(opts: { port?: number; secret: string; eventsUrl?: string }) {
+	const control: OmsControl = { ...defaults };
+	const orders = new Map<string, SimOrder>();
+	const stats = {
+		requests: 0,
+		duplicates: 0,
+		rejected: 0,
+		errors: 0,
+		hung: 0,
+		badSignatures: 0,
+		cancels: 0,
+		eventsSent: 0,
+		eventErrors: 0,
+	};
+	let eventsUrl = opts.eventsUrl ?? "";
+	const hanging = new Set<http.ServerResponse>();
+
+	async function emit(event: Omit<OmsEvent, "eventId" | "at">) {
+		if (!eventsUrl) return;
+		const full: OmsEvent = { eventId: randomUUID(), at: new Date().toISOString(), ...event };
+		const body = JSON.stringify(full);
+		const times = control.duplicateEvents ? 2 : 1;
+		for (let i = 0; i < times; i++) {
+			try {
+				const res = await fetch(eventsUrl, {
+					method: "POST",
+					headers: { "content-type": "application/json", ...(await signatureHeaders(opts.secret, body)) },
+					body,
+				});
+				stats.eventsSent++;
+				if (!res.ok) stats.eventErrors++;
+			} catch {
+				stats.eventErrors++;
+			}
+		}
+	}
+
+	function lifecycle(id: string) {
+		const o = orders.get(id)!;
+		setTimeout(async () => {
+			await emit({ orderId: id, type: "ACK" });
+			if (control.holdFills) return;
+			setTimeout(async () => {
+				const parts = Math.max(1, control.fillParts);
+				for (let p = 0; p < parts && o.state === "OPEN"; p++) {
+					const qty = p === parts - 1 ? o.order.quantity - o.filled : Math.floor(o.order.quantity / parts);
+					if (qty <= 0) continue;
+					o.filled += qty;
+					if (o.filled >= o.order.quantity) o.state = "COMPLETE";
+					await emit({ orderId: id, type: "FILL", fillQty: qty, fillPrice: control.fillPrice ?? o.order.price ?? "100.00" });
+				}
+			}, control.fillDelayMs);
+		}, control.ackDelayMs);
+	}
+
+	const server = http.createServer(async (req, res) => {
+		const url = new URL(req.url ?? "/", "http://oms");
+		const body = await readBody(req);
+		if (url.pathname === "/__control") {
+			if (req.method === "POST") {
+				const patch = JSON.parse(body || "{}");
+				if (patch.reset) {
+					Object.assign(control, defaults);
+					orders.clear();
+					for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
+				}
+				if (patch.eventsUrl) eventsUrl = patch.eventsUrl;
+				for (const k of Object.keys(defaults) as (keyof OmsControl)[]) if (k in patch) Object.assign(control, { [k]: patch[k] });
+			}
+			return sendJson(res, 200, control);
+		}
+		if (url.pathname === "/__stats") {
+			return sendJson(res, 200, {
+				...stats,
+				distinctOrders: orders.size,
+				orders: [...orders.values()].map((o) => ({ ...o.order, filled: o.filled, state: o.state })),
+			});
+		}
+		const sig = await checkSignature(opts.secret, body, { get: (n) => (req.headers[n] as string | undefined) ?? null });
+		if (!sig.ok) {
+			stats.badSignatures++;
+			return sendJson(res, 401, { error: `signature ${sig.reason}` });
+		}
+		const cancel = url.pathname.match(/^\/orders\/([^/]+)\/cancel$/);
+		if (req.method === "POST" && (url.pathname === "/orders" || cancel)) {
+			stats.requests++;
+			if (control.mode === "hang" || Math.random() < control.hangRate) {
+				stats.hung++;
+				hanging.add(res);
+				return;
+			}
+			if (control.mode === "error" || Math.random() < control.failRate) {
+				stats.errors++;
+				return sendJson(res, 503, { error: "OMS temporarily unavailable" });
+			}
+			if (cancel) {
+				stats.cancels++;
+				const o = orders.get(cancel[1]);
+				if (!o) return sendJson(res, 404, { error: "unknown order" });
+				if (o.state !== "OPEN") return sendJson(res, 409, { error: `order is ${o.state}`, state: o.state });
+				o.state = "CANCELLED";
+				void emit({ orderId: cancel[1], type: "CANCELLED" });
+				return sendJson(res, 200, { orderId: cancel[1], status: "CANCELLED" });
+			}
+			const order = JSON.parse(body) as RelayOrder;
+			const key = req.headers["idempotency-key"];
+			if (key !== order.orderId) return sendJson(res, 400, { error: "Idempotency-Key must be the order id" });
+			if (orders.has(order.orderId)) {
+				stats.duplicates++;
+				return sendJson(res, 409, { orderId: order.orderId, status: "DUPLICATE" });
+			}
+			if (control.mode === "reject") {
+				stats.rejected++;
+				return sendJson(res, 422, { error: "RMS: insufficient margin", reason: "RMS: insufficient margin" });
+			}
+			orders.set(order.orderId, { order, filled: 0, state: "OPEN" });
+			lifecycle(order.orderId);
+			return sendJson(res, 201, { orderId: order.orderId, status: "OPEN" });
+		}
+		sendJson(res, 404, { error: "not found" });
+	});
+	const port = await listen(server, opts.port ?? 0);
+	return {
+		url: `http://127.0.0.1:${port}`,
+		port,
+		control,
+		stats,
+		setEventsUrl: (u: string) => {
+			eventsUrl = u;
+		},
+		stop: async () => {
+			for (const res of hanging) res.destroy();
+			await close(server);
+		},
+	};
+}
+
+if (import.meta.main) {
+	const sim = await startOmsSimulator({
+		port: Number(process.env.PORT ?? 8788),
+		secret: process.env.OMS_HMAC_SECRET ?? "",
+		eventsUrl: process.env.EVENTS_URL,
+	});
+	console.log(`OMS simulator on ${sim.url}`);
+}

@@ -1,0 +1,27 @@
+// One way to reach Postgres: the Neon serverless driver's Pool over WebSocket. Locally the
+// socket goes through scripts/ws-relay.ts to the embedded Postgres (NEON_WS_PROXY set).
+// Callers end the pool when done (`ctx.waitUntil(db.close())`): a pool left open keeps
+// sockets alive past the request.
+import { Pool, neonConfig } from "@neondatabase/serverless";
+import { drizzle } from "drizzle-orm/neon-serverless";
+import * as schema from "./schema";
+
+function configure(env: Pick<Env, "NEON_WS_PROXY">) {
+	if (!env.NEON_WS_PROXY) return;
+	const proxy = env.NEON_WS_PROXY;
+	neonConfig.wsProxy = (host, port) => `${proxy}?address=${host}:${port}`;
+	neonConfig.useSecureWebSocket = false;
+	neonConfig.pipelineConnect = false;
+	neonConfig.pipelineTLS = false;
+}
+
+export function openDb(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">) {
+	configure(env);
+	const pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
+	pool.on("error", (err: unknown) => console.error(JSON.stringify({ event: "db.pool_error", message: String(err) })));
+	const db = drizzle({ client: pool, schema });
+	return { db, pool, close: () => pool.end() };
+}
+
+export type Db = ReturnType<typeof openDb>["db"];
+export { schema };

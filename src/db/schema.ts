@@ -1,0 +1,142 @@
+// Postgres schema: the subset of the primary's data replicated in (clients, instruments,
+// positions, the primary's pending orders) and the backup's own records (orders it placed,
+// their events, the audit log, the outbox handed back at failback).
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+
+const sourceLsn = () => bigint("source_lsn", { mode: "bigint" }).notNull().default(sql`0`);
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+const price = (name: string) => numeric(name, { precision: 14, scale: 2 });
+
+export const clients = pgTable("clients", {
+	clientId: text("client_id").primaryKey(),
+	name: text("name").notNull(),
+	passwordHash: text("password_hash").notNull(),
+	/** AES-GCM ciphertext of the base32 TOTP seed: base64(iv || ciphertext). */
+	totpSeedEnc: text("totp_seed_enc").notNull(),
+	status: text("status", { enum: ["active", "disabled"] })
+		.notNull()
+		.default("active"),
+	sourceLsn: sourceLsn(),
+	updatedAt: updatedAt(),
+});
+
+export const instruments = pgTable(
+	"instruments",
+	{
+		id: text("id").primaryKey(),
+		exchange: text("exchange").notNull(),
+		segment: text("segment", { enum: ["EQ", "FUT", "OPT"] }).notNull(),
+		symbol: text("symbol").notNull(),
+		underlying: text("underlying").notNull(),
+		optionType: text("option_type", { enum: ["CE", "PE"] }),
+		lotSize: integer("lot_size").notNull(),
+		tickSize: price("tick_size").notNull(),
+		/** Largest quantity the exchange takes in one order; null where none applies. */
+		freezeQty: integer("freeze_qty"),
+		priceBandLow: price("price_band_low"),
+		priceBandHigh: price("price_band_high"),
+		ltp: price("ltp"),
+		sourceLsn: sourceLsn(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [uniqueIndex("instruments_exchange_symbol").on(t.exchange, t.symbol)],
+);
+
+export const positions = pgTable(
+	"positions",
+	{
+		id: text("id").primaryKey(),
+		clientId: text("client_id").notNull(),
+		instrumentId: text("instrument_id").notNull(),
+		product: text("product", { enum: ["MIS", "NRML", "CNC", "MTF"] }).notNull(),
+		netQty: integer("net_qty").notNull(),
+		avgPrice: price("avg_price").notNull(),
+		sourceLsn: sourceLsn(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [index("positions_client").on(t.clientId)],
+);
+
+export const orders = pgTable(
+	"orders",
+	{
+		id: text("id").primaryKey(),
+		clientId: text("client_id").notNull(),
+		/** "backup" for orders Lifeboat placed, "primary" for pending orders replicated in. */
+		origin: text("origin", { enum: ["backup", "primary"] }).notNull(),
+		squareOffId: text("square_off_id"),
+		positionId: text("position_id"),
+		exchange: text("exchange").notNull(),
+		symbol: text("symbol").notNull(),
+		side: text("side", { enum: ["BUY", "SELL"] }).notNull(),
+		quantity: integer("quantity").notNull(),
+		filledQty: integer("filled_qty").notNull().default(0),
+		avgFillPrice: price("avg_fill_price"),
+		orderType: text("order_type", { enum: ["MARKET", "LIMIT"] }).notNull(),
+		price: price("price"),
+		product: text("product").notNull(),
+		status: text("status").notNull(),
+		reason: text("reason"),
+		/** Monotonic version from the owning Durable Object; an older write never wins. */
+		version: integer("version").notNull().default(0),
+		sourceLsn: sourceLsn(),
+		createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [index("orders_client").on(t.clientId)],
+);
+
+export const orderEvents = pgTable(
+	"order_events",
+	{
+		id: text("id").primaryKey(),
+		orderId: text("order_id").notNull(),
+		version: integer("version").notNull(),
+		status: text("status").notNull(),
+		filledQty: integer("filled_qty").notNull(),
+		fillQty: integer("fill_qty"),
+		fillPrice: price("fill_price"),
+		reason: text("reason"),
+		at: timestamp("at", { withTimezone: true }).notNull(),
+	},
+	(t) => [index("order_events_order").on(t.orderId)],
+);
+
+/** Append-only: rows are inserted, never updated or deleted. */
+export const auditLog = pgTable(
+	"audit_log",
+	{
+		id: text("id").primaryKey(),
+		at: timestamp("at", { withTimezone: true }).notNull(),
+		clientId: text("client_id"),
+		actor: text("actor").notNull(),
+		action: text("action").notNull(),
+		detail: jsonb("detail").notNull().default(sql`'{}'::jsonb`),
+	},
+	(t) => [index("audit_log_client").on(t.clientId)],
+);
+
+/** How far replication has applied, per source (connector). */
+export const replicationCursor = pgTable("replication_cursor", {
+	source: text("source").primaryKey(),
+	lsn: bigint("lsn", { mode: "bigint" }).notNull(),
+	sourceTsMs: bigint("source_ts_ms", { mode: "number" }).notNull(),
+	appliedAt: updatedAt(),
+});
+
+/** What the backup created, in commit order, for the primary to take back at failback. */
+export const outbox = pgTable("outbox", {
+	seq: bigserial("seq", { mode: "number" }).primaryKey(),
+	eventId: text("event_id").notNull().unique(),
+	kind: text("kind", { enum: ["order", "order_event", "audit"] }).notNull(),
+	aggregateId: text("aggregate_id").notNull(),
+	payload: jsonb("payload").notNull(),
+	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const outboxAck = pgTable("outbox_ack", {
+	consumer: text("consumer").primaryKey(),
+	cursor: bigint("cursor", { mode: "number" }).notNull(),
+	ackedAt: updatedAt(),
+});

@@ -1,0 +1,67 @@
+// RFC 9457 problem details. Every error the API returns goes through here.
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+export type ProblemCode = Uppercase<string>;
+
+/** A refusal we meant to give: becomes problem+json with its status and stable code. */
+export class Problem extends Error {
+	constructor(
+		readonly status: ContentfulStatusCode,
+		readonly code: ProblemCode,
+		readonly detail: string,
+		readonly extra: Record<string, unknown> = {},
+	) {
+		super(`${code}: ${detail}`);
+	}
+}
+
+export interface ProblemBody {
+	type: string;
+	title: string;
+	status: number;
+	detail: string;
+	code: string;
+	[extra: string]: unknown;
+}
+
+const titles: Record<number, string> = {
+	400: "Bad Request",
+	401: "Unauthorized",
+	403: "Forbidden",
+	404: "Not Found",
+	405: "Method Not Allowed",
+	409: "Conflict",
+	413: "Content Too Large",
+	415: "Unsupported Media Type",
+	422: "Unprocessable Content",
+	423: "Locked",
+	429: "Too Many Requests",
+	500: "Internal Server Error",
+	502: "Bad Gateway",
+	503: "Service Unavailable",
+};
+
+export function problemBody(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): ProblemBody {
+	return {
+		type: `https://lifeboat.dev/problems/${code.toLowerCase().replaceAll("_", "-")}`,
+		title: titles[status] ?? "Error",
+		status,
+		detail,
+		code,
+		...extra,
+	};
+}
+
+export function problemResponse(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Response {
+	return new Response(JSON.stringify(problemBody(status, code, detail, extra)), {
+		status,
+		headers: { "content-type": "application/problem+json" },
+	});
+}
+
+export function respondProblem(c: Context, p: Problem): Response {
+	return c.body(JSON.stringify(problemBody(p.status, p.code, p.detail, p.extra)), p.status, {
+		"content-type": "application/problem+json",
+	});
+}

@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { requireBearer } from "../auth/bearer";
+import { failoverStub } from "../failover-state";
+import { validate } from "../http/validate";
+
+/** For load balancers: 200 when this Worker can serve, i.e. it runs and its failover state answers. */
+export const health = new Hono<AppEnv>().get("/", async (c) => {
+	await failoverStub(c.env).state();
+	return c.json({ ok: true });
+});
+
+const FailoverBody = z.object({ active: z.boolean(), reason: z.string().trim().min(1).max(500) });
+
+export const ops = new Hono<AppEnv>()
+	.use(requireBearer("OPS_TOKEN"))
+	.post("/failover", validate("json", FailoverBody), async (c) => {
+		const { active, reason } = c.req.valid("json");
+		const state = await failoverStub(c.env).setManual(active, reason);
+		return c.json(state);
+	})
+	.delete("/failover", async (c) => c.json(await failoverStub(c.env).clearManual()));

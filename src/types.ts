@@ -1,0 +1,116 @@
+// Types that cross a boundary: API bodies, Durable Object RPC results, queue messages.
+// Both sides import them from here.
+
+export type Side = "BUY" | "SELL";
+export type Product = "MIS" | "NRML" | "CNC" | "MTF";
+export type Segment = "EQ" | "FUT" | "OPT";
+export type OrderType = "MARKET" | "LIMIT";
+export type OrderStatus = "PENDING" | "SENT" | "OPEN" | "COMPLETE" | "REJECTED" | "CANCELLED" | "FAILED";
+
+export const FINAL_STATUSES: readonly OrderStatus[] = ["COMPLETE", "REJECTED", "CANCELLED", "FAILED"];
+export const isFinal = (s: OrderStatus) => FINAL_STATUSES.includes(s);
+
+/** Prices travel as decimal strings ("123.45") so no float rounding creeps in. */
+export type Price = string;
+
+export interface Position {
+	id: string;
+	exchange: string;
+	segment: Segment;
+	symbol: string;
+	underlying: string;
+	product: Product;
+	netQty: number;
+	avgPrice: Price;
+	ltp?: Price;
+	lotSize: number;
+	tickSize: Price;
+	freezeQty: number | null;
+	priceBandLow?: Price;
+	priceBandHigh?: Price;
+	pendingExitQty: number;
+}
+
+export interface Order {
+	id: string;
+	squareOffId: string | null;
+	positionId: string | null;
+	exchange: string;
+	symbol: string;
+	side: Side;
+	quantity: number;
+	filledQty: number;
+	orderType: OrderType;
+	price?: Price;
+	product: Product;
+	status: OrderStatus;
+	reason?: string;
+	createdAt: string;
+	updatedAt: string;
+}
+
+export interface FailoverState {
+	active: boolean;
+	since: string | null;
+	reason: string | null;
+	source: "auto" | "manual";
+	/** Grows by one on every change, so a reader can tell a stale copy from the current one. */
+	version: number;
+}
+
+/** What the relay needs to place one order on the OMS (api.md "Order relay"). */
+export interface RelayOrder {
+	orderId: string;
+	clientId: string;
+	exchange: string;
+	symbol: string;
+	side: Side;
+	quantity: number;
+	orderType: OrderType;
+	price?: Price;
+	product: Product;
+	marketProtection?: number;
+}
+
+/** Messages on the orders queue: one per order to place or cancel on the OMS. */
+export type OrderMessage =
+	| { kind: "place"; order: RelayOrder; acceptedAt: string }
+	| { kind: "cancel"; orderId: string; clientId: string; requestedAt: string };
+
+export interface AuditEntry {
+	id: string;
+	at: string;
+	clientId: string | null;
+	actor: string;
+	action: string;
+	detail: Record<string, unknown>;
+}
+
+/** A snapshot of a backup order at one version, as the Durable Object last knew it. */
+export interface OrderRecord extends Order {
+	clientId: string;
+	version: number;
+	avgFillPrice?: Price;
+}
+
+/** Messages on the records queue: what the queue side writes to Postgres. */
+export type RecordMessage =
+	| { kind: "order"; order: OrderRecord; event: { fillQty?: number; fillPrice?: Price } }
+	| { kind: "audit"; entry: AuditEntry };
+
+export function assertNever(x: never): never {
+	throw new Error(`unexpected value: ${JSON.stringify(x)}`);
+}
+
+/** What the OMS reports back on POST /oms/events (signed like relay requests). */
+export interface OmsEvent {
+	/** Unique per event: a repeat of the same id is a duplicate and changes nothing. */
+	eventId: string;
+	orderId: string;
+	type: "ACK" | "FILL" | "REJECT" | "CANCELLED";
+	/** For FILL: this fill's quantity and price. */
+	fillQty?: number;
+	fillPrice?: Price;
+	reason?: string;
+	at: string;
+}

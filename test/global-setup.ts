@@ -1,0 +1,54 @@
+// Starts what the tests talk to outside the Workers runtime: a real Postgres (embedded),
+// the WebSocket relay the Neon driver needs, and the primary and OMS simulators.
+// Their addresses reach vitest.config.ts (and the tests) through provide/inject.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import type { TestProject } from "vitest/node";
+import { freePort, startPostgres, startWsRelay } from "../scripts/local-postgres.ts";
+import { localSecrets } from "../scripts/local-secrets.ts";
+import { applyMigrations } from "../scripts/migrate.ts";
+import { seedDemo } from "../scripts/seed.ts";
+import { startOmsSimulator } from "../simulators/oms.ts";
+import { startPrimarySimulator } from "../simulators/primary.ts";
+
+declare module "vitest" {
+	export interface ProvidedContext {
+		databaseUrl: string;
+		wsProxy: string;
+		omsUrl: string;
+		primaryUrl: string;
+		controlUrl: string;
+	}
+}
+
+export default async function setup(project: TestProject) {
+	const dir = mkdtempSync(`${tmpdir()}/lifeboat-pg-`);
+	const pg = await startPostgres({ dir, port: await freePort(), persistent: false });
+	const stops: (() => Promise<void>)[] = [];
+	const teardown = async () => {
+		await Promise.allSettled(stops.reverse().map((stop) => stop()));
+		await pg.stop();
+		rmSync(dir, { recursive: true, force: true });
+	};
+	try {
+		await applyMigrations(pg.url);
+		await seedDemo(pg.url, localSecrets);
+	} catch (err) {
+		await teardown();
+		throw err;
+	}
+	const relay = await startWsRelay(await freePort());
+	stops.push(relay.stop);
+	const oms = await startOmsSimulator({ secret: localSecrets.OMS_HMAC_SECRET });
+	stops.push(oms.stop);
+	const primary = await startPrimarySimulator();
+	stops.push(primary.stop);
+
+	project.provide("databaseUrl", pg.url);
+	project.provide("wsProxy", relay.proxy);
+	project.provide("omsUrl", oms.url);
+	project.provide("primaryUrl", primary.url);
+	project.provide("controlUrl", `http://127.0.0.1:${relay.port}`);
+
+	return teardown;
+}

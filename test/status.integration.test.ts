@@ -1,0 +1,76 @@
+import { env } from "cloudflare:workers";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { openDb } from "../src/db/client";
+import { call, expectProblem, opsHeaders } from "./helpers";
+
+describe("public endpoints", () => {
+	it("GET /ops/health answers 200 ok", async () => {
+		const res = await call("/ops/health");
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({ ok: true });
+	});
+
+	it("GET /api/status reports standby by default, with the failover block and data freshness", async () => {
+		const res = await call("/api/status");
+		expect(res.status).toBe(200);
+		const body = (await res.json()) as Record<string, unknown>;
+		expect(body).toMatchObject({
+			mode: "standby",
+			failover: { active: false, source: "auto" },
+		});
+		expect(body.data).toHaveProperty("asOf");
+		expect(body.data).toHaveProperty("lagSeconds");
+	});
+
+	it("reflects a manual failover and its clearing", async () => {
+		const on = await call("/ops/failover", {
+			method: "POST",
+			headers: opsHeaders,
+			body: JSON.stringify({ active: true, reason: "drill" }),
+		});
+		expect(on.status).toBe(200);
+		const status = (await (await call("/api/status")).json()) as {
+			mode: string;
+			failover: { source: string; reason: string; since: string };
+		};
+		expect(status.mode).toBe("active");
+		expect(status.failover).toMatchObject({ source: "manual", reason: "drill" });
+		expect(Date.parse(status.failover.since)).not.toBeNaN();
+
+		const off = await call("/ops/failover", { method: "DELETE", headers: opsHeaders });
+		expect(off.status).toBe(200);
+		const after = (await (await call("/api/status")).json()) as { failover: { source: string } };
+		expect(after.failover.source).toBe("auto");
+	});
+
+	it("refuses ops calls without the token, and bad bodies, as problem+json", async () => {
+		await expectProblem(await call("/ops/failover", { method: "POST", body: "{}" }), 401, "UNAUTHENTICATED");
+		await expectProblem(await call("/ops/failover", { method: "POST", headers: opsHeaders, body: "{not json" }), 400, "MALFORMED_REQUEST");
+		await expectProblem(
+			await call("/ops/failover", { method: "POST", headers: opsHeaders, body: JSON.stringify({ active: "yes" }) }),
+			400,
+			"INVALID_BODY",
+		);
+	});
+
+	it("answers unknown paths with a 404 problem", async () => {
+		await expectProblem(await call("/api/nope"), 404, "NOT_FOUND");
+	});
+
+	it("reports data freshness from the replication cursor in Postgres", async () => {
+		const appliedTs = Date.now() - 42_000;
+		const { db, close } = openDb(env);
+		try {
+			await db.execute(sql`INSERT INTO replication_cursor (source, lsn, source_ts_ms) VALUES ('status-test', 1, ${appliedTs})
+				ON CONFLICT (source) DO UPDATE SET source_ts_ms = excluded.source_ts_ms`);
+			const body = (await (await call("/api/status")).json()) as { data: { asOf: string; lagSeconds: number } };
+			expect(body.data.asOf).toBe(new Date(appliedTs).toISOString());
+			expect(body.data.lagSeconds).toBeGreaterThanOrEqual(42);
+			expect(body.data.lagSeconds).toBeLessThan(60);
+		} finally {
+			await db.execute(sql`DELETE FROM replication_cursor WHERE source = 'status-test'`);
+			await close();
+		}
+	});
+});

@@ -1,0 +1,28 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { localSecrets } from "./scripts/local-secrets.ts";
+
+export default defineConfig({
+	plugins: [
+		cloudflareTest(({ inject }) => ({
+			wrangler: { configPath: "./wrangler.toml" },
+			miniflare: {
+				bindings: {
+					...localSecrets,
+					DATABASE_URL: inject("databaseUrl"),
+					NEON_WS_PROXY: inject("wsProxy"),
+					OMS_URL: inject("omsUrl"),
+					PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${inject("primaryUrl")}/health`, expectStatus: 200 }]),
+					TEST_PRIMARY_URL: inject("primaryUrl"),
+				},
+			},
+		})),
+	],
+	test: {
+		include: ["test/**/*.test.ts"],
+		exclude: ["test/browser/**", "test/node/**"],
+		globalSetup: ["./test/global-setup.ts"],
+		testTimeout: 30_000,
+		hookTimeout: 60_000,
+	},
+});
