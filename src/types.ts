@@ -77,12 +77,32 @@ export type OrderMessage =
 	| { kind: "place"; order: RelayOrder; acceptedAt: string }
 	| { kind: "cancel"; orderId: string; clientId: string; requestedAt: string };
 
+/** Every action the audit trail records. /ops/metrics counts some of them. */
+export type AuditAction =
+	| "auth.login_succeeded"
+	| "auth.login_failed"
+	| "auth.locked"
+	| "auth.totp_failed"
+	| "auth.logout"
+	| "squareoff.accepted"
+	| "squareoff.refused"
+	| "order.cancel_requested"
+	| "order.sent"
+	| "order.rejected"
+	| "order.failed"
+	| "order.relay_retry"
+	| "failover.activated"
+	| "failover.deactivated"
+	| "failover.fenced";
+
 export interface AuditEntry {
+	/** Unique and stable: a redelivered entry with the same id is written once. */
 	id: string;
 	at: string;
 	clientId: string | null;
+	/** Who acted: "client:<id>", "ops", "system", "oms". */
 	actor: string;
-	action: string;
+	action: AuditAction;
 	detail: Record<string, unknown>;
 }
 

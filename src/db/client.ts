@@ -18,9 +18,17 @@ function configure(env: Pick<Env, "NEON_WS_PROXY">) {
 export function openDb(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">) {
 	configure(env);
 	const pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
-	pool.on("error", (err: unknown) => console.error(JSON.stringify({ event: "db.pool_error", message: String(err) })));
+	let closing = false;
+	// Idle clients report their socket closing as an error once the pool is ended: not news.
+	pool.on("error", (err: unknown) => {
+		if (!closing) console.error(JSON.stringify({ event: "db.pool_error", message: err instanceof Error ? err.message : String(err) }));
+	});
 	const db = drizzle({ client: pool, schema });
-	return { db, pool, close: () => pool.end() };
+	const close = () => {
+		closing = true;
+		return pool.end();
+	};
+	return { db, pool, close };
 }
 
 export type Db = ReturnType<typeof openDb>["db"];

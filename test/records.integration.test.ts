@@ -1,0 +1,108 @@
+import { env } from "cloudflare:workers";
+import { eq, sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { writeRecords } from "../queues/records";
+import { audit, auditEntry } from "../src/audit";
+import { openDb, schema } from "../src/db/client";
+import type { OrderRecord } from "../src/types";
+import { uid } from "./fixtures";
+
+async function query<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
+	const { db, close } = openDb(env);
+	try {
+		return await fn(db);
+	} finally {
+		await close();
+	}
+}
+
+async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+	const until = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await fn();
+		if (v !== undefined) return v;
+		if (Date.now() > until) throw new Error("condition not met in time");
+		await new Promise((r) => setTimeout(r, 100));
+	}
+}
+
+function order(id: string, version: number, status: OrderRecord["status"], filledQty: number): OrderRecord {
+	return {
+		id,
+		clientId: "CREC",
+		version,
+		squareOffId: "S1",
+		positionId: "P1",
+		exchange: "NSE",
+		symbol: "RELIANCE",
+		side: "SELL",
+		quantity: 10,
+		filledQty,
+		orderType: "MARKET",
+		product: "MIS",
+		status,
+		createdAt: "2026-11-27T09:15:00.000Z",
+		updatedAt: new Date(Date.parse("2026-11-27T09:15:00.000Z") + version * 1000).toISOString(),
+	};
+}
+
+describe("records queue -> Postgres", () => {
+	it("an audit entry sent on the real queue lands in audit_log and the outbox", async () => {
+		const entry = auditEntry("auth.logout", "client:CREC", "CREC", { test: true });
+		await audit(env, entry);
+		const row = await eventually(() =>
+			query(async (db) => (await db.select().from(schema.auditLog).where(eq(schema.auditLog.id, entry.id)))[0]),
+		);
+		expect(row).toMatchObject({ action: "auth.logout", clientId: "CREC", detail: { test: true } });
+		const outbox = await query((db) =>
+			db
+				.select()
+				.from(schema.outbox)
+				.where(eq(schema.outbox.eventId, `audit:${entry.id}`)),
+		);
+		expect(outbox).toHaveLength(1);
+	});
+
+	it("a redelivered batch writes each row once", async () => {
+		const entry = auditEntry("auth.login_failed", "client:CREC", "CREC");
+		const o = order(uid("O"), 1, "PENDING", 0);
+		await writeRecords(env, [
+			{ kind: "audit", entry },
+			{ kind: "order", order: o, event: {} },
+		]);
+		await writeRecords(env, [
+			{ kind: "audit", entry },
+			{ kind: "order", order: o, event: {} },
+		]);
+		const counts = await query(async (db) => {
+			const [a] = await db.select({ n: sql<number>`count(*)::int` }).from(schema.auditLog).where(eq(schema.auditLog.id, entry.id));
+			const [e] = await db.select({ n: sql<number>`count(*)::int` }).from(schema.orderEvents).where(eq(schema.orderEvents.orderId, o.id));
+			const [x] = await db.select({ n: sql<number>`count(*)::int` }).from(schema.outbox).where(eq(schema.outbox.aggregateId, o.id));
+			return { audit: a.n, events: e.n, outbox: x.n };
+		});
+		expect(counts).toEqual({ audit: 1, events: 1, outbox: 1 });
+	});
+
+	it("an older order version arriving late never overwrites a newer one", async () => {
+		const id = uid("O");
+		await writeRecords(env, [{ kind: "order", order: order(id, 3, "COMPLETE", 10), event: { fillQty: 10, fillPrice: "101.00" } }]);
+		await writeRecords(env, [{ kind: "order", order: order(id, 2, "OPEN", 0), event: {} }]);
+		const [row] = await query((db) => db.select().from(schema.orders).where(eq(schema.orders.id, id)));
+		expect(row).toMatchObject({ status: "COMPLETE", filledQty: 10, version: 3 });
+		const events = await query((db) => db.select().from(schema.orderEvents).where(eq(schema.orderEvents.orderId, id)));
+		expect(events.map((e) => e.version).sort()).toEqual([2, 3]);
+	});
+
+	it("a batch with a failing record applies nothing", async () => {
+		const good = auditEntry("auth.logout", "client:CREC", "CREC");
+		const bad = { ...order(uid("O"), 1, "PENDING", 0), quantity: Number.NaN };
+		await expect(
+			writeRecords(env, [
+				{ kind: "audit", entry: good },
+				{ kind: "order", order: bad, event: {} },
+			]),
+		).rejects.toThrow();
+		const rows = await query((db) => db.select().from(schema.auditLog).where(eq(schema.auditLog.id, good.id)));
+		expect(rows).toHaveLength(0);
+	});
+});
