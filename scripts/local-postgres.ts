@@ -24,10 +24,25 @@ export async function freePort(): Promise<number> {
 export interface LocalPostgres {
 	url: string;
 	port: number;
+	/** With countStatements: how many statements each application_name has run so far. */
+	statementCounts: Map<string, number>;
 	stop(): Promise<void>;
 }
 
-export async function startPostgres(opts: { dir: string; port: number; database?: string; persistent?: boolean }): Promise<LocalPostgres> {
+export async function startPostgres(opts: {
+	dir: string;
+	port: number;
+	database?: string;
+	persistent?: boolean;
+	/** Log every statement and count them per application_name (tests use it to prove a path runs no query). */
+	countStatements?: boolean;
+}): Promise<LocalPostgres> {
+	const statementCounts = new Map<string, number>();
+	const countStatements = (text: string) => {
+		for (const m of text.matchAll(/app=([^|\n]*)\| LOG: {2}(?:statement|execute [^:]*):/g))
+			statementCounts.set(m[1], (statementCounts.get(m[1]) ?? 0) + 1);
+	};
+	const countFlags = opts.countStatements ? ["-c", "log_statement=all", "-c", "log_line_prefix=app=%a| "] : [];
 	const database = opts.database ?? "lifeboat";
 	const fresh = !existsSync(`${opts.dir}/PG_VERSION`);
 	mkdirSync(opts.dir, { recursive: true });
@@ -39,11 +54,12 @@ export async function startPostgres(opts: { dir: string; port: number; database?
 		authMethod: "scram-sha-256",
 		persistent: opts.persistent ?? true,
 		createPostgresUser: true,
-		postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=off"],
-		onLog: () => {},
+		postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=off", ...countFlags],
+		onLog: (line) => countStatements(String(line)),
 		onError: (e) => {
 			const text = String(e);
-			if (!/database system is ready|checkpoint/.test(text)) process.stderr.write(`[postgres] ${text}\n`);
+			countStatements(text);
+			if (/ERROR|FATAL|PANIC/.test(text)) process.stderr.write(`[postgres] ${text}\n`);
 		},
 	});
 	if (fresh) await pg.initialise();
@@ -56,6 +72,7 @@ export async function startPostgres(opts: { dir: string; port: number; database?
 	return {
 		url: `postgres://postgres:postgres@127.0.0.1:${opts.port}/${database}`,
 		port: opts.port,
+		statementCounts,
 		stop: () => pg.stop(),
 	};
 }

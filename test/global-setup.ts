@@ -2,6 +2,7 @@
 // the WebSocket relay the Neon driver needs, and the primary and OMS simulators.
 // Their addresses reach vitest.config.ts (and the tests) through provide/inject.
 import { mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import type { TestProject } from "vitest/node";
 import { freePort, startPostgres, startWsRelay } from "../scripts/local-postgres.ts";
@@ -11,19 +12,10 @@ import { seedDemo } from "../scripts/seed.ts";
 import { startOmsSimulator } from "../simulators/oms.ts";
 import { startPrimarySimulator } from "../simulators/primary.ts";
 
-declare module "vitest" {
-	export interface ProvidedContext {
-		databaseUrl: string;
-		wsProxy: string;
-		omsUrl: string;
-		primaryUrl: string;
-		controlUrl: string;
-	}
-}
 
 export default async function setup(project: TestProject) {
 	const dir = mkdtempSync(`${tmpdir()}/lifeboat-pg-`);
-	const pg = await startPostgres({ dir, port: await freePort(), persistent: false });
+	const pg = await startPostgres({ dir, port: await freePort(), persistent: false, countStatements: true });
 	const stops: (() => Promise<void>)[] = [];
 	const teardown = async () => {
 		await Promise.allSettled(stops.reverse().map((stop) => stop()));
@@ -43,12 +35,20 @@ export default async function setup(project: TestProject) {
 	stops.push(oms.stop);
 	const primary = await startPrimarySimulator();
 	stops.push(primary.stop);
+	const pgStats = http.createServer((req, res) => {
+		const app = new URL(req.url ?? "/", "http://stats").searchParams.get("app") ?? "";
+		res.writeHead(200, { "content-type": "application/json" });
+		res.end(JSON.stringify({ app, count: pg.statementCounts.get(app) ?? 0 }));
+	});
+	const pgStatsPort = await freePort();
+	await new Promise<void>((resolve) => pgStats.listen(pgStatsPort, "127.0.0.1", () => resolve()));
+	stops.push(() => new Promise((resolve) => pgStats.close(() => resolve())));
 
 	project.provide("databaseUrl", pg.url);
 	project.provide("wsProxy", relay.proxy);
 	project.provide("omsUrl", oms.url);
 	project.provide("primaryUrl", primary.url);
-	project.provide("controlUrl", `http://127.0.0.1:${relay.port}`);
+	project.provide("pgStatsUrl", `http://127.0.0.1:${pgStatsPort}`);
 
 	return teardown;
 }

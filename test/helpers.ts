@@ -1,5 +1,6 @@
 // Shared by the tests that run in the Workers runtime.
 import { exports } from "cloudflare:workers";
+import { inject } from "vitest";
 
 export const SITE = "https://lifeboat.test";
 
@@ -21,4 +22,10 @@ export async function expectProblem(res: Response, status: number, code: string)
 		throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(body)}`);
 	}
 	return body;
+}
+
+/** How many statements Postgres has run for connections opened with this label (openDb's second argument). */
+export async function statementsRunBy(label: string): Promise<number> {
+	const res = await fetch(`${inject("pgStatsUrl")}/statements?app=${encodeURIComponent(label)}`);
+	return ((await res.json()) as { count: number }).count;
 }

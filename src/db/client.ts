@@ -15,9 +15,10 @@ function configure(env: Pick<Env, "NEON_WS_PROXY">) {
 	neonConfig.pipelineTLS = false;
 }
 
-export function openDb(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">) {
+/** `label` becomes the connection's application_name: it names the caller in Postgres' own views and logs. */
+export function openDb(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">, label = "lifeboat") {
 	configure(env);
-	const pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000 });
+	const pool = new Pool({ connectionString: env.DATABASE_URL, max: 2, connectionTimeoutMillis: 5000, application_name: label });
 	let closing = false;
 	// Idle clients report their socket closing as an error once the pool is ended: not news.
 	pool.on("error", (err: unknown) => {

@@ -1,0 +1,13 @@
+// What test/global-setup.ts provides to the tests and vitest.config.ts (inject).
+import "vitest";
+
+declare module "vitest" {
+	export interface ProvidedContext {
+		databaseUrl: string;
+		wsProxy: string;
+		omsUrl: string;
+		primaryUrl: string;
+		/** GET {pgStatsUrl}/statements?app=<application_name> -> { count }: statements Postgres ran for that label. */
+		pgStatsUrl: string;
+	}
+}
