@@ -12,7 +12,6 @@ import { seedDemo } from "../scripts/seed.ts";
 import { startOmsSimulator } from "../simulators/oms.ts";
 import { startPrimarySimulator } from "../simulators/primary.ts";
 
-
 export default async function setup(project: TestProject) {
 	const dir = mkdtempSync(`${tmpdir()}/lifeboat-pg-`);
 	const pg = await startPostgres({ dir, port: await freePort(), persistent: false, countStatements: true });
