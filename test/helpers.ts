@@ -1,5 +1,6 @@
 // Shared by the tests that run in the Workers runtime.
 import { exports } from "cloudflare:workers";
+import { generate } from "otplib";
 
 export const SITE = "https://lifeboat.test";
 
@@ -21,4 +22,33 @@ export async function expectProblem(res: Response, status: number, code: string)
 		throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(body)}`);
 	}
 	return body;
+}
+
+/** A random client address, so each test has its own per-IP sign-in budget. */
+export const randomIp = () => `10.${Array.from(crypto.getRandomValues(new Uint8Array(3))).join(".")}`;
+
+/** Headers of a same-site JSON request from one browser (address `ip`). */
+export const browserHeaders = (ip = randomIp()) => ({ "content-type": "application/json", origin: SITE, "cf-connecting-ip": ip });
+
+/** The `name=value` part of a Set-Cookie header. */
+export const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0];
+
+/**
+ * Signs in through the real routes (password, then TOTP) and returns the session cookie
+ * (`__Host-lb_session=...`) to send as a `cookie` header.
+ */
+export async function signIn(clientId: string, password: string, totpSecret: string): Promise<string> {
+	const headers = browserHeaders();
+	const login = await call("/api/auth/login", { method: "POST", headers, body: JSON.stringify({ clientId, password }) });
+	if (login.status !== 200) throw new Error(`login ${login.status}: ${await login.text()}`);
+	const { challengeId } = (await login.json()) as { challengeId: string };
+	// A code of this time step may already be spent by an earlier sign-in of the same client:
+	// the next step's code is within the one step of drift the server allows.
+	for (const ahead of [0, 30]) {
+		const code = await generate({ secret: totpSecret, epoch: Math.floor(Date.now() / 1000) + ahead });
+		const res = await call("/api/auth/totp", { method: "POST", headers, body: JSON.stringify({ challengeId, code }) });
+		if (res.status === 200) return cookieOf(res);
+		if (res.status !== 401) throw new Error(`totp ${res.status}: ${await res.text()}`);
+	}
+	throw new Error(`sign-in of ${clientId} refused its TOTP codes`);
 }

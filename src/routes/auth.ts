@@ -16,7 +16,12 @@ import { Problem } from "../http/problem";
 import { validate } from "../http/validate";
 
 const LoginBody = z.object({
-	clientId: z.string().min(1).max(64),
+	// No control characters: no client id has them, and Postgres text cannot hold NUL.
+	clientId: z
+		.string()
+		.min(1)
+		.max(64)
+		.regex(/^\P{Cc}+$/u, "no control characters"),
 	// No composition rules; long passphrases welcome, but not megabytes of them.
 	password: z.string().min(1).max(1024),
 });
