@@ -158,14 +158,16 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 		);
 	});
 
-	it("refuses a forged or altered challenge id", async () => {
+	it("refuses a forged or altered challenge id (and the untouched one still works)", async () => {
 		const client = await createClient();
+		await clearOfStepEdge();
 		const challengeId = await challengeFor(client);
 		const code = await codeAt(client.totpSecret, now());
-		const flipped = (challengeId[20] === "A" ? "B" : "A") + "";
+		const flipped = challengeId[20] === "A" ? "B" : "A";
 		await expectProblem(await totp(challengeId.slice(0, 20) + flipped + challengeId.slice(21), code), 401, "INVALID_OTP");
 		await expectProblem(await totp(`${client.clientId}.abc`, code), 401, "INVALID_OTP");
 		await expectProblem(await totp("%%%", code), 401, "INVALID_OTP");
+		expect((await totp(challengeId, code)).status).toBe(200);
 	});
 
 	it("limits sign-in requests per IP: the 21st in a minute gets 429, another IP is unaffected", async () => {
