@@ -1,12 +1,11 @@
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { runInDurableObject } from "cloudflare:test";
-import { eq } from "drizzle-orm";
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
 import { LOCK_AFTER_FAILURES } from "../durable-objects/account";
-import { openDb, schema } from "../src/db/client";
 import { createClient, type TestClient, uid } from "./fixtures";
-import { browserHeaders, call, cookieOf, expectProblem, randomIp, signIn } from "./helpers";
+import { auditActions, browserHeaders, call, cookieOf, expectProblem, randomIp, signIn } from "./helpers";
 
 type Headers = ReturnType<typeof browserHeaders>;
 const post = (path: string, body: unknown, headers: Headers = browserHeaders()) =>
@@ -28,19 +27,6 @@ async function challengeFor(client: TestClient, headers: Headers = browserHeader
 }
 
 const totp = (challengeId: string, code: string, headers?: Headers) => post("/api/auth/totp", { challengeId, code }, headers);
-
-/** The audit actions recorded for a client, once `expected` are all there (the records queue writes them). */
-async function auditActions(clientId: string, expected: string[]): Promise<string[]> {
-	const until = Date.now() + 10_000;
-	for (;;) {
-		const { db, close } = openDb(env);
-		const rows = await db.select({ action: schema.auditLog.action }).from(schema.auditLog).where(eq(schema.auditLog.clientId, clientId));
-		await close();
-		const actions = rows.map((r) => r.action);
-		if (expected.every((a) => actions.includes(a)) || Date.now() > until) return actions;
-		await new Promise((r) => setTimeout(r, 100));
-	}
-}
 
 describe("POST /api/auth/login + /api/auth/totp", () => {
 	it("signs in with password then TOTP: opaque challenge, hardened cookie, /api/me, audit", async () => {
@@ -213,6 +199,24 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 		}
 		await expectProblem(await login("\u0000\u{1F600}", "x"), 400, "INVALID_BODY");
 		await expectProblem(await login("\u{1F600}'; DROP TABLE clients;--", "\u0000"), 401, "INVALID_CREDENTIALS");
+	});
+
+	it("never answers a 500 to arbitrary bodies on login and totp", async () => {
+		await fc.assert(
+			fc.asyncProperty(
+				fc.constantFrom("/api/auth/login", "/api/auth/totp"),
+				fc.oneof(
+					fc.jsonValue(),
+					fc.record({ clientId: fc.string(), password: fc.string() }),
+					fc.record({ challengeId: fc.string(), code: fc.string() }),
+				),
+				async (path, body) => {
+					const res = await post(path, body);
+					return res.status >= 400 && res.status < 500 && (res.headers.get("content-type") ?? "").startsWith("application/problem+json");
+				},
+			),
+			{ numRuns: 60 },
+		);
 	});
 
 	it("signIn helper works twice in a row for the same client (second uses the next step)", async () => {

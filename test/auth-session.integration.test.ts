@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { SESSION_AUDIENCE, SESSION_COOKIE, SESSION_ISSUER, SESSION_TYP, verifySessionToken } from "../src/auth/session";
 import { SECURITY_HEADERS } from "../src/http/security-headers";
 import { createClient, openSession } from "./fixtures";
-import { browserHeaders, call, expectProblem, SITE, signIn } from "./helpers";
+import { auditActions, browserHeaders, call, expectProblem, SITE, signIn } from "./helpers";
 
 const now = () => Math.floor(Date.now() / 1000);
 const key = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
@@ -99,6 +99,7 @@ describe("sessions", () => {
 		await expectProblem(await me(cookie), 401, "UNAUTHENTICATED");
 		await expectProblem(await call("/api/auth/logout", { method: "POST", headers: { cookie, origin: SITE } }), 401, "UNAUTHENTICATED");
 		await expectProblem(await call("/api/auth/logout", { method: "POST", headers: { origin: SITE } }), 401, "UNAUTHENTICATED");
+		expect(await auditActions(client.clientId, ["auth.logout"])).toContain("auth.logout");
 	});
 
 	it("stops a disabled client's sessions at once", async () => {

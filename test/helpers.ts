@@ -1,6 +1,8 @@
 // Shared by the tests that run in the Workers runtime.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { generate } from "otplib";
+import { openDb, schema } from "../src/db/client";
 
 export const SITE = "https://lifeboat.test";
 
@@ -51,4 +53,17 @@ export async function signIn(clientId: string, password: string, totpSecret: str
 		if (res.status !== 401) throw new Error(`totp ${res.status}: ${await res.text()}`);
 	}
 	throw new Error(`sign-in of ${clientId} refused its TOTP codes`);
+}
+
+/** The audit actions recorded for a client, polled until `expected` are all there (the records queue writes them) or 10 s pass. */
+export async function auditActions(clientId: string, expected: string[]): Promise<string[]> {
+	const until = Date.now() + 10_000;
+	for (;;) {
+		const { db, close } = openDb(env);
+		const rows = await db.select({ action: schema.auditLog.action }).from(schema.auditLog).where(eq(schema.auditLog.clientId, clientId));
+		await close();
+		const actions = rows.map((r) => r.action);
+		if (expected.every((a) => actions.includes(a)) || Date.now() > until) return actions;
+		await new Promise((r) => setTimeout(r, 100));
+	}
 }
