@@ -5,6 +5,9 @@ interface LifeboatSecrets {
 	DATABASE_URL: string;
 	JWT_SECRET: string;
 	JWT_KID: string;
+	/** Optional, during a key rotation: the previous key and its id, still accepted for verification. */
+	JWT_SECRET_PREVIOUS?: string;
+	JWT_KID_PREVIOUS?: string;
 	PASSWORD_PEPPER: string;
 	TOTP_ENC_KEY: string;
 	OMS_HMAC_SECRET: string;

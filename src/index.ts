@@ -5,12 +5,21 @@ import { requestId } from "hono/request-id";
 import { queue, type QueueMessage } from "../queues";
 import type { AppEnv } from "./app-env";
 import { notFound, onError } from "./http/errors";
+import { requireSameOrigin } from "./http/origin";
+import { securityHeaders } from "./http/security-headers";
+import { auth, logout } from "./routes/auth";
+import { me } from "./routes/me";
 import { health, ops } from "./routes/ops";
 import { status } from "./routes/status";
 import { scheduled } from "./scheduled";
 
 const app = new Hono<AppEnv>()
 	.use(requestId())
+	.use(securityHeaders)
+	.use("/api/*", requireSameOrigin)
+	.route("/api/auth", auth)
+	.route("/api/auth/logout", logout)
+	.route("/api/me", me)
 	.route("/api/status", status)
 	.route("/ops/health", health)
 	.route("/ops", ops)

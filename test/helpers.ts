@@ -1,6 +1,9 @@
 // Shared by the tests that run in the Workers runtime.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
+import { generate } from "otplib";
 import { inject } from "vitest";
+import { openDb, schema } from "../src/db/client";
 
 export const SITE = "https://lifeboat.test";
 
@@ -28,4 +31,46 @@ export async function expectProblem(res: Response, status: number, code: string)
 export async function statementsRunBy(label: string): Promise<number> {
 	const res = await fetch(`${inject("pgStatsUrl")}/statements?app=${encodeURIComponent(label)}`);
 	return ((await res.json()) as { count: number }).count;
+}
+
+/** A random client address, so each test has its own per-IP sign-in budget. */
+export const randomIp = () => `10.${Array.from(crypto.getRandomValues(new Uint8Array(3))).join(".")}`;
+
+/** Headers of a same-site JSON request from one browser (address `ip`). */
+export const browserHeaders = (ip = randomIp()) => ({ "content-type": "application/json", origin: SITE, "cf-connecting-ip": ip });
+
+/** The `name=value` part of a Set-Cookie header. */
+export const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0];
+
+/**
+ * Signs in through the real routes (password, then TOTP) and returns the session cookie
+ * (`__Host-lb_session=...`) to send as a `cookie` header.
+ */
+export async function signIn(clientId: string, password: string, totpSecret: string): Promise<string> {
+	const headers = browserHeaders();
+	const login = await call("/api/auth/login", { method: "POST", headers, body: JSON.stringify({ clientId, password }) });
+	if (login.status !== 200) throw new Error(`login ${login.status}: ${await login.text()}`);
+	const { challengeId } = (await login.json()) as { challengeId: string };
+	// A code of this time step may already be spent by an earlier sign-in of the same client:
+	// the next step's code is within the one step of drift the server allows.
+	for (const ahead of [0, 30]) {
+		const code = await generate({ secret: totpSecret, epoch: Math.floor(Date.now() / 1000) + ahead });
+		const res = await call("/api/auth/totp", { method: "POST", headers, body: JSON.stringify({ challengeId, code }) });
+		if (res.status === 200) return cookieOf(res);
+		if (res.status !== 401) throw new Error(`totp ${res.status}: ${await res.text()}`);
+	}
+	throw new Error(`sign-in of ${clientId} refused its TOTP codes`);
+}
+
+/** The audit actions recorded for a client, polled until `expected` are all there (the records queue writes them) or 10 s pass. */
+export async function auditActions(clientId: string, expected: string[]): Promise<string[]> {
+	const until = Date.now() + 10_000;
+	for (;;) {
+		const { db, close } = openDb(env);
+		const rows = await db.select({ action: schema.auditLog.action }).from(schema.auditLog).where(eq(schema.auditLog.clientId, clientId));
+		await close();
+		const actions = rows.map((r) => r.action);
+		if (expected.every((a) => actions.includes(a)) || Date.now() > until) return actions;
+		await new Promise((r) => setTimeout(r, 100));
+	}
 }

@@ -2,7 +2,9 @@
 //   $pbkdf2-sha256$i=<iterations>,l=<bytes>$<salt b64>$<hash b64>
 // The password is first HMAC-SHA256'd with a secret pepper (PASSWORD_PEPPER), so a leaked
 // table alone is not enough to guess at, and PBKDF2 stays within the Workers cap.
-// Self-contained (WebCrypto only) so Node scripts can import it for seeding.
+// bcrypt hashes from the primary's older systems are checked with bcryptjs (pure JS, no pepper).
+// Self-contained (WebCrypto + bcryptjs) so Node scripts can import it for seeding.
+import bcrypt from "bcryptjs";
 
 /** Deployed Workers refuse PBKDF2 above this; we refuse it everywhere so local matches deploy. */
 export const MAX_PBKDF2_ITERATIONS = 100_000;
@@ -37,4 +39,45 @@ export async function hashPassword(password: string, pepperB64: string, iteratio
 	const salt = crypto.getRandomValues(new Uint8Array(16));
 	const hash = await pbkdf2(password, pepperB64, salt, iterations, 32);
 	return `$pbkdf2-sha256$i=${iterations},l=32$${b64(salt)}$${b64(hash)}`;
+}
+
+const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+const PBKDF2 = /^\$pbkdf2-sha256\$i=(\d+),l=(\d+)\$([A-Za-z0-9+/_-]+)\$([A-Za-z0-9+/_-]+)$/;
+
+/** Equal in time that depends only on the lengths. */
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+	let diff = a.length ^ b.length;
+	for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+	return diff === 0;
+}
+
+/**
+ * Checks a password against a replicated PHC hash (pbkdf2-sha256 with pepper, or bcrypt).
+ * Fails closed: a malformed hash or one above the PBKDF2 cap is a mismatch (logged), never a throw.
+ */
+export async function verifyPassword(phc: string, password: string, pepperB64: string): Promise<boolean> {
+	try {
+		if (BCRYPT.test(phc)) {
+			return await bcrypt.compare(password, phc);
+		}
+		const m = PBKDF2.exec(phc);
+		if (!m) throw new Error("unsupported password hash format");
+		const expected = unb64(m[4]);
+		if (expected.length < 16) throw new Error("pbkdf2 hash shorter than 16 bytes");
+		const derived = await pbkdf2(password, pepperB64, unb64(m[3]), Number(m[1]), expected.length);
+		return bytesEqual(derived, expected);
+	} catch (err) {
+		console.error(JSON.stringify({ event: "auth.password_hash_unusable", message: err instanceof Error ? err.message : String(err) }));
+		return false;
+	}
+}
+
+// A pbkdf2 hash at the full iteration count whose preimage nobody knows (salt and hash are
+// random bytes, written out because Workers refuse random values at module scope).
+const DUMMY_PHC = `$pbkdf2-sha256$i=${MAX_PBKDF2_ITERATIONS},l=32$FVokiMdgqBd9Mqvl1d5G7w$SdjgiJhgblHtByAnpxKXjYx+xHbG2C6MO5HHenH9trA`;
+
+/** Costs what checking a real client's password costs, and always fails: for unknown or disabled clients. */
+export async function verifyDummyPassword(password: string, pepperB64: string): Promise<false> {
+	await verifyPassword(DUMMY_PHC, password, pepperB64);
+	return false;
 }

@@ -1,6 +1,8 @@
 // Session tokens (RFC 8725): HS256 only, every registered claim checked, `typ` pinned.
 // The token alone is never enough: the client's Account Durable Object also holds the
 // session row, which is what logout revokes and what the idle timeout slides on.
+import type { Context } from "hono";
+import { setCookie } from "hono/cookie";
 import { SignJWT, errors, jwtVerify } from "jose";
 import { Problem } from "../http/problem";
 
@@ -46,9 +48,18 @@ export async function issueSessionToken(env: Pick<Env, "JWT_SECRET" | "JWT_KID">
 
 const unauthenticated = (detail: string) => new Problem(401, "UNAUTHENTICATED", detail);
 
-export async function verifySessionToken(env: Pick<Env, "JWT_SECRET" | "JWT_KID">, token: string): Promise<SessionClaims> {
+type SessionKeys = Pick<Env, "JWT_SECRET" | "JWT_KID" | "JWT_SECRET_PREVIOUS" | "JWT_KID_PREVIOUS">;
+
+/** The key a token's `kid` names: the current one, or the previous one while a rotation settles. */
+function verificationKey(env: SessionKeys, kid: string | undefined): Uint8Array {
+	if (kid === env.JWT_KID) return signingKey(env.JWT_SECRET);
+	if (kid && kid === env.JWT_KID_PREVIOUS && env.JWT_SECRET_PREVIOUS) return signingKey(env.JWT_SECRET_PREVIOUS);
+	throw unauthenticated("session signed with an unknown key");
+}
+
+export async function verifySessionToken(env: SessionKeys, token: string): Promise<SessionClaims> {
 	try {
-		const { payload, protectedHeader } = await jwtVerify(token, signingKey(env.JWT_SECRET), {
+		const { payload } = await jwtVerify(token, (header) => verificationKey(env, header.kid), {
 			algorithms: ["HS256"],
 			issuer: SESSION_ISSUER,
 			audience: SESSION_AUDIENCE,
@@ -56,7 +67,6 @@ export async function verifySessionToken(env: Pick<Env, "JWT_SECRET" | "JWT_KID"
 			requiredClaims: ["sub", "jti", "iat", "nbf", "exp"],
 			maxTokenAge: ABSOLUTE_TIMEOUT_SECONDS,
 		});
-		if (protectedHeader.kid !== env.JWT_KID) throw unauthenticated("session signed with an unknown key");
 		return {
 			clientId: payload.sub as string,
 			sessionId: payload.jti as string,
@@ -68,4 +78,13 @@ export async function verifySessionToken(env: Pick<Env, "JWT_SECRET" | "JWT_KID"
 		if (err instanceof errors.JWTExpired) throw unauthenticated("session expired");
 		throw unauthenticated("invalid session");
 	}
+}
+
+/** `__Host-` cookie: Secure, Path=/, no Domain; lives as long as the session can. */
+export function setSessionCookie(c: Context, token: string) {
+	setCookie(c, SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: "Strict", path: "/", maxAge: ABSOLUTE_TIMEOUT_SECONDS });
+}
+
+export function clearSessionCookie(c: Context) {
+	setCookie(c, SESSION_COOKIE, "", { httpOnly: true, secure: true, sameSite: "Strict", path: "/", maxAge: 0 });
 }
