@@ -1,0 +1,26 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+
+/** A native modal <dialog>: the browser traps focus, Esc closes, and the rest is inert. */
+export function Modal(props: { title: string; onClose: () => void; children: ComponentChildren }) {
+	const ref = useRef<HTMLDialogElement>(null);
+	useEffect(() => {
+		const d = ref.current;
+		if (d && !d.open) d.showModal();
+		return () => d?.close();
+	}, []);
+	return (
+		<dialog
+			ref={ref}
+			aria-labelledby="dialog-title"
+			onClose={props.onClose}
+			onCancel={(e) => {
+				e.preventDefault();
+				props.onClose();
+			}}
+		>
+			<h2 id="dialog-title">{props.title}</h2>
+			{props.children}
+		</dialog>
+	);
+}
