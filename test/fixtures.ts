@@ -38,7 +38,9 @@ export interface TestClient {
 }
 
 /** Inserts a client (PBKDF2 password, sealed TOTP seed) with its instruments and positions. */
-export async function createClient(opts: { positions?: PositionSpec[]; status?: "active" | "disabled"; password?: string } = {}): Promise<TestClient> {
+export async function createClient(
+	opts: { positions?: PositionSpec[]; status?: "active" | "disabled"; password?: string } = {},
+): Promise<TestClient> {
 	const clientId = uid("C");
 	const password = opts.password ?? `pw-${clientId.toLowerCase()}`;
 	const totpSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";

@@ -138,13 +138,10 @@ export async function createBrowserClient(positions: BrowserPosition[]): Promise
 				],
 			);
 			const id = uid("P");
-			await db.query("INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, '95.00')", [
-				id,
-				clientId,
-				instrumentId,
-				eq ? "MIS" : "NRML",
-				p.netQty,
-			]);
+			await db.query(
+				"INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, '95.00')",
+				[id, clientId, instrumentId, eq ? "MIS" : "NRML", p.netQty],
+			);
 			out.push({ id, symbol });
 		}
 		return { clientId, password, totpSecret, name, positions: out };
@@ -169,7 +166,7 @@ export async function signIn(page: Page, client: BrowserClient, onTotpScreen?: (
 export async function waitForOrders(page: Page, count: number, status: string, timeout = 30_000) {
 	await page.waitForFunction(
 		({ count, status }) => {
-			const rows = [...document.querySelectorAll<HTMLElement>("[data-order-id]")];
+			const rows = Array.from(document.querySelectorAll<HTMLElement>("[data-order-id]"));
 			return rows.length === count && rows.every((r) => r.dataset.status === status);
 		},
 		{ count, status },
@@ -178,5 +175,7 @@ export async function waitForOrders(page: Page, count: number, status: string, t
 }
 
 export async function orderRows(page: Page) {
-	return page.$$eval("[data-order-id]", (rows) => rows.map((r) => ({ text: r.textContent ?? "", status: (r as HTMLElement).dataset.status })));
+	return page.$$eval("[data-order-id]", (rows) =>
+		rows.map((r) => ({ text: r.textContent ?? "", status: (r as HTMLElement).dataset.status })),
+	);
 }

@@ -69,7 +69,8 @@ export const api = {
 	orders: () => request<{ orders: Order[] }>("GET", "/api/orders"),
 	squareOff: (body: ExitBody, key: string) => request<SquareOffResult>("POST", "/api/square-offs", body, key),
 	squareOffAll: (key: string) => request<SquareOffResult>("POST", "/api/square-offs/all", {}, key),
-	cancel: (orderId: string, key: string) => request<{ order: Order }>("POST", `/api/orders/${encodeURIComponent(orderId)}/cancel`, undefined, key),
+	cancel: (orderId: string, key: string) =>
+		request<{ order: Order }>("POST", `/api/orders/${encodeURIComponent(orderId)}/cancel`, undefined, key),
 	cancelAll: (key: string) => request<{ orders: Order[] }>("POST", "/api/orders/cancel-all", undefined, key),
 };
 
@@ -88,7 +89,10 @@ export interface SquareOffResult {
 /** Answers worth repeating with the same Idempotency-Key: no answer, still in flight, or a server hiccup. */
 export function isRetryable(err: unknown): boolean {
 	if (err instanceof NetworkError) return true;
-	return err instanceof ApiError && (err.code === "IDEMPOTENCY_KEY_IN_FLIGHT" || err.status === 502 || err.status === 504 || err.code === "INTERNAL_ERROR");
+	return (
+		err instanceof ApiError &&
+		(err.code === "IDEMPOTENCY_KEY_IN_FLIGHT" || err.status === 502 || err.status === 504 || err.code === "INTERNAL_ERROR")
+	);
 }
 
 /**

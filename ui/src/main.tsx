@@ -8,6 +8,7 @@ import { Orders, describeOrder } from "./components/Orders";
 import { Positions } from "./components/Positions";
 import { SignIn } from "./components/SignIn";
 import { connectLive, type LiveMode } from "./live";
+import { isFinal } from "../../src/types";
 
 const STATUS_POLL_MS = 10_000;
 const DEFAULT_STALE_AFTER_SECONDS = 120;
@@ -19,8 +20,14 @@ function useStatus() {
 		let stop = false;
 		const load = () =>
 			api.status().then(
-				(s) => !stop && (setStatus(s), setUnreachable(false)),
-				() => !stop && setUnreachable(true),
+				(s) => {
+					if (stop) return;
+					setStatus(s);
+					setUnreachable(false);
+				},
+				() => {
+					if (!stop) setUnreachable(true);
+				},
 			);
 		load();
 		const timer = setInterval(load, STATUS_POLL_MS);
@@ -91,11 +98,13 @@ function Trading(props: { me: Me; status: Status | null; onSignedOut: (notice?: 
 		heading.current?.focus();
 		loadPositions();
 		return connectLive({
-			order: (o) => mergeOrders([o]),
+			order: (o) => {
+				mergeOrders([o]);
+				// A fill or a final state changes what is open: ask for the positions again.
+				if (o.filledQty > 0 || isFinal(o.status)) loadPositions();
+			},
 			position: (p) =>
-				setPositions((d) =>
-					d ? { ...d, positions: d.positions.map((x) => (x.id === p.id ? p : x)).filter((x) => x.netQty !== 0) } : d,
-				),
+				setPositions((d) => (d ? { ...d, positions: d.positions.map((x) => (x.id === p.id ? p : x)).filter((x) => x.netQty !== 0) } : d)),
 			mode: setLive,
 			refresh: () => {
 				loadOrders();

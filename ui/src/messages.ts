@@ -5,7 +5,8 @@ const sentences: Record<string, string> = {
 	INVALID_CREDENTIALS: "That client ID and password do not match. Check both and try again.",
 	ACCOUNT_LOCKED: "Your account is locked after too many failed sign-ins. Wait a few minutes or call your broker's help desk.",
 	RATE_LIMITED: "Too many attempts in a short time. Wait a minute, then try again.",
-	INVALID_OTP: "That code was not accepted. Codes change every 30 seconds and each works once: enter the current code from your authenticator app.",
+	INVALID_OTP:
+		"That code was not accepted. Codes change every 30 seconds and each works once: enter the current code from your authenticator app.",
 	UNAUTHENTICATED: "Your session has ended. Please sign in again.",
 	PRIMARY_ACTIVE: "Your broker's main platform is working, so exits are not taken here. Use the main platform.",
 	QTY_EXCEEDS_POSITION: "That quantity is more than is still open in this position (exits already pending count too).",

@@ -3,7 +3,7 @@ import { qty } from "../format";
 import { useIntent } from "../intent";
 import { exitAllPlan } from "../plan";
 import { IntentStatus } from "./IntentStatus";
-import { Modal } from "./Modal";
+import { CloseButton, Modal } from "./Modal";
 
 export function ExitAllDialog(props: { positions: Position[]; onClose: () => void; onPlaced: (r: SquareOffResult) => void }) {
 	const plan = exitAllPlan(props.positions);
@@ -16,26 +16,23 @@ export function ExitAllDialog(props: { positions: Position[]; onClose: () => voi
 		});
 	return (
 		<Modal title="Exit all positions" onClose={props.onClose}>
-			<p>
-				These {plan.length} market orders will be placed, shorts first (so no short option is left without its hedge):
-			</p>
+			<p>These {plan.length} market orders will be placed, shorts first (so no short option is left without its hedge):</p>
 			<ol class="plan" data-testid="exit-all-plan">
 				{plan.map((o, i) => (
 					<li key={`${o.positionId}-${i}`}>
-						<strong class={o.side === "SELL" ? "sell" : "buy"}>{o.side}</strong> {qty(o.quantity)} {o.symbol} <span class="muted">{o.exchange}</span>
+						<strong class={o.side === "SELL" ? "sell" : "buy"}>{o.side}</strong> {qty(o.quantity)} {o.symbol}{" "}
+						<span class="muted">{o.exchange}</span>
 					</li>
 				))}
 			</ol>
 			{intent.state.phase === "done" ? (
 				<>
 					<p class="ok" role="status">
-						Exit all accepted{intent.state.retried ? " (confirmed after the connection came back)" : ""}: {intent.state.result.orders.length} orders
-						placed. Follow them under Orders.
+						Exit all accepted{intent.state.retried ? " (confirmed after the connection came back)" : ""}:{" "}
+						{intent.state.result.orders.length} orders placed. Follow them under Orders.
 					</p>
 					<div class="actions">
-						<button type="button" class="primary" onClick={props.onClose} autoFocus>
-							Close
-						</button>
+						<CloseButton onClose={props.onClose} />
 					</div>
 				</>
 			) : (

@@ -4,7 +4,7 @@ import { qty } from "../format";
 import { useIntent } from "../intent";
 import { exitSide, openQty, slices } from "../plan";
 import { IntentStatus } from "./IntentStatus";
-import { Modal } from "./Modal";
+import { CloseButton, Modal } from "./Modal";
 
 const cents = (v: string) => Math.round(Number(v) * 100);
 
@@ -86,7 +86,13 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 					{orderType === "LIMIT" && (
 						<>
 							<label for="exit-price">Limit price (tick {p.tickSize})</label>
-							<input id="exit-price" inputMode="decimal" value={price} onInput={(e) => setPrice(e.currentTarget.value)} aria-describedby="exit-problem" />
+							<input
+								id="exit-price"
+								inputMode="decimal"
+								value={price}
+								onInput={(e) => setPrice(e.currentTarget.value)}
+								aria-describedby="exit-problem"
+							/>
 						</>
 					)}
 					<p id="exit-problem" class="error" role="alert">
@@ -114,14 +120,12 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 					{intent.state.phase === "done" ? (
 						<>
 							<p class="ok" role="status">
-								Exit accepted{intent.state.retried ? " (confirmed after the connection came back)" : ""}: {intent.state.result.orders.length}{" "}
-								{intent.state.result.orders.length === 1 ? "order" : "orders"} placed. Follow {intent.state.result.orders.length === 1 ? "it" : "them"}{" "}
-								under Orders.
+								Exit accepted{intent.state.retried ? " (confirmed after the connection came back)" : ""}:{" "}
+								{intent.state.result.orders.length} {intent.state.result.orders.length === 1 ? "order" : "orders"} placed. Follow{" "}
+								{intent.state.result.orders.length === 1 ? "it" : "them"} under Orders.
 							</p>
 							<div class="actions">
-								<button type="button" class="primary" onClick={props.onClose} autoFocus>
-									Close
-								</button>
+								<CloseButton onClose={props.onClose} />
 							</div>
 						</>
 					) : (

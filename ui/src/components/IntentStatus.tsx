@@ -14,8 +14,8 @@ export function IntentStatus<T>(props: { state: IntentState<T>; what: string; on
 				(state.unknown ? (
 					<>
 						<p class="error">
-							We could not reach Lifeboat, so we cannot yet tell whether your {what} was accepted. Press Retry: it resends the same
-							request and can never place it twice.
+							We could not reach Lifeboat, so we cannot yet tell whether your {what} was accepted. Press Retry: it resends the same request
+							and can never place it twice.
 						</p>
 						<button type="button" class="primary" onClick={props.onRetry}>
 							Retry

@@ -24,3 +24,14 @@ export function Modal(props: { title: string; onClose: () => void; children: Com
 		</dialog>
 	);
 }
+
+/** Ends a dialog's flow: takes the focus when it appears, since the button that had it is gone. */
+export function CloseButton(props: { onClose: () => void }) {
+	const ref = useRef<HTMLButtonElement>(null);
+	useEffect(() => ref.current?.focus(), []);
+	return (
+		<button type="button" class="primary" onClick={props.onClose} ref={ref}>
+			Close
+		</button>
+	);
+}

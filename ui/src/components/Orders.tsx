@@ -5,7 +5,7 @@ import { useIntent } from "../intent";
 import type { LiveMode } from "../live";
 import { describeError } from "../messages";
 import { IntentStatus } from "./IntentStatus";
-import { Modal } from "./Modal";
+import { CloseButton, Modal } from "./Modal";
 
 const CANCELLABLE = new Set(["PENDING", "SENT", "OPEN"]);
 export const isCancellable = (o: Order) => CANCELLABLE.has(o.status);
@@ -42,11 +42,20 @@ function OrderRow(props: { order: Order; onChanged: (o: Order) => void }) {
 				</span>
 				<span class={`badge s-${o.status.toLowerCase()}`}>{statusWords[o.status]}</span>
 			</div>
-			{o.filledQty > 0 && o.filledQty < o.quantity && <p class="muted">Filled {qty(o.filledQty)} of {qty(o.quantity)}</p>}
+			{o.filledQty > 0 && o.filledQty < o.quantity && (
+				<p class="muted">
+					Filled {qty(o.filledQty)} of {qty(o.quantity)}
+				</p>
+			)}
 			{o.reason && <p class="muted">Reason: {o.reason}</p>}
 			{isCancellable(o) && cancel.state.phase !== "done" && (
 				<>
-					<button type="button" onClick={send} disabled={cancel.state.phase === "sending"} aria-label={`Cancel ${o.side} ${o.quantity} ${o.symbol}`}>
+					<button
+						type="button"
+						onClick={send}
+						disabled={cancel.state.phase === "sending"}
+						aria-label={`Cancel ${o.side} ${o.quantity} ${o.symbol}`}
+					>
 						Cancel
 					</button>
 					{cancel.state.phase !== "idle" && <IntentStatus state={cancel.state} what="cancel" onRetry={send} />}
@@ -72,9 +81,7 @@ function CancelAllDialog(props: { count: number; onClose: () => void; onChanged:
 						Cancel requested for {intent.state.result.orders.length} orders. Their status updates below.
 					</p>
 					<div class="actions">
-						<button type="button" class="primary" onClick={props.onClose} autoFocus>
-							Close
-						</button>
+						<CloseButton onClose={props.onClose} />
 					</div>
 				</>
 			) : (

@@ -22,9 +22,7 @@ export function Positions(props: {
 			</div>
 			<p class="freshness" data-testid="positions-asof">
 				{data ? `Positions as of ${clock(data.asOf)}` : "Loading positions…"}
-				{data && age > props.staleAfterSeconds && (
-					<strong class="warn"> · Warning: {ago(age)} old. Check before you exit.</strong>
-				)}
+				{data && age > props.staleAfterSeconds && <strong class="warn"> · Warning: {ago(age)} old. Check before you exit.</strong>}
 			</p>
 			{data && data.positions.length === 0 && <p>You have no open positions.</p>}
 			<ul class="cards">
@@ -35,7 +33,10 @@ export function Positions(props: {
 					return (
 						<li class="card position" key={p.id} data-position-id={p.id}>
 							<h3>
-								{p.symbol} <span class="muted">{p.exchange} · {p.product}</span>
+								{p.symbol}{" "}
+								<span class="muted">
+									{p.exchange} · {p.product}
+								</span>
 							</h3>
 							<dl>
 								<dt>Net qty</dt>
