@@ -115,7 +115,7 @@ export function Orders(props: { orders: Order[] | null; live: LiveMode; error: u
 		<section aria-labelledby="orders-title" aria-busy={!props.orders}>
 			<div class="section-head">
 				<h2 id="orders-title">Orders</h2>
-				<span class={`live ${props.live}`} data-testid="live">
+				<span class={`conn ${props.live}`} data-testid="live">
 					{liveWords[props.live]}
 				</span>
 				<button type="button" disabled={open.length === 0} onClick={() => setConfirmAll(true)}>
