@@ -1,8 +1,10 @@
-// `npm test`: the Workers-runtime suite (vitest + @cloudflare/vitest-plugin), then a plain
-// closing line "N passed, N failed" that any CI can read.
+// `npm test`: the Workers-runtime suite (vitest + @cloudflare/vitest-plugin), then the
+// browser suite (playwright-core + Debian's Chromium, skipped when Chromium is missing),
+// then a plain closing line "N passed, N failed" that any CI can read.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { CHROMIUM_PATH, hasChromium } from "../test/browser/chromium.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 mkdirSync(`${root}/.data`, { recursive: true });
@@ -22,6 +24,7 @@ function runSuite(name: string, args: string[]): VitestJson | null {
 			`${root}/node_modules/vitest/vitest.mjs`,
 			"run",
 			...args,
+			"--passWithNoTests",
 			"--reporter=default",
 			"--reporter=json",
 			`--outputFile.json=${out}`,
@@ -41,7 +44,11 @@ function runSuite(name: string, args: string[]): VitestJson | null {
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let broken = false;
-for (const [name, args] of [["workers", []]] as const) {
+const suites: [string, string[]][] = [
+	["workers", []],
+	["browser", ["--config", "vitest.browser.config.ts"]],
+];
+for (const [name, args] of suites) {
 	const r = runSuite(name, [...args]);
 	if (!r) {
 		broken = true;
@@ -51,5 +58,6 @@ for (const [name, args] of [["workers", []]] as const) {
 	totals.failed += r.numFailedTests;
 	totals.skipped += r.numPendingTests + r.numTodoTests;
 }
+if (!hasChromium) console.log(`\nbrowser tests skipped: chromium not found at ${CHROMIUM_PATH} (apt-get install chromium)`);
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(broken || totals.failed > 0 ? 1 : 0);

@@ -27,5 +27,8 @@ export const status = new Hono<AppEnv>().get("/", async (c) => {
 		mode: failover.active ? ("active" as const) : ("standby" as const),
 		failover: { active: failover.active, since: failover.since, reason: failover.reason, source: failover.source },
 		data,
+		// For the UI: lag above this is shown as a warning; where traders reach the primary.
+		staleAfterSeconds: Number(c.env.STALE_AFTER_SECONDS),
+		primaryUrl: c.env.PRIMARY_ORIGIN || null,
 	});
 });

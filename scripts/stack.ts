@@ -1,0 +1,150 @@
+// The whole local stack as one function, shared by `npm start` (scripts/dev.ts) and the
+// browser tests: builds the UI (unless told not to), starts the embedded Postgres and its
+// WebSocket relay (unless a databaseUrl is given), applies the migrations, seeds the demo
+// data, starts the primary and OMS simulators and `wrangler dev`, and waits for the site.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { localSecrets } from "./local-secrets.ts";
+import { freePort, startPostgres, startWsRelay } from "./local-postgres.ts";
+import { applyMigrations } from "./migrate.ts";
+import { seedDemo } from "./seed.ts";
+import { startOmsSimulator } from "../simulators/oms.ts";
+import { startPrimarySimulator } from "../simulators/primary.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+export interface StackOptions {
+	/** Port of the site (wrangler dev). */
+	port: number;
+	omsPort?: number;
+	primaryPort?: number;
+	pgPort?: number;
+	/** Where Postgres and wrangler keep their data. */
+	dataDir?: string;
+	/** Keep the Postgres data between runs (npm start) or throw it away (tests). */
+	persistent?: boolean;
+	/** An existing database instead of the embedded one. */
+	databaseUrl?: string;
+	buildUi?: boolean;
+	/** Where wrangler's output goes: the terminal for npm start, nowhere for tests. */
+	quiet?: boolean;
+	/** Called when wrangler dev exits on its own. */
+	onWranglerExit?: (code: number | null) => void;
+}
+
+export interface Stack {
+	url: string;
+	databaseUrl: string;
+	oms: Awaited<ReturnType<typeof startOmsSimulator>>;
+	primary: Awaited<ReturnType<typeof startPrimarySimulator>>;
+	stop(): Promise<void>;
+}
+
+function run(cmd: string, args: string[]) {
+	return new Promise<void>((resolve, reject) => {
+		const p = spawn(cmd, args, { cwd: root, stdio: "inherit" });
+		p.on("exit", (c) => (c === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited ${c}`))));
+	});
+}
+
+export function buildUi(): Promise<void> {
+	return run(process.execPath, [`${root}/node_modules/vite/bin/vite.js`, "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"]);
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+	const site = `http://127.0.0.1:${opts.port}`;
+	const dataDir = opts.dataDir ?? `${root}/.data`;
+	mkdirSync(dataDir, { recursive: true });
+	const stops: (() => Promise<void>)[] = [];
+	let wrangler: ChildProcess | undefined;
+	let stopping = false;
+
+	const stop = async () => {
+		if (stopping) return;
+		stopping = true;
+		if (wrangler && wrangler.exitCode === null && wrangler.signalCode === null) {
+			const w = wrangler;
+			const exited = new Promise((r) => w.once("exit", r));
+			if (w.pid) process.kill(-w.pid, "SIGTERM");
+			await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+			if (w.exitCode === null && w.signalCode === null && w.pid) process.kill(-w.pid, "SIGKILL");
+		}
+		for (const s of stops.reverse()) await s().catch((e) => console.error(String(e)));
+	};
+
+	try {
+		if (opts.buildUi ?? true) await buildUi();
+
+		let databaseUrl = opts.databaseUrl ?? "";
+		let wsProxy = "";
+		if (!databaseUrl) {
+			const pg = await startPostgres({ dir: `${dataDir}/pg`, port: opts.pgPort ?? (await freePort()), persistent: opts.persistent });
+			stops.push(pg.stop);
+			const relay = await startWsRelay(await freePort());
+			stops.push(relay.stop);
+			databaseUrl = pg.url;
+			wsProxy = relay.proxy;
+		}
+		await applyMigrations(databaseUrl);
+		await seedDemo(databaseUrl, localSecrets);
+
+		const oms = await startOmsSimulator({ port: opts.omsPort ?? 0, secret: localSecrets.OMS_HMAC_SECRET, eventsUrl: `${site}/oms/events` });
+		stops.push(oms.stop);
+		const primary = await startPrimarySimulator(opts.primaryPort ?? 0);
+		stops.push(primary.stop);
+
+		const envFile = `${dataDir}/dev.env`;
+		const vars: Record<string, string> = {
+			...localSecrets,
+			DATABASE_URL: databaseUrl,
+			NEON_WS_PROXY: wsProxy,
+			OMS_URL: oms.url,
+			PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${primary.url}/health`, expectStatus: 200 }]),
+		};
+		writeFileSync(
+			envFile,
+			Object.entries(vars)
+				.map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+				.join("\n"),
+		);
+
+		wrangler = spawn(
+			process.execPath,
+			[
+				`${root}/node_modules/wrangler/bin/wrangler.js`,
+				"dev",
+				"--ip",
+				"127.0.0.1",
+				"--port",
+				String(opts.port),
+				"--test-scheduled",
+				"--env-file",
+				envFile,
+				"--persist-to",
+				`${dataDir}/wrangler`,
+				"--show-interactive-dev-session=false",
+				"--inspector-port",
+				String(await freePort()),
+			],
+			{ cwd: root, stdio: ["ignore", opts.quiet ? "ignore" : "inherit", opts.quiet ? "ignore" : "inherit"], detached: true },
+		);
+		wrangler.on("exit", (c) => {
+			if (!stopping) opts.onWranglerExit?.(c);
+		});
+
+		let up = false;
+		for (let i = 0; i < 240 && !up; i++) {
+			up = await fetch(`${site}/ops/health`).then(
+				(r) => r.ok,
+				() => false,
+			);
+			if (!up) await new Promise((r) => setTimeout(r, 500));
+		}
+		if (!up) throw new Error(`the site did not come up on ${site}`);
+		return { url: site, databaseUrl, oms, primary, stop };
+	} catch (err) {
+		await stop();
+		throw err;
+	}
+}

@@ -1,0 +1,181 @@
+// What the browser tests share: Chromium, screenshots at both widths with an accessibility
+// check, sign-in through the real screens, their own clients in Postgres, the ops switch.
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { generate } from "otplib";
+import pg from "pg";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { expect, inject } from "vitest";
+import { hashPassword } from "../../src/auth/password.ts";
+import { sealSeed } from "../../src/auth/seed-box.ts";
+import { localSecrets } from "../../scripts/local-secrets.ts";
+import { CHROMIUM_PATH } from "./chromium.ts";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+export const SCREENSHOTS = `${root}/test-results/screenshots`;
+export const site = () => inject("siteUrl");
+
+export function launch(): Promise<Browser> {
+	return chromium.launch({
+		executablePath: CHROMIUM_PATH,
+		args: [
+			"--headless",
+			"--no-sandbox",
+			"--disable-gpu",
+			"--disable-background-networking",
+			"--disable-component-update",
+			"--disable-sync",
+			"--disable-quic",
+			"--no-first-run",
+		],
+	});
+}
+
+export async function openPage(browser: Browser, width = 360): Promise<Page> {
+	// bypassCSP: axe is injected as an inline script, which the site's CSP would (rightly) refuse.
+	const context = await browser.newContext({ viewport: { width, height: 780 }, bypassCSP: true });
+	const page = await context.newPage();
+	await page.goto(site());
+	return page;
+}
+
+interface AxeResult {
+	violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+}
+
+/** axe-core on the page as it is now: serious and critical violations, in words. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+	await page.addScriptTag({ path: axePath });
+	const result = await page.evaluate(() => (globalThis as unknown as { axe: { run(): Promise<unknown> } }).axe.run());
+	return (result as AxeResult).violations
+		.filter((v) => v.impact === "serious" || v.impact === "critical")
+		.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+}
+
+/**
+ * One screen: screenshots at 360 px and 1280 px, no sideways scrolling at either width,
+ * and no serious accessibility violation.
+ */
+export async function checkScreen(page: Page, name: string) {
+	mkdirSync(SCREENSHOTS, { recursive: true });
+	const original = page.viewportSize() ?? { width: 360, height: 780 };
+	for (const width of [360, 1280]) {
+		await page.setViewportSize({ width, height: 800 });
+		const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+		expect(overflow, `${name} scrolls sideways at ${width} px`).toBeLessThanOrEqual(0);
+		await page.screenshot({ path: `${SCREENSHOTS}/${name}-${width}.png`, fullPage: true });
+	}
+	await page.setViewportSize(original);
+	expect(await seriousViolations(page), `${name}: accessibility`).toEqual([]);
+}
+
+export async function setFailover(active: boolean) {
+	const res = await fetch(`${site()}/ops/failover`, {
+		method: "POST",
+		headers: { authorization: `Bearer ${localSecrets.OPS_TOKEN}`, "content-type": "application/json" },
+		body: JSON.stringify({ active, reason: active ? "browser test: primary down" : "browser test: primary back" }),
+	});
+	if (!res.ok) throw new Error(`failover ${res.status}: ${await res.text()}`);
+}
+
+export async function omsControl(patch: Record<string, unknown>) {
+	const res = await fetch(`${inject("stackOmsUrl")}/__control`, { method: "POST", body: JSON.stringify(patch) });
+	if (!res.ok) throw new Error(`oms control ${res.status}`);
+}
+
+export const uid = (prefix: string) => `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 8).toUpperCase()}`;
+
+export interface BrowserPosition {
+	segment: "EQ" | "FUT" | "OPT";
+	netQty: number;
+	lotSize?: number;
+	freezeQty?: number | null;
+	optionType?: "CE" | "PE";
+}
+
+export interface BrowserClient {
+	clientId: string;
+	password: string;
+	totpSecret: string;
+	name: string;
+	positions: { id: string; symbol: string }[];
+}
+
+/** A client of its own (password + TOTP seed the way the primary replicates them) with positions. */
+export async function createBrowserClient(positions: BrowserPosition[]): Promise<BrowserClient> {
+	const clientId = uid("B");
+	const password = `pw-${clientId.toLowerCase()}`;
+	const totpSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+	const name = `Browser ${clientId}`;
+	const db = new pg.Client({ connectionString: inject("stackDatabaseUrl") });
+	await db.connect();
+	try {
+		await db.query("INSERT INTO clients (client_id, name, password_hash, totp_seed_enc, status) VALUES ($1, $2, $3, $4, 'active')", [
+			clientId,
+			name,
+			await hashPassword(password, localSecrets.PASSWORD_PEPPER),
+			await sealSeed(totpSecret, localSecrets.TOTP_ENC_KEY),
+		]);
+		const out: BrowserClient["positions"] = [];
+		for (const p of positions) {
+			const eq = p.segment === "EQ";
+			const symbol = `${eq ? "EQ" : "NIFTY"}${uid("")}${p.segment === "OPT" ? (p.optionType ?? "CE") : p.segment === "FUT" ? "FUT" : ""}`;
+			const instrumentId = `${eq ? "NSE" : "NFO"}:${symbol}`;
+			await db.query(
+				`INSERT INTO instruments (id, exchange, segment, symbol, underlying, option_type, lot_size, tick_size, freeze_qty, price_band_low, price_band_high, ltp)
+				 VALUES ($1, $2, $3, $4, $5, $6, $7, '0.05', $8, '1.00', '1000.00', '100.00')`,
+				[
+					instrumentId,
+					eq ? "NSE" : "NFO",
+					p.segment,
+					symbol,
+					eq ? symbol : "NIFTY",
+					p.segment === "OPT" ? (p.optionType ?? "CE") : null,
+					p.lotSize ?? (eq ? 1 : 75),
+					p.freezeQty === undefined ? (eq ? null : 1800) : p.freezeQty,
+				],
+			);
+			const id = uid("P");
+			await db.query(
+				"INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, '95.00')",
+				[id, clientId, instrumentId, eq ? "MIS" : "NRML", p.netQty],
+			);
+			out.push({ id, symbol });
+		}
+		return { clientId, password, totpSecret, name, positions: out };
+	} finally {
+		await db.end();
+	}
+}
+
+/** Both factors through the real screens; `onTotpScreen` runs while the code step shows. */
+export async function signIn(page: Page, client: BrowserClient, onTotpScreen?: () => Promise<void>) {
+	await page.getByLabel("Client ID").fill(client.clientId);
+	await page.getByLabel("Password").fill(client.password);
+	await page.getByRole("button", { name: "Continue" }).click();
+	await page.getByRole("heading", { name: "Enter your code" }).waitFor();
+	await onTotpScreen?.();
+	await page.getByLabel(/6-digit code/).fill(await generate({ secret: client.totpSecret }));
+	await page.getByRole("button", { name: "Verify code" }).click();
+	await page.getByRole("heading", { name: new RegExp(client.name) }).waitFor();
+}
+
+/** Waits until the Orders list holds exactly `count` orders, all in `status`. */
+export async function waitForOrders(page: Page, count: number, status: string, timeout = 30_000) {
+	await page.waitForFunction(
+		({ count, status }) => {
+			const rows = Array.from(document.querySelectorAll<HTMLElement>("[data-order-id]"));
+			return rows.length === count && rows.every((r) => r.dataset.status === status);
+		},
+		{ count, status },
+		{ timeout },
+	);
+}
+
+export async function orderRows(page: Page) {
+	return page.$$eval("[data-order-id]", (rows) =>
+		rows.map((r) => ({ text: r.textContent ?? "", status: (r as HTMLElement).dataset.status })),
+	);
+}

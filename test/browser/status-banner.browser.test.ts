@@ -1,0 +1,96 @@
+// The parts of the page that need no sign-in: the sign-in screen, the banner that says who
+// is in charge (and flips with failover), the data-freshness warning, the JS budget.
+import pg from "pg";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { JS_BUDGET_BYTES, uiJsSizes } from "../../scripts/ui-size.ts";
+import { hasChromium } from "./chromium.ts";
+import { checkScreen, launch, openPage, setFailover } from "./harness.ts";
+
+describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
+	let browser: Browser;
+	beforeAll(async () => {
+		browser = await launch();
+	});
+	afterAll(async () => {
+		await browser?.close();
+		await setFailover(false).catch(() => undefined);
+	});
+
+	it("shows the sign-in screen, usable at 360 and 1280 px, with no serious accessibility violation", async () => {
+		await setFailover(false);
+		const page = await openPage(browser, 360);
+		await page.getByRole("heading", { name: "Sign in" }).waitFor();
+		await page.getByTestId("mode").getByText("main platform is working").waitFor();
+		expect(await page.getByLabel("Client ID").isVisible()).toBe(true);
+		expect(await page.getByLabel("Password").getAttribute("type")).toBe("password");
+		await checkScreen(page, "sign-in");
+	});
+
+	it("reaches every sign-in control by keyboard alone, in order", async () => {
+		const page = await openPage(browser, 360);
+		await page.getByLabel("Client ID").waitFor();
+		const focused: string[] = [];
+		for (let i = 0; i < 3; i++) {
+			await page.keyboard.press("Tab");
+			focused.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent || ""));
+		}
+		expect(focused).toEqual(["clientId", "password", "Continue"]);
+	});
+
+	it("changes the banner without a reload when failover switches on and off", async () => {
+		await setFailover(false);
+		const page = await openPage(browser, 360);
+		const mode = page.getByTestId("mode");
+		await mode.getByText("main platform is working").waitFor();
+		await setFailover(true);
+		await mode.getByText("Lifeboat is active").waitFor({ timeout: 25_000 });
+		expect(await page.locator("header.banner").getAttribute("class")).toContain("active");
+		await checkScreen(page, "banner-active");
+		await setFailover(false);
+		await mode.getByText("main platform is working").waitFor({ timeout: 25_000 });
+		expect(await page.locator("header.banner").getAttribute("class")).toContain("standby");
+	});
+
+	it("warns when the replicated data is older than the staleness limit", async () => {
+		const db = new pg.Client({ connectionString: inject("stackDatabaseUrl") });
+		await db.connect();
+		try {
+			await db.query(
+				`INSERT INTO replication_cursor (source, lsn, source_ts_ms) VALUES ('browser-stale', 1, $1)
+				 ON CONFLICT (source) DO UPDATE SET source_ts_ms = excluded.source_ts_ms`,
+				[Date.now() - 10 * 60_000],
+			);
+			const page = await openPage(browser, 360);
+			await page.getByText(/Data as of \d\d:\d\d:\d\d/).waitFor();
+			await page.getByText(/Warning: data is 10 min behind/).waitFor();
+			await checkScreen(page, "stale-warning");
+		} finally {
+			await db.query("DELETE FROM replication_cursor WHERE source = 'browser-stale'");
+			await db.end();
+		}
+	});
+
+	it("does not shift the layout while the status arrives", async () => {
+		const page = await openPage(browser, 360);
+		await page.getByTestId("mode").getByText("main platform is working").waitFor();
+		const shift = await page.evaluate(
+			() =>
+				new Promise<number>((resolve) => {
+					let total = 0;
+					new PerformanceObserver((list) => {
+						for (const e of list.getEntries() as (PerformanceEntry & { value: number; hadRecentInput: boolean })[])
+							if (!e.hadRecentInput) total += e.value;
+					}).observe({ type: "layout-shift", buffered: true });
+					setTimeout(() => resolve(total), 300);
+				}),
+		);
+		expect(shift).toBeLessThan(0.1);
+	});
+
+	it("ships at most 25 KB of gzipped JavaScript", () => {
+		const sizes = uiJsSizes();
+		expect(sizes.length).toBeGreaterThan(0);
+		expect(sizes.reduce((n, s) => n + s.gzip, 0)).toBeLessThanOrEqual(JS_BUDGET_BYTES);
+	});
+});

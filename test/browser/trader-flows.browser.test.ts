@@ -1,0 +1,184 @@
+// The trader's whole journey through the real stack: sign in with a TOTP code, exit one
+// position partly, exit all, cancel, survive a lost answer without a second exit, sign out.
+// Each test has a client of its own; failover is on (exits are refused in standby).
+// Needs the auth (issue 3) and trading (issues 4+5) routes: until they are merged these fail.
+import type { Browser, Page, Request } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium } from "./chromium.ts";
+import {
+	checkScreen,
+	createBrowserClient,
+	launch,
+	omsControl,
+	openPage,
+	orderRows,
+	setFailover,
+	signIn,
+	waitForOrders,
+} from "./harness.ts";
+
+describe.skipIf(!hasChromium)("trader flows", () => {
+	let browser: Browser;
+	beforeAll(async () => {
+		browser = await launch();
+		await setFailover(true);
+	});
+	afterAll(async () => {
+		await browser?.close();
+		await setFailover(false).catch(() => undefined);
+	});
+	afterEach(async () => {
+		await omsControl({ holdFills: false });
+	});
+
+	const positionCard = (page: Page, symbol: string) => page.locator(".position", { hasText: symbol });
+
+	it("signs in with password and TOTP, shows positions, and signs out for good", async () => {
+		const client = await createBrowserClient([{ segment: "EQ", netQty: 50 }]);
+		const page = await openPage(browser, 360);
+		await signIn(page, client, () => checkScreen(page, "totp"));
+		await positionCard(page, client.positions[0].symbol).waitFor();
+		await page.getByText(/Positions as of \d\d:\d\d:\d\d/).waitFor();
+		expect(await positionCard(page, client.positions[0].symbol).textContent()).toContain("50 long");
+		await checkScreen(page, "positions");
+
+		await page.getByRole("button", { name: "Sign out" }).click();
+		await page.getByRole("heading", { name: "Sign in" }).waitFor();
+		await page.getByText("You have signed out.").waitFor();
+		// The session is gone server-side: the same browser is no longer let in.
+		expect(await page.evaluate(() => fetch("/api/me").then((r) => r.status))).toBe(401);
+		await page.reload();
+		await page.getByRole("heading", { name: "Sign in" }).waitFor();
+	});
+
+	it("refuses a wrong TOTP code in plain words", async () => {
+		const client = await createBrowserClient([]);
+		const page = await openPage(browser, 360);
+		await page.getByLabel("Client ID").fill(client.clientId);
+		await page.getByLabel("Password").fill(client.password);
+		await page.getByRole("button", { name: "Continue" }).click();
+		await page.getByLabel(/6-digit code/).fill("000000");
+		await page.getByRole("button", { name: "Verify code" }).click();
+		await page.getByRole("alert").getByText("That code was not accepted").waitFor();
+	});
+
+	it("exits one position partially with a confirmation, and sees the order complete", async () => {
+		const client = await createBrowserClient([{ segment: "EQ", netQty: 50 }]);
+		const symbol = client.positions[0].symbol;
+		const page = await openPage(browser, 360);
+		await signIn(page, client);
+		await page.getByRole("button", { name: `Exit ${symbol}` }).click();
+		await page.getByLabel("Quantity to exit").fill("20");
+		await checkScreen(page, "exit-form");
+		await page.getByRole("button", { name: "Review exit" }).click();
+		const summary = page.getByTestId("exit-summary");
+		await summary.waitFor();
+		expect(await summary.textContent()).toMatch(new RegExp(`SELL 20 ${symbol}.*at market.*1 order`));
+		await checkScreen(page, "exit-confirm");
+		await page.getByRole("button", { name: "Place exit" }).click();
+		await page.getByText(/Exit accepted: 1 order placed/).waitFor();
+		await page.getByRole("button", { name: "Close" }).click();
+
+		await waitForOrders(page, 1, "COMPLETE");
+		expect((await orderRows(page))[0].text).toContain(`SELL 20 ${symbol}`);
+		await page
+			.getByTestId("announcer")
+			.getByText(/complete/)
+			.waitFor();
+		// What is left: 30 of the 50.
+		await positionCard(page, symbol).getByText("30 long").waitFor({ timeout: 30_000 });
+		await checkScreen(page, "orders");
+	});
+
+	it("exits all: lists every order (shorts first, sliced at the freeze quantity) and sees each complete", async () => {
+		const client = await createBrowserClient([
+			{ segment: "FUT", netQty: 75 },
+			{ segment: "OPT", optionType: "PE", netQty: 150 },
+			{ segment: "OPT", optionType: "CE", netQty: -2250, freezeQty: 1800 },
+		]);
+		const [fut, longPut, shortCall] = client.positions.map((p) => p.symbol);
+		const page = await openPage(browser, 1280);
+		await signIn(page, client);
+		await positionCard(page, shortCall).waitFor();
+		await page.getByRole("button", { name: "Exit all" }).click();
+		const plan = page.getByTestId("exit-all-plan").locator("li");
+		await plan.first().waitFor();
+		const lines = await plan.allTextContents();
+		expect(lines).toEqual([`BUY 1,800 ${shortCall} NFO`, `BUY 450 ${shortCall} NFO`, `SELL 75 ${fut} NFO`, `SELL 150 ${longPut} NFO`]);
+		await checkScreen(page, "exit-all-confirm");
+		await page.getByRole("button", { name: "Place 4 orders" }).click();
+		await page.getByText(/Exit all accepted: 4 orders placed/).waitFor();
+		await page.getByRole("button", { name: "Close" }).click();
+		await waitForOrders(page, 4, "COMPLETE");
+		await page.getByText("You have no open positions.").waitFor({ timeout: 30_000 });
+	});
+
+	it("cancels one open order, then cancels all the rest", async () => {
+		await omsControl({ holdFills: true });
+		const client = await createBrowserClient([
+			{ segment: "EQ", netQty: 10 },
+			{ segment: "EQ", netQty: -5 },
+		]);
+		const page = await openPage(browser, 360);
+		await signIn(page, client);
+		await page.getByRole("button", { name: "Exit all" }).click();
+		await page.getByRole("button", { name: "Place 2 orders" }).click();
+		await page.getByRole("button", { name: "Close" }).click();
+		await waitForOrders(page, 2, "OPEN");
+
+		const first = page.locator("[data-order-id]").first();
+		await first.getByRole("button", { name: /^Cancel / }).click();
+		await page.waitForFunction(() => document.querySelectorAll('[data-status="CANCELLED"]').length === 1, undefined, { timeout: 30_000 });
+
+		await page.getByRole("button", { name: "Cancel all" }).click();
+		await checkScreen(page, "cancel-all-confirm");
+		await page.getByRole("button", { name: "Cancel 1 orders" }).click();
+		await page.getByText(/Cancel requested for 1 orders/).waitFor();
+		await page.getByRole("button", { name: "Close" }).click();
+		await waitForOrders(page, 2, "CANCELLED");
+	});
+
+	it("retries an exit whose answer was lost with the same Idempotency-Key, and places it once", async () => {
+		const client = await createBrowserClient([{ segment: "EQ", netQty: 40 }]);
+		const symbol = client.positions[0].symbol;
+		const page = await openPage(browser, 360);
+		await signIn(page, client);
+		const sent: Request[] = [];
+		let dropped = false;
+		await page.route("**/api/square-offs", async (route) => {
+			sent.push(route.request());
+			if (dropped) return route.continue();
+			dropped = true;
+			await route.fetch(); // the server takes the exit...
+			await route.abort("connectionreset"); // ...but its answer never reaches the phone
+		});
+		await page.getByRole("button", { name: `Exit ${symbol}` }).click();
+		await page.getByRole("button", { name: "Review exit" }).click();
+		await page.getByRole("button", { name: "Place exit" }).dblclick();
+		await page.getByText(/Exit accepted \(confirmed after the connection came back\): 1 order placed/).waitFor({ timeout: 20_000 });
+		expect(sent.length).toBe(2);
+		const keys = await Promise.all(sent.map((r) => r.headerValue("idempotency-key")));
+		expect(keys[0]).toBeTruthy();
+		expect(keys[1]).toBe(keys[0]);
+		await page.getByRole("button", { name: "Close" }).click();
+		await waitForOrders(page, 1, "COMPLETE");
+		const me = await page.evaluate(() => fetch("/api/orders").then((r) => r.json()));
+		expect((me as { orders: unknown[] }).orders).toHaveLength(1);
+	});
+
+	it("tells a trader in standby that exits are off and where to go", async () => {
+		const client = await createBrowserClient([{ segment: "EQ", netQty: 5 }]);
+		const page = await openPage(browser, 360);
+		await signIn(page, client);
+		await setFailover(false);
+		try {
+			await page.getByTestId("mode").getByText("main platform is working").waitFor({ timeout: 25_000 });
+			await page.getByText("Exits are off while the main platform is in charge.").waitFor();
+			expect(await page.getByRole("button", { name: `Exit ${client.positions[0].symbol}` }).isDisabled()).toBe(true);
+			expect(await page.getByRole("button", { name: "Exit all" }).isDisabled()).toBe(true);
+			await checkScreen(page, "positions-standby");
+		} finally {
+			await setFailover(true);
+		}
+	});
+});

@@ -1,0 +1,67 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, type Me } from "../api";
+import { describeError } from "../messages";
+
+/** Both factors: client id + password, then the TOTP code. */
+export function SignIn(props: { onSignedIn: (me: Me) => void; notice?: string }) {
+	const [challenge, setChallenge] = useState<string | null>(null);
+	const [error, setError] = useState<string | null>(null);
+	const [busy, setBusy] = useState(false);
+	const heading = useRef<HTMLHeadingElement>(null);
+	useEffect(() => heading.current?.focus(), [challenge]);
+
+	const submit = async (e: Event) => {
+		e.preventDefault();
+		if (busy) return;
+		const form = new FormData(e.currentTarget as HTMLFormElement);
+		setBusy(true);
+		setError(null);
+		try {
+			if (!challenge) {
+				const res = await api.login(String(form.get("clientId")).trim().toUpperCase(), String(form.get("password")));
+				setChallenge(res.challengeId);
+			} else {
+				props.onSignedIn(await api.totp(challenge, String(form.get("code")).replace(/\s/g, "")));
+			}
+		} catch (err) {
+			setError(describeError(err));
+		} finally {
+			setBusy(false);
+		}
+	};
+
+	return (
+		<section class="card narrow" aria-labelledby="signin-title">
+			<h1 id="signin-title" tabIndex={-1} ref={heading}>
+				{challenge ? "Enter your code" : "Sign in"}
+			</h1>
+			{props.notice && !challenge && <p class="notice">{props.notice}</p>}
+			<form onSubmit={submit} key={challenge ? "totp" : "password"}>
+				{challenge ? (
+					<>
+						<label for="code">6-digit code from your authenticator app</label>
+						<input id="code" name="code" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9 ]{6,7}" maxLength={7} required />
+					</>
+				) : (
+					<>
+						<label for="clientId">Client ID</label>
+						<input id="clientId" name="clientId" autoComplete="username" autoCapitalize="characters" spellcheck={false} required />
+						<label for="password">Password</label>
+						<input id="password" name="password" type="password" autoComplete="current-password" required />
+					</>
+				)}
+				<p class="error" role="alert">
+					{error}
+				</p>
+				<button type="submit" class="primary" disabled={busy}>
+					{busy ? "Checking…" : challenge ? "Verify code" : "Continue"}
+				</button>
+				{challenge && (
+					<button type="button" class="link" onClick={() => setChallenge(null)}>
+						Start again
+					</button>
+				)}
+			</form>
+		</section>
+	);
+}

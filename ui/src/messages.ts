@@ -1,0 +1,35 @@
+// Every problem code of the API as a plain sentence for a trader under stress.
+import { ApiError, NetworkError } from "./api";
+
+const sentences: Record<string, string> = {
+	INVALID_CREDENTIALS: "That client ID and password do not match. Check both and try again.",
+	ACCOUNT_LOCKED: "Your account is locked after too many failed sign-ins. Wait a few minutes or call your broker's help desk.",
+	RATE_LIMITED: "Too many attempts in a short time. Wait a minute, then try again.",
+	INVALID_OTP:
+		"That code was not accepted. Codes change every 30 seconds and each works once: enter the current code from your authenticator app.",
+	UNAUTHENTICATED: "Your session has ended. Please sign in again.",
+	PRIMARY_ACTIVE: "Your broker's main platform is working, so exits are not taken here. Use the main platform.",
+	QTY_EXCEEDS_POSITION: "That quantity is more than is still open in this position (exits already pending count too).",
+	NOT_LOT_MULTIPLE: "The quantity must be a whole number of lots.",
+	PRICE_OUTSIDE_BAND: "That price is outside today's allowed price range for this instrument.",
+	PRICE_NOT_ON_TICK: "That price is not a valid step for this instrument. Use a multiple of its tick size.",
+	POSITION_NOT_FOUND: "This position is no longer open. Your positions have been refreshed.",
+	ORDER_NOT_FOUND: "That order could not be found. Your orders have been refreshed.",
+	ORDER_NOT_CANCELLABLE: "That order can no longer be cancelled: it has already completed, been rejected or been cancelled.",
+	NOTHING_TO_EXIT: "There is nothing left to exit: every open position already has exit orders covering it.",
+	IDEMPOTENCY_KEY_REQUIRED: "The request was incomplete. Please try again.",
+	IDEMPOTENCY_KEY_REUSED: "This request was changed after it was sent. Close this window and start the exit again.",
+	IDEMPOTENCY_KEY_IN_FLIGHT: "Your earlier request is still being processed. Wait a moment.",
+	INVALID_BODY: "Some of the details entered are not valid. Check them and try again.",
+	MALFORMED_REQUEST: "The request could not be read. Reload the page and try again.",
+	CROSS_SITE_REQUEST: "The request was blocked for your safety. Reload this page and try again.",
+	INTERNAL_ERROR: "Something went wrong on our side. Try again; if it keeps happening, call your broker's help desk.",
+};
+
+export function describeError(err: unknown): string {
+	if (err instanceof NetworkError) return "Lifeboat could not be reached. Check your connection and try again.";
+	if (err instanceof ApiError) return sentences[err.code] ?? err.detail ?? `The request failed (${err.status}).`;
+	return "Something unexpected happened. Reload the page and try again.";
+}
+
+export const knownCodes = Object.keys(sentences);
