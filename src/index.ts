@@ -5,8 +5,10 @@ import { requestId } from "hono/request-id";
 import { queue, type QueueMessage } from "../queues";
 import type { AppEnv } from "./app-env";
 import { notFound, onError } from "./http/errors";
+import { omsEvents } from "./routes/oms-events";
 import { health, ops } from "./routes/ops";
 import { status } from "./routes/status";
+import { orders, positions, squareOffs } from "./routes/trading";
 import { scheduled } from "./scheduled";
 
 const app = new Hono<AppEnv>()
@@ -14,6 +16,10 @@ const app = new Hono<AppEnv>()
 	.route("/api/status", status)
 	.route("/ops/health", health)
 	.route("/ops", ops)
+	.route("/api/positions", positions)
+	.route("/api/orders", orders)
+	.route("/api/square-offs", squareOffs)
+	.route("/oms/events", omsEvents)
 	.onError(onError)
 	.notFound(notFound);
 
