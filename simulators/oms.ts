@@ -37,6 +37,8 @@ export interface OmsControl {
 export interface ClientBehaviour extends Partial<OmsControl> {
 	failTimes?: number;
 	hangTimes?: number;
+	/** Take the order, then never answer (the caller times out and sends it again). */
+	loseAnswerTimes?: number;
 }
 
 interface ClientStats {
@@ -93,7 +95,7 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 		return s;
 	};
 	/** Spends one of a client's "first N requests" failures or hangs. */
-	const spend = (clientId: string, key: "failTimes" | "hangTimes") => {
+	const spend = (clientId: string, key: "failTimes" | "hangTimes" | "loseAnswerTimes") => {
 		const b = behaviours.get(clientId);
 		if (!b?.[key]) return false;
 		b[key] -= 1;
@@ -232,6 +234,11 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 			}
 			orders.set(order.orderId, { order, receivedAt: Date.now(), filled: 0, state: "OPEN" });
 			lifecycle(order.orderId);
+			if (spend(clientId, "loseAnswerTimes")) {
+				cs.hung++;
+				hanging.add(res);
+				return;
+			}
 			return sendJson(res, 201, { orderId: order.orderId, status: "OPEN" });
 		}
 		sendJson(res, 404, { error: "not found" });
