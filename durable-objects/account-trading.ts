@@ -98,6 +98,8 @@ const refused = (r: Refusal): ApiResult => ({ status: r.status, body: problemBod
 export class TradingBook {
 	private readonly sql: SqlStorage;
 	private loading: Promise<void> | null = null;
+	private flushing: Promise<void> | null = null;
+	private flushAgain = false;
 
 	constructor(
 		private readonly ctx: DurableObjectState,
@@ -328,7 +330,7 @@ export class TradingBook {
 		if (!planned.ok) {
 			this.recordAudit("squareoff.refused", clientId, { code: planned.refusal.code, detail: planned.refusal.detail, request: req });
 			const result = this.finishIdempotent(key, refused(planned.refusal));
-			await this.flush();
+			await this.kick();
 			return result;
 		}
 		const squareOffId = crypto.randomUUID();
@@ -344,7 +346,7 @@ export class TradingBook {
 		});
 		const result = this.finishIdempotent(key, { status: 202, body: { squareOffId, orders }, problem: false });
 		for (const e of planned.exits) this.broadcastPosition(e.position.id);
-		await this.flush();
+		await this.kick();
 		return result;
 	}
 
@@ -435,7 +437,7 @@ export class TradingBook {
 			else result = { status: 202, body: { order: this.requestCancel(clientId, row) }, problem: false };
 		}
 		this.finishIdempotent(key, result);
-		await this.flush();
+		await this.kick();
 		return result;
 	}
 
@@ -486,7 +488,7 @@ export class TradingBook {
 				if (after) this.recordAudit("order.failed", row.client_id, { orderId, reason: outcome.reason }, "system");
 				break;
 		}
-		await this.flush();
+		await this.kick();
 		return { changed: after !== null, order: this.orderJson(after ?? row) };
 	}
 
@@ -511,7 +513,7 @@ export class TradingBook {
 				after = this.fill(row, ev.fillQty ?? 0, ev.fillPrice);
 				break;
 		}
-		await this.flush();
+		await this.kick();
 		return after ? "applied" : "unchanged";
 	}
 
@@ -588,10 +590,38 @@ export class TradingBook {
 
 	/**
 	 * Sends what is waiting: PENDING orders not yet on the orders queue, requested cancels, and
-	 * records for Postgres. A failed send leaves them in place for the alarm to retry; a send
-	 * repeated by two overlapping flushes is harmless (the relay and the records writer are idempotent).
+	 * records for Postgres. One flush runs at a time; requests arriving meanwhile join it and it
+	 * goes round again, so their items leave in the next batch instead of being sent twice.
+	 * A failed send leaves them in place for the alarm to retry.
 	 */
-	async flush(): Promise<void> {
+	/**
+	 * Answers need not wait for the queues: what is waiting sits in SQLite, an alarm is armed
+	 * first (it resends if this object is evicted mid-send), then the flush runs on its own.
+	 */
+	private async kick(): Promise<void> {
+		const soon = Date.now() + RESEND_AFTER_MS;
+		const current = await this.ctx.storage.getAlarm();
+		if (current === null || current > soon) await this.ctx.storage.setAlarm(soon);
+		this.ctx.waitUntil(this.flush().catch((err) => console.error(JSON.stringify({ event: "account.flush_failed", message: String(err) }))));
+	}
+
+	flush(): Promise<void> {
+		if (this.flushing) {
+			this.flushAgain = true;
+			return this.flushing;
+		}
+		this.flushing = (async () => {
+			do {
+				this.flushAgain = false;
+				await this.flushOnce();
+			} while (this.flushAgain);
+		})().finally(() => {
+			this.flushing = null;
+		});
+		return this.flushing;
+	}
+
+	private async flushOnce(): Promise<void> {
 		try {
 			const places = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 ORDER BY rowid").toArray();
 			const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();

@@ -1,5 +1,7 @@
 import { env, exports } from "cloudflare:workers";
+import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { openDb, schema } from "../src/db/client";
 import type { Order, Position } from "../src/types";
 import { createClient, type PositionSpec } from "./fixtures";
 import { call, expectProblem, SITE, setFailover, statementsRunBy } from "./helpers";
@@ -68,6 +70,23 @@ describe("square-off rules over HTTP", () => {
 		expect(last.orders.map((o) => o.quantity)).toEqual([75]);
 		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 75 }), 422, "QTY_EXCEEDS_POSITION");
 		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 422, "NOTHING_TO_EXIT");
+		const refusals = await eventually(async () => {
+			const { db, close } = openDb(env);
+			try {
+				const rows = await db
+					.select()
+					.from(schema.auditLog)
+					.where(and(eq(schema.auditLog.clientId, c.clientId), eq(schema.auditLog.action, "squareoff.refused")));
+				return rows.length === 3 && rows;
+			} finally {
+				await close();
+			}
+		}, "refusals audited");
+		expect(refusals.map((r) => (r.detail as { code: string }).code).sort()).toEqual([
+			"NOTHING_TO_EXIT",
+			"QTY_EXCEEDS_POSITION",
+			"QTY_EXCEEDS_POSITION",
+		]);
 	});
 
 	it("refuses quantities off the lot, prices off the tick or outside the band, and malformed bodies", async () => {
