@@ -14,6 +14,11 @@ export default defineConfig({
 					OMS_URL: inject("omsUrl"),
 					PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${inject("primaryUrl")}/health`, expectStatus: 200 }]),
 					TEST_PRIMARY_URL: inject("primaryUrl"),
+					// The relay's timing, shrunk so retries, timeouts and the dead-letter path fit in a test.
+					OMS_TIMEOUT_MS: "1000",
+					RELAY_RETRY_BASE_SECONDS: "1",
+					RELAY_RETRY_CAP_SECONDS: "1",
+					ALERT_WEBHOOK_URL: `${inject("omsUrl")}/__alerts`,
 				},
 			},
 		})),

@@ -3,6 +3,8 @@
 // exit orders and idempotency records.
 import { DurableObject } from "cloudflare:workers";
 import { IDLE_TIMEOUT_SECONDS } from "../src/auth/session";
+import type { ApiResult, OmsEvent, RelayOutcome, SquareOffRequest } from "../src/types";
+import { type OmsEventResult, TradingBook } from "./account-trading";
 
 // Sign-in throttling. Every attempt (a password, or a TOTP code) is counted as a failure the
 // moment it starts, in one synchronous step, so parallel guesses cannot slip past the limit
@@ -28,11 +30,16 @@ export type SessionCheck = { ok: true } | { ok: false; reason: "UNKNOWN" | "REVO
 
 export class Account extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
+	private readonly book: TradingBook;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.sql = ctx.storage.sql;
-		ctx.blockConcurrencyWhile(async () => this.migrate());
+		this.book = new TradingBook(ctx, env);
+		ctx.blockConcurrencyWhile(async () => {
+			this.migrate();
+			this.book.migrate();
+		});
 	}
 
 	private migrate() {
@@ -194,5 +201,63 @@ export class Account extends DurableObject<Env> {
 	/** Replication tells the account when the primary disables or re-enables the client. */
 	setClientStatus(status: "active" | "disabled"): void {
 		this.setMeta("client_status", status);
+	}
+
+	// --- trading (issue 4/5): all logic in ./account-trading.ts ------------------------------
+
+	listPositions(clientId: string) {
+		return this.book.listPositions(clientId);
+	}
+
+	listOrders() {
+		return this.book.listOrders();
+	}
+
+	/** Replication calls this after applying changes to the client's positions or instruments. */
+	refreshPositions(clientId: string): Promise<void> {
+		return this.book.loadPositions(clientId);
+	}
+
+	squareOff(clientId: string, idempotencyKey: string, requestHash: string, req: SquareOffRequest): Promise<ApiResult> {
+		return this.book.squareOff(clientId, idempotencyKey, requestHash, req);
+	}
+
+	/** orderId null: cancel every live order. */
+	cancelOrders(clientId: string, idempotencyKey: string, requestHash: string, orderId: string | null): Promise<ApiResult> {
+		return this.book.cancel(clientId, idempotencyKey, requestHash, orderId);
+	}
+
+	beginRelay(orderId: string) {
+		return this.book.beginRelay(orderId);
+	}
+
+	cancelRelay(orderId: string) {
+		return this.book.cancelRelay(orderId);
+	}
+
+	relayOutcome(orderId: string, outcome: RelayOutcome) {
+		return this.book.relayOutcome(orderId, outcome);
+	}
+
+	applyOmsEvent(event: OmsEvent): Promise<OmsEventResult> {
+		return this.book.applyOmsEvent(event);
+	}
+
+	/** The live socket: GET /api/orders/live forwards its upgrade request here. */
+	async fetch(request: Request): Promise<Response> {
+		if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+		return this.book.acceptLive();
+	}
+
+	webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
+		if (message === "ping") ws.send("pong");
+	}
+
+	webSocketClose(ws: WebSocket, code: number) {
+		ws.close(code === 1005 ? 1000 : code, "closing");
+	}
+
+	async alarm(): Promise<void> {
+		await this.book.alarm();
 	}
 }

@@ -1,5 +1,6 @@
 // The Worker's queue handler: one entry point, dispatched by queue name.
 import type { OrderMessage, RecordMessage } from "../src/types";
+import { consumeDeadOrders, consumeOrders } from "./orders";
 import { consumeDeadRecords, consumeRecords } from "./records";
 
 export type QueueMessage = OrderMessage | RecordMessage;
@@ -10,8 +11,12 @@ export async function queue(batch: MessageBatch<QueueMessage>, env: Env, _ctx: E
 			return consumeRecords(batch as MessageBatch<RecordMessage>, env);
 		case "lifeboat-records-dlq":
 			return consumeDeadRecords(batch as MessageBatch<RecordMessage>, env);
+		case "lifeboat-orders":
+			return consumeOrders(batch as MessageBatch<OrderMessage>, env);
+		case "lifeboat-orders-dlq":
+			return consumeDeadOrders(batch as MessageBatch<OrderMessage>, env);
 		default:
-			// The orders consumers arrive with issue 5 (relay); until then messages are retried, never dropped.
+			// An unknown queue: retried, never dropped.
 			for (const msg of batch.messages) msg.retry({ delaySeconds: 30 });
 			console.warn(JSON.stringify({ event: "queue.no_consumer", queue: batch.queue, count: batch.messages.length }));
 	}

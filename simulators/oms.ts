@@ -3,7 +3,10 @@
 // acknowledges and fills them after configurable delays by posting signed events back to
 // Lifeboat, and can be told to misbehave:
 //   POST /__control { mode, ackDelayMs, fillDelayMs, failRate, hangRate, ... }
-//   GET  /__stats   counts of requests, distinct orders and duplicates
+//   POST /__control { clients: { "<clientId>": { mode: "error", failTimes: 3, ... } } }
+//        behaviour for one client only (tests share the simulator: each uses its own client)
+//   GET  /__stats[?clientId=X]   counts of requests, distinct orders and duplicates
+//   POST /__alerts, GET /__alerts[?clientId=X]   a sink for ops alerts (ALERT_WEBHOOK_URL in tests)
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { checkSignature, signatureHeaders } from "../src/oms-signature.ts";
@@ -26,6 +29,24 @@ export interface OmsControl {
 	/** Do not fill: orders stay open (for cancel tests). */
 	holdFills: boolean;
 	fillPrice: string | null;
+	/** Send the fills before the acknowledgement (events out of order). */
+	outOfOrder: boolean;
+}
+
+/** Per-client overrides: any control field, plus "the first N order requests fail / hang". */
+export interface ClientBehaviour extends Partial<OmsControl> {
+	failTimes?: number;
+	hangTimes?: number;
+	/** Take the order, then never answer (the caller times out and sends it again). */
+	loseAnswerTimes?: number;
+}
+
+interface ClientStats {
+	requests: number;
+	duplicates: number;
+	cancels: number;
+	errors: number;
+	hung: number;
 }
 
 const defaults: OmsControl = {
@@ -38,10 +59,12 @@ const defaults: OmsControl = {
 	duplicateEvents: false,
 	holdFills: false,
 	fillPrice: null,
+	outOfOrder: false,
 };
 
 interface SimOrder {
 	order: RelayOrder;
+	receivedAt: number;
 	filled: number;
 	state: "OPEN" | "COMPLETE" | "CANCELLED" | "REJECTED";
 }
@@ -62,12 +85,28 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 	};
 	let eventsUrl = opts.eventsUrl ?? "";
 	const hanging = new Set<http.ServerResponse>();
+	const behaviours = new Map<string, ClientBehaviour>();
+	const clientStats = new Map<string, ClientStats>();
+	const alerts: { receivedAt: string; body: { text?: string; event?: string; detail?: { clientId?: string } } }[] = [];
+	const behaviourOf = (clientId: string): OmsControl & ClientBehaviour => ({ ...control, ...behaviours.get(clientId) });
+	const statsOf = (clientId: string) => {
+		const s = clientStats.get(clientId) ?? { requests: 0, duplicates: 0, cancels: 0, errors: 0, hung: 0 };
+		clientStats.set(clientId, s);
+		return s;
+	};
+	/** Spends one of a client's "first N requests" failures or hangs. */
+	const spend = (clientId: string, key: "failTimes" | "hangTimes" | "loseAnswerTimes") => {
+		const b = behaviours.get(clientId);
+		if (!b?.[key]) return false;
+		b[key] -= 1;
+		return true;
+	};
 
 	async function emit(event: Omit<OmsEvent, "eventId" | "at">) {
 		if (!eventsUrl) return;
 		const full: OmsEvent = { eventId: randomUUID(), at: new Date().toISOString(), ...event };
 		const body = JSON.stringify(full);
-		const times = control.duplicateEvents ? 2 : 1;
+		const times = behaviourOf(event.clientId).duplicateEvents ? 2 : 1;
 		for (let i = 0; i < times; i++) {
 			try {
 				const res = await fetch(eventsUrl, {
@@ -85,20 +124,24 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 
 	function lifecycle(id: string) {
 		const o = orders.get(id)!;
+		const clientId = o.order.clientId;
+		const b = behaviourOf(clientId);
+		const fills = async () => {
+			const parts = Math.max(1, b.fillParts);
+			for (let p = 0; p < parts && o.state === "OPEN"; p++) {
+				const qty = p === parts - 1 ? o.order.quantity - o.filled : Math.floor(o.order.quantity / parts);
+				if (qty <= 0) continue;
+				o.filled += qty;
+				if (o.filled >= o.order.quantity) o.state = "COMPLETE";
+				await emit({ orderId: id, clientId, type: "FILL", fillQty: qty, fillPrice: b.fillPrice ?? o.order.price ?? "100.00" });
+			}
+		};
 		setTimeout(async () => {
-			await emit({ orderId: id, type: "ACK" });
-			if (control.holdFills) return;
-			setTimeout(async () => {
-				const parts = Math.max(1, control.fillParts);
-				for (let p = 0; p < parts && o.state === "OPEN"; p++) {
-					const qty = p === parts - 1 ? o.order.quantity - o.filled : Math.floor(o.order.quantity / parts);
-					if (qty <= 0) continue;
-					o.filled += qty;
-					if (o.filled >= o.order.quantity) o.state = "COMPLETE";
-					await emit({ orderId: id, type: "FILL", fillQty: qty, fillPrice: control.fillPrice ?? o.order.price ?? "100.00" });
-				}
-			}, control.fillDelayMs);
-		}, control.ackDelayMs);
+			if (b.outOfOrder && !b.holdFills) await fills();
+			await emit({ orderId: id, clientId, type: "ACK" });
+			if (b.holdFills || b.outOfOrder) return;
+			setTimeout(fills, b.fillDelayMs);
+		}, b.ackDelayMs);
 	}
 
 	const server = http.createServer(async (req, res) => {
@@ -110,12 +153,31 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 				if (patch.reset) {
 					Object.assign(control, defaults);
 					orders.clear();
+					behaviours.clear();
+					clientStats.clear();
+					alerts.length = 0;
 					for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
 				}
 				if (patch.eventsUrl) eventsUrl = patch.eventsUrl;
+				for (const [clientId, b] of Object.entries((patch.clients ?? {}) as Record<string, ClientBehaviour>))
+					behaviours.set(clientId, { ...b });
 				for (const k of Object.keys(defaults) as (keyof OmsControl)[]) if (k in patch) Object.assign(control, { [k]: patch[k] });
 			}
 			return sendJson(res, 200, control);
+		}
+		if (url.pathname === "/__alerts") {
+			if (req.method === "POST") alerts.push({ receivedAt: new Date().toISOString(), body: JSON.parse(body || "{}") });
+			const clientId = url.searchParams.get("clientId");
+			return sendJson(res, 200, { alerts: alerts.filter((a) => !clientId || a.body.detail?.clientId === clientId) });
+		}
+		if (url.pathname === "/__stats" && url.searchParams.has("clientId")) {
+			const clientId = url.searchParams.get("clientId") ?? "";
+			const mine = [...orders.values()].filter((o) => o.order.clientId === clientId);
+			return sendJson(res, 200, {
+				...statsOf(clientId),
+				distinctOrders: mine.length,
+				orders: mine.map((o) => ({ ...o.order, receivedAt: o.receivedAt, filled: o.filled, state: o.state })),
+			});
 		}
 		if (url.pathname === "/__stats") {
 			return sendJson(res, 200, {
@@ -131,38 +193,52 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 		}
 		const cancel = url.pathname.match(/^\/orders\/([^/]+)\/cancel$/);
 		if (req.method === "POST" && (url.pathname === "/orders" || cancel)) {
+			const payload = JSON.parse(body || "{}") as { clientId?: string };
+			const clientId = payload.clientId ?? "";
+			const b = behaviourOf(clientId);
+			const cs = statsOf(clientId);
 			stats.requests++;
-			if (control.mode === "hang" || Math.random() < control.hangRate) {
+			cs.requests++;
+			if (b.mode === "hang" || Math.random() < b.hangRate || (!cancel && spend(clientId, "hangTimes"))) {
 				stats.hung++;
+				cs.hung++;
 				hanging.add(res);
 				return;
 			}
-			if (control.mode === "error" || Math.random() < control.failRate) {
+			if (b.mode === "error" || Math.random() < b.failRate || (!cancel && spend(clientId, "failTimes"))) {
 				stats.errors++;
+				cs.errors++;
 				return sendJson(res, 503, { error: "OMS temporarily unavailable" });
 			}
 			if (cancel) {
 				stats.cancels++;
+				cs.cancels++;
 				const o = orders.get(cancel[1]);
 				if (!o) return sendJson(res, 404, { error: "unknown order" });
 				if (o.state !== "OPEN") return sendJson(res, 409, { error: `order is ${o.state}`, state: o.state });
 				o.state = "CANCELLED";
-				void emit({ orderId: cancel[1], type: "CANCELLED" });
+				void emit({ orderId: cancel[1], clientId: o.order.clientId, type: "CANCELLED" });
 				return sendJson(res, 200, { orderId: cancel[1], status: "CANCELLED" });
 			}
-			const order = JSON.parse(body) as RelayOrder;
+			const order = payload as RelayOrder;
 			const key = req.headers["idempotency-key"];
 			if (key !== order.orderId) return sendJson(res, 400, { error: "Idempotency-Key must be the order id" });
 			if (orders.has(order.orderId)) {
 				stats.duplicates++;
+				cs.duplicates++;
 				return sendJson(res, 409, { orderId: order.orderId, status: "DUPLICATE" });
 			}
-			if (control.mode === "reject") {
+			if (b.mode === "reject") {
 				stats.rejected++;
 				return sendJson(res, 422, { error: "RMS: insufficient margin", reason: "RMS: insufficient margin" });
 			}
-			orders.set(order.orderId, { order, filled: 0, state: "OPEN" });
+			orders.set(order.orderId, { order, receivedAt: Date.now(), filled: 0, state: "OPEN" });
 			lifecycle(order.orderId);
+			if (spend(clientId, "loseAnswerTimes")) {
+				cs.hung++;
+				hanging.add(res);
+				return;
+			}
 			return sendJson(res, 201, { orderId: order.orderId, status: "OPEN" });
 		}
 		sendJson(res, 404, { error: "not found" });

@@ -9,8 +9,10 @@ import { requireSameOrigin } from "./http/origin";
 import { securityHeaders } from "./http/security-headers";
 import { auth, logout } from "./routes/auth";
 import { me } from "./routes/me";
+import { omsEvents } from "./routes/oms-events";
 import { health, ops } from "./routes/ops";
 import { status } from "./routes/status";
+import { orders, positions, squareOffs } from "./routes/trading";
 import { scheduled } from "./scheduled";
 
 const app = new Hono<AppEnv>()
@@ -23,6 +25,10 @@ const app = new Hono<AppEnv>()
 	.route("/api/status", status)
 	.route("/ops/health", health)
 	.route("/ops", ops)
+	.route("/api/positions", positions)
+	.route("/api/orders", orders)
+	.route("/api/square-offs", squareOffs)
+	.route("/oms/events", omsEvents)
 	.onError(onError)
 	.notFound(notFound);
 

@@ -127,6 +127,8 @@ export interface OmsEvent {
 	/** Unique per event: a repeat of the same id is a duplicate and changes nothing. */
 	eventId: string;
 	orderId: string;
+	/** The client the order belongs to (the OMS got it in the RelayOrder): routes the event to its Account. */
+	clientId: string;
 	type: "ACK" | "FILL" | "REJECT" | "CANCELLED";
 	/** For FILL: this fill's quantity and price. */
 	fillQty?: number;
@@ -134,3 +136,21 @@ export interface OmsEvent {
 	reason?: string;
 	at: string;
 }
+
+/** What an Account answers a trader request with: the HTTP status and body, replayed as is for a repeated Idempotency-Key. */
+export interface ApiResult {
+	status: number;
+	body: unknown;
+	/** true: body is a problem+json document. */
+	problem: boolean;
+}
+
+export type SquareOffRequest =
+	| { kind: "one"; positionId: string; quantity?: number; orderType: OrderType; price?: Price }
+	| { kind: "all"; segment?: Segment };
+
+/** What the relay learned from the OMS about one order. */
+export type RelayOutcome = { kind: "sent" } | { kind: "rejected"; reason: string } | { kind: "failed"; reason: string };
+
+/** Pushed to the client's live sockets. */
+export type LiveMessage = { type: "order"; order: Order } | { type: "position"; position: Position };

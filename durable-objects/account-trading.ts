@@ -1,0 +1,702 @@
+// The trading half of the Account Durable Object: the client's positions (loaded from Postgres
+// once, then kept here), its exit orders with their versions, idempotency records, processed
+// OMS event ids, and two outboxes (orders to put on the orders queue, records for Postgres).
+//
+// Why it cannot over-exit: every accept validates and reserves (inserts PENDING orders) with
+// synchronous SQLite calls only, so no other request interleaves between the check and the
+// write; queue sends come after, and an alarm re-sends whatever a failed send left behind.
+import { and, eq, ne } from "drizzle-orm";
+import { auditEntry } from "../src/audit";
+import { openDb, schema } from "../src/db/client";
+import { problemBody } from "../src/http/problem";
+import { checkExit, exitAllOrder, exitSide, fromPaise, type Refusal, slice, STATUS_RANK, toPaise } from "../src/trading/rules";
+import {
+	type ApiResult,
+	type AuditAction,
+	isFinal,
+	type LiveMessage,
+	type OmsEvent,
+	type Order,
+	type OrderMessage,
+	type OrderRecord,
+	type OrderStatus,
+	type OrderType,
+	type Position,
+	type Product,
+	type RecordMessage,
+	type RelayOrder,
+	type RelayOutcome,
+	type Segment,
+	type Side,
+	type SquareOffRequest,
+} from "../src/types";
+
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** How soon the alarm retries sends that failed (orders queue, records queue). */
+const RESEND_AFTER_MS = 5000;
+const QUEUE_BATCH = 100;
+
+interface PositionRow {
+	id: string;
+	exchange: string;
+	segment: Segment;
+	symbol: string;
+	underlying: string;
+	product: Product;
+	net_qty: number;
+	avg_price: string;
+	ltp: string | null;
+	lot_size: number;
+	tick_size: string;
+	freeze_qty: number | null;
+	band_low: string | null;
+	band_high: string | null;
+	[k: string]: SqlStorageValue;
+}
+
+interface OrderRow {
+	id: string;
+	client_id: string;
+	square_off_id: string | null;
+	position_id: string | null;
+	exchange: string;
+	symbol: string;
+	side: Side;
+	quantity: number;
+	filled_qty: number;
+	fill_value_paise: number;
+	order_type: OrderType;
+	price: string | null;
+	product: Product;
+	market_protection: number | null;
+	status: OrderStatus;
+	reason: string | null;
+	version: number;
+	created_at: string;
+	updated_at: string;
+	enqueued: number;
+	relaying: number;
+	cancel_state: "none" | "requested" | "sent";
+	[k: string]: SqlStorageValue;
+}
+
+interface IdempotencyRow {
+	key: string;
+	hash: string;
+	state: "in_flight" | "done";
+	status: number | null;
+	body: string | null;
+	problem: number;
+	created_at: number;
+	[k: string]: SqlStorageValue;
+}
+
+export type OmsEventResult = "applied" | "unchanged" | "duplicate" | "unknown_order";
+
+const refused = (r: Refusal): ApiResult => ({ status: r.status, body: problemBody(r.status, r.code, r.detail), problem: true });
+
+export class TradingBook {
+	private readonly sql: SqlStorage;
+	private loading: Promise<void> | null = null;
+	private flushing: Promise<void> | null = null;
+	private flushAgain = false;
+
+	constructor(
+		private readonly ctx: DurableObjectState,
+		private readonly env: Env,
+	) {
+		this.sql = ctx.storage.sql;
+	}
+
+	migrate() {
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS book_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS positions (
+			id TEXT PRIMARY KEY, exchange TEXT NOT NULL, segment TEXT NOT NULL, symbol TEXT NOT NULL, underlying TEXT NOT NULL,
+			product TEXT NOT NULL, net_qty INTEGER NOT NULL, avg_price TEXT NOT NULL, ltp TEXT, lot_size INTEGER NOT NULL,
+			tick_size TEXT NOT NULL, freeze_qty INTEGER, band_low TEXT, band_high TEXT
+		)`);
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS orders (
+			id TEXT PRIMARY KEY, client_id TEXT NOT NULL, square_off_id TEXT, position_id TEXT, exchange TEXT NOT NULL,
+			symbol TEXT NOT NULL, side TEXT NOT NULL, quantity INTEGER NOT NULL, filled_qty INTEGER NOT NULL DEFAULT 0,
+			fill_value_paise INTEGER NOT NULL DEFAULT 0, order_type TEXT NOT NULL, price TEXT, product TEXT NOT NULL,
+			market_protection REAL, status TEXT NOT NULL, reason TEXT, version INTEGER NOT NULL, created_at TEXT NOT NULL,
+			updated_at TEXT NOT NULL, enqueued INTEGER NOT NULL DEFAULT 0, relaying INTEGER NOT NULL DEFAULT 0,
+			cancel_state TEXT NOT NULL DEFAULT 'none'
+		)`);
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS idempotency (
+			key TEXT PRIMARY KEY, hash TEXT NOT NULL, state TEXT NOT NULL, status INTEGER, body TEXT,
+			problem INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
+		)`);
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS oms_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS outbound_records (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)`);
+	}
+
+	// --- positions ------------------------------------------------------------------------
+
+	private meta(key: string): string | null {
+		return this.sql.exec<{ value: string }>("SELECT value FROM book_meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+	}
+
+	private setMeta(key: string, value: string) {
+		this.sql.exec("INSERT INTO book_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+	}
+
+	/** The first use loads from Postgres; every later one reads SQLite only (the hot path runs no query). */
+	private async ensurePositions(clientId: string): Promise<void> {
+		if (this.meta("positions_as_of")) return;
+		this.loading ??= this.loadPositions(clientId).finally(() => {
+			this.loading = null;
+		});
+		await this.loading;
+	}
+
+	/** Reloads the client's open positions from Postgres (replication calls this after applying changes). */
+	async loadPositions(clientId: string): Promise<void> {
+		this.setMeta("client_id", clientId);
+		const { db, close } = openDb(this.env, `account:${clientId}`);
+		const p = schema.positions;
+		const i = schema.instruments;
+		try {
+			const rows = await db
+				.select({
+					id: p.id,
+					exchange: i.exchange,
+					segment: i.segment,
+					symbol: i.symbol,
+					underlying: i.underlying,
+					product: p.product,
+					netQty: p.netQty,
+					avgPrice: p.avgPrice,
+					ltp: i.ltp,
+					lotSize: i.lotSize,
+					tickSize: i.tickSize,
+					freezeQty: i.freezeQty,
+					bandLow: i.priceBandLow,
+					bandHigh: i.priceBandHigh,
+				})
+				.from(p)
+				.innerJoin(i, eq(p.instrumentId, i.id))
+				.where(and(eq(p.clientId, clientId), ne(p.netQty, 0)));
+			this.sql.exec("DELETE FROM positions");
+			for (const r of rows) {
+				this.sql.exec(
+					"INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+					r.id,
+					r.exchange,
+					r.segment,
+					r.symbol,
+					r.underlying,
+					r.product,
+					r.netQty,
+					r.avgPrice,
+					r.ltp,
+					r.lotSize,
+					r.tickSize,
+					r.freezeQty,
+					r.bandLow,
+					r.bandHigh,
+				);
+			}
+			this.setMeta("positions_as_of", new Date().toISOString());
+		} finally {
+			await close();
+		}
+	}
+
+	private pendingExit(positionId: string): number {
+		const rows = this.sql
+			.exec<{ qty: number | null }>(
+				"SELECT SUM(quantity - filled_qty) AS qty FROM orders WHERE position_id = ? AND status IN ('PENDING', 'SENT', 'OPEN')",
+				positionId,
+			)
+			.toArray();
+		return rows[0]?.qty ?? 0;
+	}
+
+	private positionJson(r: PositionRow): Position {
+		return {
+			id: r.id,
+			exchange: r.exchange,
+			segment: r.segment,
+			symbol: r.symbol,
+			underlying: r.underlying,
+			product: r.product,
+			netQty: r.net_qty,
+			avgPrice: r.avg_price,
+			...(r.ltp === null ? {} : { ltp: r.ltp }),
+			lotSize: r.lot_size,
+			tickSize: r.tick_size,
+			freezeQty: r.freeze_qty,
+			...(r.band_low === null ? {} : { priceBandLow: r.band_low }),
+			...(r.band_high === null ? {} : { priceBandHigh: r.band_high }),
+			pendingExitQty: this.pendingExit(r.id),
+		};
+	}
+
+	private position(id: string): PositionRow | undefined {
+		return this.sql.exec<PositionRow>("SELECT * FROM positions WHERE id = ?", id).toArray()[0];
+	}
+
+	async listPositions(clientId: string): Promise<{ asOf: string | null; positions: Position[] }> {
+		await this.ensurePositions(clientId);
+		const rows = this.sql.exec<PositionRow>("SELECT * FROM positions WHERE net_qty != 0 ORDER BY symbol").toArray();
+		return { asOf: this.meta("positions_as_of"), positions: rows.map((r) => this.positionJson(r)) };
+	}
+
+	// --- orders ---------------------------------------------------------------------------
+
+	private orderJson(r: OrderRow): Order {
+		return {
+			id: r.id,
+			squareOffId: r.square_off_id,
+			positionId: r.position_id,
+			exchange: r.exchange,
+			symbol: r.symbol,
+			side: r.side,
+			quantity: r.quantity,
+			filledQty: r.filled_qty,
+			orderType: r.order_type,
+			...(r.price === null ? {} : { price: r.price }),
+			product: r.product,
+			status: r.status,
+			...(r.reason === null ? {} : { reason: r.reason }),
+			createdAt: r.created_at,
+			updatedAt: r.updated_at,
+		};
+	}
+
+	private orderRecord(r: OrderRow): OrderRecord {
+		const avg = r.filled_qty > 0 ? fromPaise(Math.round(r.fill_value_paise / r.filled_qty)) : undefined;
+		return { ...this.orderJson(r), clientId: r.client_id, version: r.version, ...(avg ? { avgFillPrice: avg } : {}) };
+	}
+
+	private order(id: string): OrderRow | undefined {
+		return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE id = ?", id).toArray()[0];
+	}
+
+	listOrders(): { orders: Order[] } {
+		return {
+			orders: this.sql
+				.exec<OrderRow>("SELECT * FROM orders ORDER BY rowid DESC")
+				.toArray()
+				.map((r) => this.orderJson(r)),
+		};
+	}
+
+	// --- idempotency ------------------------------------------------------------------------
+
+	/** null: go ahead (the key is now in flight); otherwise the answer to give. */
+	private beginIdempotent(key: string, hash: string): ApiResult | null {
+		const row = this.sql.exec<IdempotencyRow>("SELECT * FROM idempotency WHERE key = ?", key).toArray()[0];
+		if (row && row.created_at > Date.now() - IDEMPOTENCY_TTL_MS) {
+			if (row.hash !== hash) {
+				return refused({ status: 422, code: "IDEMPOTENCY_KEY_REUSED", detail: "this Idempotency-Key was used with a different request" });
+			}
+			if (row.state === "in_flight") {
+				return refused({ status: 409, code: "IDEMPOTENCY_KEY_IN_FLIGHT", detail: "a request with this Idempotency-Key is still running" });
+			}
+			return { status: row.status ?? 200, body: JSON.parse(row.body ?? "null"), problem: row.problem === 1 };
+		}
+		this.sql.exec("INSERT OR REPLACE INTO idempotency (key, hash, state, created_at) VALUES (?, ?, 'in_flight', ?)", key, hash, Date.now());
+		return null;
+	}
+
+	private finishIdempotent(key: string, result: ApiResult): ApiResult {
+		this.sql.exec(
+			"UPDATE idempotency SET state = 'done', status = ?, body = ?, problem = ? WHERE key = ?",
+			result.status,
+			JSON.stringify(result.body),
+			result.problem ? 1 : 0,
+			key,
+		);
+		return result;
+	}
+
+	// --- square-offs ----------------------------------------------------------------------
+
+	async squareOff(clientId: string, key: string, hash: string, req: SquareOffRequest): Promise<ApiResult> {
+		const early = this.beginIdempotent(key, hash);
+		if (early) return early;
+		try {
+			await this.ensurePositions(clientId);
+		} catch (err) {
+			// Nothing was decided: forget the key so the client can retry with it.
+			this.sql.exec("DELETE FROM idempotency WHERE key = ?", key);
+			console.error(JSON.stringify({ event: "positions.load_failed", clientId, message: String(err) }));
+			return refused({ status: 503, code: "POSITIONS_UNAVAILABLE", detail: "positions could not be loaded; try again" });
+		}
+		// From here to finishIdempotent: synchronous storage calls only (see the file comment).
+		const planned = req.kind === "one" ? this.planOne(req) : this.planAll(req.segment);
+		if (!planned.ok) {
+			this.recordAudit("squareoff.refused", clientId, { code: planned.refusal.code, detail: planned.refusal.detail, request: req });
+			const result = this.finishIdempotent(key, refused(planned.refusal));
+			await this.kick();
+			return result;
+		}
+		const squareOffId = crypto.randomUUID();
+		const orders = planned.exits.flatMap((e) =>
+			slice(e.quantity, e.position.lot_size, e.position.freeze_qty).map((qty) =>
+				this.insertOrder(clientId, squareOffId, e.position, qty, e.orderType, e.price),
+			),
+		);
+		this.recordAudit("squareoff.accepted", clientId, {
+			squareOffId,
+			request: req,
+			orders: orders.map((o) => ({ id: o.id, positionId: o.positionId, side: o.side, quantity: o.quantity })),
+		});
+		const result = this.finishIdempotent(key, { status: 202, body: { squareOffId, orders }, problem: false });
+		for (const e of planned.exits) this.broadcastPosition(e.position.id);
+		await this.kick();
+		return result;
+	}
+
+	private planOne(req: Extract<SquareOffRequest, { kind: "one" }>): PlanResult {
+		const position = this.position(req.positionId);
+		if (!position || position.net_qty === 0) {
+			return { ok: false, refusal: { status: 404, code: "POSITION_NOT_FOUND", detail: "no open position with this id" } };
+		}
+		const pricePaise = req.price === undefined ? undefined : (toPaise(req.price) ?? undefined);
+		const available = Math.abs(position.net_qty) - this.pendingExit(position.id);
+		const check = checkExit(this.limits(position), available, { quantity: req.quantity, orderType: req.orderType, pricePaise });
+		if (!check.ok) return check;
+		const price = pricePaise === undefined ? undefined : fromPaise(pricePaise);
+		return { ok: true, exits: [{ position, quantity: check.quantity, orderType: req.orderType, price }] };
+	}
+
+	private planAll(segment: Segment | undefined): PlanResult {
+		const rows = this.sql.exec<PositionRow>("SELECT * FROM positions WHERE net_qty != 0").toArray();
+		const exits = exitAllOrder(rows.map((r) => ({ ...r, netQty: r.net_qty })))
+			.filter((r) => !segment || r.segment === segment)
+			.map((position) => ({ position, quantity: Math.abs(position.net_qty) - this.pendingExit(position.id), orderType: "MARKET" as const }))
+			// A partly exited F&O position exits its whole lots; an odd remainder cannot be sent.
+			.map((e) => ({ ...e, quantity: e.quantity - (e.quantity % e.position.lot_size) }))
+			.filter((e) => e.quantity > 0);
+		if (exits.length === 0)
+			return { ok: false, refusal: { status: 422, code: "NOTHING_TO_EXIT", detail: "no open quantity left to exit" } };
+		return { ok: true, exits };
+	}
+
+	private limits(p: PositionRow) {
+		return {
+			segment: p.segment,
+			lotSize: p.lot_size,
+			tickPaise: toPaise(p.tick_size) ?? 1,
+			bandLowPaise: p.band_low === null ? null : toPaise(p.band_low),
+			bandHighPaise: p.band_high === null ? null : toPaise(p.band_high),
+		};
+	}
+
+	private insertOrder(
+		clientId: string,
+		squareOffId: string,
+		p: PositionRow,
+		quantity: number,
+		orderType: OrderType,
+		price?: string,
+	): Order {
+		const id = crypto.randomUUID();
+		const now = new Date().toISOString();
+		const protection = orderType === "MARKET" ? Number(this.env.MARKET_PROTECTION_PCT) : null;
+		this.sql.exec(
+			`INSERT INTO orders (id, client_id, square_off_id, position_id, exchange, symbol, side, quantity, order_type, price, product,
+				market_protection, status, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 1, ?, ?)`,
+			id,
+			clientId,
+			squareOffId,
+			p.id,
+			p.exchange,
+			p.symbol,
+			exitSide(p.net_qty),
+			quantity,
+			orderType,
+			price ?? null,
+			p.product,
+			protection,
+			now,
+			now,
+		);
+		const row = this.order(id)!;
+		this.recordOrder(row, {});
+		return this.orderJson(row);
+	}
+
+	// --- cancels --------------------------------------------------------------------------
+
+	async cancel(clientId: string, key: string, hash: string, orderId: string | null): Promise<ApiResult> {
+		const early = this.beginIdempotent(key, hash);
+		if (early) return early;
+		let result: ApiResult;
+		if (orderId === null) {
+			const open = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status IN ('PENDING', 'SENT', 'OPEN') ORDER BY rowid").toArray();
+			result = { status: 202, body: { orders: open.map((o) => this.requestCancel(clientId, o)) }, problem: false };
+		} else {
+			const row = this.order(orderId);
+			if (!row) result = refused({ status: 404, code: "ORDER_NOT_FOUND", detail: "no order with this id" });
+			else if (isFinal(row.status))
+				result = refused({ status: 409, code: "ORDER_NOT_CANCELLABLE", detail: `the order is already ${row.status}` });
+			else result = { status: 202, body: { order: this.requestCancel(clientId, row) }, problem: false };
+		}
+		this.finishIdempotent(key, result);
+		await this.kick();
+		return result;
+	}
+
+	/** An order not yet handed to the OMS is cancelled here; one the OMS may hold is cancelled there. */
+	private requestCancel(clientId: string, row: OrderRow): Order {
+		if (row.cancel_state !== "none") return this.orderJson(row);
+		this.recordAudit("order.cancel_requested", clientId, { orderId: row.id, status: row.status });
+		if (row.status === "PENDING" && row.relaying === 0) {
+			return this.orderJson(this.change(row, { status: "CANCELLED", reason: "cancelled before it was sent" }, {}));
+		}
+		this.sql.exec("UPDATE orders SET cancel_state = 'requested' WHERE id = ?", row.id);
+		return this.orderJson(this.order(row.id)!);
+	}
+
+	// --- relay ----------------------------------------------------------------------------
+
+	/** The relay asks before placing: only a PENDING order goes out; from now on a cancel must go via the OMS. */
+	beginRelay(orderId: string): "send" | "skip" {
+		const row = this.order(orderId);
+		if (row?.status !== "PENDING") return "skip";
+		this.sql.exec("UPDATE orders SET relaying = 1 WHERE id = ?", orderId);
+		return "send";
+	}
+
+	/** Whether a cancel should still go to the OMS: "wait" while the order itself is still being placed. */
+	cancelRelay(orderId: string): "send" | "skip" | "wait" {
+		const row = this.order(orderId);
+		if (!row || isFinal(row.status)) return "skip";
+		return row.status === "PENDING" ? "wait" : "send";
+	}
+
+	/** Applies what the relay learned; `changed` is false for a duplicate or late outcome. */
+	async relayOutcome(orderId: string, outcome: RelayOutcome): Promise<{ changed: boolean; order: Order | null }> {
+		const row = this.order(orderId);
+		if (!row) return { changed: false, order: null };
+		let after: OrderRow | null = null;
+		switch (outcome.kind) {
+			case "sent":
+				if (row.status === "PENDING") after = this.change(row, { status: "SENT" }, {});
+				if (after) this.recordAudit("order.sent", row.client_id, { orderId }, "system");
+				break;
+			case "rejected":
+				if (!isFinal(row.status)) after = this.change(row, { status: "REJECTED", reason: outcome.reason }, {});
+				if (after) this.recordAudit("order.rejected", row.client_id, { orderId, reason: outcome.reason }, "system");
+				break;
+			case "failed":
+				if (!isFinal(row.status)) after = this.change(row, { status: "FAILED", reason: outcome.reason }, {});
+				if (after) this.recordAudit("order.failed", row.client_id, { orderId, reason: outcome.reason }, "system");
+				break;
+		}
+		await this.kick();
+		return { changed: after !== null, order: this.orderJson(after ?? row) };
+	}
+
+	/** One OMS event, applied once (event ids are remembered). Transitions only move forward. */
+	async applyOmsEvent(ev: OmsEvent): Promise<OmsEventResult> {
+		if (this.sql.exec("SELECT 1 FROM oms_events WHERE event_id = ?", ev.eventId).toArray().length > 0) return "duplicate";
+		const row = this.order(ev.orderId);
+		if (!row) return "unknown_order";
+		this.sql.exec("INSERT INTO oms_events (event_id, at) VALUES (?, ?)", ev.eventId, Date.now());
+		let after: OrderRow | null = null;
+		switch (ev.type) {
+			case "ACK":
+				if (STATUS_RANK[row.status] < STATUS_RANK.OPEN) after = this.change(row, { status: "OPEN" }, {});
+				break;
+			case "REJECT":
+				if (!isFinal(row.status)) after = this.change(row, { status: "REJECTED", reason: ev.reason ?? "rejected by the OMS" }, {});
+				break;
+			case "CANCELLED":
+				if (!isFinal(row.status)) after = this.change(row, { status: "CANCELLED", reason: ev.reason ?? "cancelled" }, {});
+				break;
+			case "FILL":
+				after = this.fill(row, ev.fillQty ?? 0, ev.fillPrice);
+				break;
+		}
+		await this.kick();
+		return after ? "applied" : "unchanged";
+	}
+
+	/**
+	 * A fill always counts, whatever the status (it happened at the exchange, even after a cancel
+	 * request or a FAILED relay): it moves the position towards zero. Only a live order's status changes.
+	 */
+	private fill(row: OrderRow, qty: number, price: string | undefined): OrderRow | null {
+		const q = Math.min(qty, row.quantity - row.filled_qty);
+		if (q <= 0) return null;
+		const filled = row.filled_qty + q;
+		const status: OrderStatus = isFinal(row.status) ? row.status : filled === row.quantity ? "COMPLETE" : "OPEN";
+		const pricePaise = price === undefined ? null : toPaise(price);
+		this.sql.exec("UPDATE positions SET net_qty = net_qty + ? WHERE id = ?", row.side === "SELL" ? -q : q, row.position_id);
+		const after = this.change(
+			row,
+			{ status, filled_qty: filled, fill_value_paise: row.fill_value_paise + q * (pricePaise ?? 0) },
+			{ fillQty: q, ...(price === undefined ? {} : { fillPrice: price }) },
+		);
+		return after;
+	}
+
+	/** Every applied change: version + 1, a record for Postgres, a push to the live sockets. */
+	private change(
+		row: OrderRow,
+		patch: Partial<Pick<OrderRow, "status" | "reason" | "filled_qty" | "fill_value_paise">>,
+		event: { fillQty?: number; fillPrice?: string },
+	): OrderRow {
+		const next = { ...row, ...patch };
+		this.sql.exec(
+			"UPDATE orders SET status = ?, reason = ?, filled_qty = ?, fill_value_paise = ?, version = version + 1, updated_at = ? WHERE id = ?",
+			next.status,
+			next.reason,
+			next.filled_qty,
+			next.fill_value_paise,
+			new Date().toISOString(),
+			row.id,
+		);
+		const after = this.order(row.id)!;
+		this.recordOrder(after, event);
+		this.broadcast({ type: "order", order: this.orderJson(after) });
+		if (after.position_id && (after.filled_qty !== row.filled_qty || isFinal(after.status) !== isFinal(row.status))) {
+			this.broadcastPosition(after.position_id);
+		}
+		return after;
+	}
+
+	// --- outboxes: orders queue and records queue ----------------------------------------
+
+	private recordOrder(row: OrderRow, event: { fillQty?: number; fillPrice?: string }) {
+		const msg: RecordMessage = { kind: "order", order: this.orderRecord(row), event };
+		this.sql.exec("INSERT INTO outbound_records (body) VALUES (?)", JSON.stringify(msg));
+	}
+
+	private recordAudit(action: AuditAction, clientId: string, detail: Record<string, unknown>, actor = `client:${clientId}`) {
+		const msg: RecordMessage = { kind: "audit", entry: auditEntry(action, actor, clientId, detail) };
+		this.sql.exec("INSERT INTO outbound_records (body) VALUES (?)", JSON.stringify(msg));
+	}
+
+	private relayOrder(r: OrderRow): RelayOrder {
+		return {
+			orderId: r.id,
+			clientId: r.client_id,
+			exchange: r.exchange,
+			symbol: r.symbol,
+			side: r.side,
+			quantity: r.quantity,
+			orderType: r.order_type,
+			...(r.price === null ? {} : { price: r.price }),
+			product: r.product,
+			...(r.market_protection === null ? {} : { marketProtection: r.market_protection }),
+		};
+	}
+
+	/**
+	 * Sends what is waiting: PENDING orders not yet on the orders queue, requested cancels, and
+	 * records for Postgres. One flush runs at a time; requests arriving meanwhile join it and it
+	 * goes round again, so their items leave in the next batch instead of being sent twice.
+	 * A failed send leaves them in place for the alarm to retry.
+	 */
+	/**
+	 * Answers need not wait for the queues: what is waiting sits in SQLite, an alarm is armed
+	 * first (it resends if this object is evicted mid-send), then the flush runs on its own.
+	 */
+	private async kick(): Promise<void> {
+		const soon = Date.now() + RESEND_AFTER_MS;
+		const current = await this.ctx.storage.getAlarm();
+		if (current === null || current > soon) await this.ctx.storage.setAlarm(soon);
+		this.ctx.waitUntil(this.flush().catch((err) => console.error(JSON.stringify({ event: "account.flush_failed", message: String(err) }))));
+	}
+
+	flush(): Promise<void> {
+		if (this.flushing) {
+			this.flushAgain = true;
+			return this.flushing;
+		}
+		this.flushing = (async () => {
+			do {
+				this.flushAgain = false;
+				await this.flushOnce();
+			} while (this.flushAgain);
+		})().finally(() => {
+			this.flushing = null;
+		});
+		return this.flushing;
+	}
+
+	private async flushOnce(): Promise<void> {
+		try {
+			const places = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 ORDER BY rowid").toArray();
+			const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();
+			const now = new Date().toISOString();
+			const messages: { id: string; body: OrderMessage }[] = [
+				...places.map((r) => ({ id: r.id, body: { kind: "place", order: this.relayOrder(r), acceptedAt: r.created_at } as const })),
+				...cancels.map((r) => ({ id: r.id, body: { kind: "cancel", orderId: r.id, clientId: r.client_id, requestedAt: now } as const })),
+			];
+			for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
+				const chunk = messages.slice(i, i + QUEUE_BATCH);
+				await this.env.ORDERS.sendBatch(chunk.map((m) => ({ body: m.body })));
+				for (const m of chunk) {
+					if (m.body.kind === "place") this.sql.exec("UPDATE orders SET enqueued = 1 WHERE id = ?", m.id);
+					else this.sql.exec("UPDATE orders SET cancel_state = 'sent' WHERE id = ? AND cancel_state = 'requested'", m.id);
+				}
+			}
+			for (;;) {
+				const rows = this.sql
+					.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbound_records ORDER BY seq LIMIT ?", QUEUE_BATCH)
+					.toArray();
+				if (rows.length === 0) break;
+				await this.env.RECORDS.sendBatch(rows.map((r) => ({ body: JSON.parse(r.body) as RecordMessage })));
+				this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", rows[rows.length - 1].seq);
+			}
+		} catch (err) {
+			console.error(JSON.stringify({ event: "account.flush_failed", message: String(err) }));
+		}
+		await this.rearm();
+	}
+
+	/** Alarm: soon while something waits to be sent, else when the oldest idempotency key expires. */
+	private async rearm(): Promise<void> {
+		const waiting =
+			this.sql
+				.exec(
+					"SELECT 1 FROM orders WHERE (status = 'PENDING' AND enqueued = 0) OR cancel_state = 'requested' UNION ALL SELECT 1 FROM outbound_records LIMIT 1",
+				)
+				.toArray().length > 0;
+		const oldestKey = this.sql.exec<{ at: number | null }>("SELECT MIN(created_at) AS at FROM idempotency").toArray()[0]?.at ?? null;
+		const at = waiting ? Date.now() + RESEND_AFTER_MS : oldestKey === null ? null : oldestKey + IDEMPOTENCY_TTL_MS;
+		if (at === null) return;
+		const current = await this.ctx.storage.getAlarm();
+		if (current === null || current > at || !waiting) await this.ctx.storage.setAlarm(at);
+	}
+
+	async alarm(): Promise<void> {
+		this.sql.exec("DELETE FROM idempotency WHERE created_at <= ?", Date.now() - IDEMPOTENCY_TTL_MS);
+		this.sql.exec("DELETE FROM oms_events WHERE at <= ?", Date.now() - IDEMPOTENCY_TTL_MS);
+		await this.flush();
+	}
+
+	// --- live sockets (hibernation API) ----------------------------------------------------
+
+	acceptLive(): Response {
+		const pair = new WebSocketPair();
+		this.ctx.acceptWebSocket(pair[1]);
+		return new Response(null, { status: 101, webSocket: pair[0] });
+	}
+
+	private broadcast(msg: LiveMessage) {
+		const text = JSON.stringify(msg);
+		for (const ws of this.ctx.getWebSockets()) {
+			try {
+				ws.send(text);
+			} catch {
+				// A socket closing under us: it leaves the list on its own.
+			}
+		}
+	}
+
+	private broadcastPosition(positionId: string) {
+		const p = this.position(positionId);
+		if (p) this.broadcast({ type: "position", position: this.positionJson(p) });
+	}
+}
+
+type PlannedExit = { position: PositionRow; quantity: number; orderType: OrderType; price?: string };
+type PlanResult = { ok: true; exits: PlannedExit[] } | { ok: false; refusal: Refusal };

@@ -1,0 +1,209 @@
+import { env } from "cloudflare:workers";
+import { and, eq } from "drizzle-orm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { openDb, schema } from "../src/db/client";
+import type { Order, OrderMessage } from "../src/types";
+import { createClient, type PositionSpec } from "./fixtures";
+import { expectProblem, setFailover } from "./helpers";
+import { alertsFor, eventually, omsBehaviour, omsEvent, omsStats, type Trader, trader } from "./trading-helpers";
+
+const shortOption = (netQty: number): PositionSpec => ({
+	instrument: { segment: "OPT", lotSize: 75, freezeQty: 1800 },
+	netQty,
+	product: "NRML",
+});
+
+async function query<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
+	const { db, close } = openDb(env);
+	try {
+		return await fn(db);
+	} finally {
+		await close();
+	}
+}
+
+/** A client with one short option position, its own OMS behaviour, and one accepted exit. */
+async function exitOne(netQty: number, quantity: number, behaviour: Record<string, unknown> = {}) {
+	const c = await createClient({ positions: [shortOption(netQty)] });
+	await omsBehaviour(c.clientId, behaviour);
+	const t = await trader(c.clientId);
+	const res = await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity });
+	expect(res.status).toBe(202);
+	const { orders } = (await res.json()) as { orders: Order[] };
+	return { c, t, order: orders[0] };
+}
+
+const statusIs = (t: Trader, id: string, status: Order["status"]) =>
+	eventually(async () => {
+		const o = await t.order(id);
+		return o.status === status && o;
+	}, `order ${id} ${status}`);
+
+beforeAll(() => setFailover(true));
+
+describe("relay to the OMS", () => {
+	it("happy path: SENT, acknowledged, filled to COMPLETE; the position shrinks and Postgres has the order", async () => {
+		const { c, t, order } = await exitOne(-150, 75);
+		await statusIs(t, order.id, "SENT");
+		const ack = await omsEvent({ orderId: order.id, clientId: c.clientId, type: "ACK" });
+		expect(ack.status).toBe(200);
+		expect((await t.order(order.id)).status).toBe("OPEN");
+		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 75, fillPrice: "101.05" });
+		expect(await t.order(order.id)).toMatchObject({ status: "COMPLETE", filledQty: 75 });
+		expect((await t.positions())[0]).toMatchObject({ netQty: -75, pendingExitQty: 0 });
+		const row = await eventually(
+			() =>
+				query(async (db) => {
+					const [r] = await db.select().from(schema.orders).where(eq(schema.orders.id, order.id));
+					return r?.status === "COMPLETE" && r;
+				}),
+			"COMPLETE in Postgres",
+		);
+		expect(row).toMatchObject({ clientId: c.clientId, filledQty: 75, avgFillPrice: "101.05", side: "BUY" });
+		// A late acknowledgement changes nothing; COMPLETE is never undone.
+		const late = await omsEvent({ orderId: order.id, clientId: c.clientId, type: "ACK" });
+		expect(await late.json()).toMatchObject({ result: "unchanged" });
+		expect((await omsStats(c.clientId)).distinctOrders).toBe(1);
+	});
+
+	it("a 4xx from the OMS rejects the order with its reason and frees the quantity", async () => {
+		const { c, t, order } = await exitOne(-150, 150, { mode: "reject" });
+		const rejected = await statusIs(t, order.id, "REJECTED");
+		expect(rejected.reason).toContain("insufficient margin");
+		expect((await t.positions())[0]).toMatchObject({ netQty: -150, pendingExitQty: 0 });
+		expect((await omsStats(c.clientId)).distinctOrders).toBe(0);
+	});
+
+	it("three 5xx answers, then success: retried with backoff, placed once", async () => {
+		const { c, t, order } = await exitOne(-150, 75, { failTimes: 3 });
+		await statusIs(t, order.id, "SENT");
+		const s = await omsStats(c.clientId);
+		expect(s).toMatchObject({ errors: 3, distinctOrders: 1, requests: 4 });
+	});
+
+	it("a request that hangs past the timeout is retried; the OMS still holds one order", async () => {
+		const { c, t, order } = await exitOne(-150, 75, { hangTimes: 1 });
+		await statusIs(t, order.id, "SENT");
+		expect(await omsStats(c.clientId)).toMatchObject({ hung: 1, distinctOrders: 1 });
+	});
+
+	it("an OMS that never answers well: the dead-letter queue marks the order FAILED and alerts ops once", async () => {
+		const { c, t, order } = await exitOne(-150, 75, { mode: "error" });
+		const failed = await statusIs(t, order.id, "FAILED");
+		expect(failed.reason).toContain("could not be relayed");
+		expect((await t.positions())[0].pendingExitQty).toBe(0);
+		const alerts = await eventually(async () => {
+			const a = await alertsFor(c.clientId);
+			return a.length > 0 && a;
+		}, "alert");
+		expect(alerts).toHaveLength(1);
+		expect(alerts[0].body.text).toContain(order.id);
+		const audit = await eventually(
+			() =>
+				query(async (db) => {
+					const rows = await db
+						.select()
+						.from(schema.auditLog)
+						.where(and(eq(schema.auditLog.clientId, c.clientId), eq(schema.auditLog.action, "order.failed")));
+					return rows.length > 0 && rows;
+				}),
+			"order.failed audited",
+		);
+		expect(audit).toHaveLength(1);
+		// A redelivered dead letter changes nothing and alerts no one.
+		const { changed } = await env.ACCOUNTS.getByName(c.clientId).relayOutcome(order.id, { kind: "failed", reason: "again" });
+		expect(changed).toBe(false);
+	});
+
+	it("duplicate queue deliveries and duplicate OMS events: one order at the OMS, one fill counted", async () => {
+		const { c, t, order } = await exitOne(-150, 75);
+		await statusIs(t, order.id, "SENT");
+		const stats = await omsStats(c.clientId);
+		const relayed = stats.orders[0] as unknown as Extract<OrderMessage, { kind: "place" }>["order"];
+		const message: OrderMessage = { kind: "place", order: relayed, acceptedAt: order.createdAt };
+		await env.ORDERS.send(message);
+		await env.ORDERS.send(message);
+		const fill = {
+			eventId: crypto.randomUUID(),
+			orderId: order.id,
+			clientId: c.clientId,
+			type: "FILL" as const,
+			fillQty: 75,
+			fillPrice: "99.00",
+		};
+		expect(await (await omsEvent(fill)).json()).toMatchObject({ result: "applied" });
+		expect(await (await omsEvent(fill)).json()).toMatchObject({ result: "duplicate" });
+		expect(await t.order(order.id)).toMatchObject({ status: "COMPLETE", filledQty: 75 });
+		expect((await t.positions())[0].netQty).toBe(-75);
+		// The redelivered place messages reach the relay, which sees the order is past PENDING.
+		await eventually(
+			() =>
+				query(async (db) => {
+					const rows = await db
+						.select()
+						.from(schema.auditLog)
+						.where(and(eq(schema.auditLog.clientId, c.clientId), eq(schema.auditLog.action, "order.sent")));
+					return rows.length === 1;
+				}),
+			"sent audited once",
+		);
+		expect((await omsStats(c.clientId)).distinctOrders).toBe(1);
+	});
+
+	it("an order the OMS took but whose answer was lost is sent again and counted once (Idempotency-Key = order id)", async () => {
+		const { c, t, order } = await exitOne(-150, 75, { loseAnswerTimes: 1 });
+		await statusIs(t, order.id, "SENT");
+		expect(await omsStats(c.clientId)).toMatchObject({ requests: 2, duplicates: 1, distinctOrders: 1 });
+	});
+
+	it("partial fills keep the order OPEN and move the position by each fill", async () => {
+		const { c, t, order } = await exitOne(-300, 225);
+		await statusIs(t, order.id, "SENT");
+		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 75, fillPrice: "100.00" });
+		expect(await t.order(order.id)).toMatchObject({ status: "OPEN", filledQty: 75 });
+		expect((await t.positions())[0]).toMatchObject({ netQty: -225, pendingExitQty: 150 });
+		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 150, fillPrice: "103.00" });
+		expect(await t.order(order.id)).toMatchObject({ status: "COMPLETE", filledQty: 225 });
+		expect((await t.positions())[0]).toMatchObject({ netQty: -75, pendingExitQty: 0 });
+		const row = await eventually(
+			() =>
+				query(async (db) => {
+					const [r] = await db.select().from(schema.orders).where(eq(schema.orders.id, order.id));
+					return r?.status === "COMPLETE" && r;
+				}),
+			"COMPLETE in Postgres",
+		);
+		expect(row.avgFillPrice).toBe("102.00");
+		// Over-reported fills never push filledQty past the quantity.
+		const extra = await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 75, fillPrice: "100.00" });
+		expect(await extra.json()).toMatchObject({ result: "unchanged" });
+		await expectProblem(await (await trader(c.clientId)).post(`/api/orders/${order.id}/cancel`), 409, "ORDER_NOT_CANCELLABLE");
+	});
+
+	it("a cancel racing a fill: the fill counts, CANCELLED covers only the unfilled rest", async () => {
+		const { c, t, order } = await exitOne(-300, 150, { holdFills: true });
+		await statusIs(t, order.id, "SENT");
+		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "ACK" });
+		expect((await t.post(`/api/orders/${order.id}/cancel`)).status).toBe(202);
+		// The cancel reaches the OMS through the queue...
+		await eventually(async () => (await omsStats(c.clientId)).cancels === 1, "cancel at the OMS");
+		// ...while a fill of one lot had already happened there; its event arrives after the CANCELLED.
+		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "CANCELLED" });
+		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 75, fillPrice: "100.00" });
+		expect(await t.order(order.id)).toMatchObject({ status: "CANCELLED", filledQty: 75 });
+		expect((await t.positions())[0]).toMatchObject({ netQty: -225, pendingExitQty: 0 });
+		await expectProblem(await t.post(`/api/orders/${order.id}/cancel`), 409, "ORDER_NOT_CANCELLABLE");
+	});
+});
+
+describe("POST /oms/events", () => {
+	it("refuses bad signatures, stale timestamps, malformed events and unknown orders", async () => {
+		const { c, order } = await exitOne(-75, 75);
+		const ev = { orderId: order.id, clientId: c.clientId, type: "ACK" as const };
+		await expectProblem(await omsEvent(ev, { secret: "wrong" }), 401, "INVALID_SIGNATURE");
+		await expectProblem(await omsEvent(ev, { nowSeconds: Math.floor(Date.now() / 1000) - 3600 }), 401, "INVALID_SIGNATURE");
+		await expectProblem(await omsEvent({ ...ev, orderId: "unknown" }), 404, "ORDER_NOT_FOUND");
+		await expectProblem(await omsEvent({ ...ev, type: "FILL" }), 400, "INVALID_BODY");
+		await expectProblem(await omsEvent({ ...ev, clientId: "" }), 400, "INVALID_BODY");
+	});
+});

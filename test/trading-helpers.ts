@@ -1,0 +1,91 @@
+// Helpers for the trading and relay tests: a signed-in trader, the OMS simulator's per-client
+// controls and stats, signed OMS events, and polling with a deadline (never a fixed sleep).
+import { env } from "cloudflare:workers";
+import { inject } from "vitest";
+import { signatureHeaders } from "../src/oms-signature";
+import type { OmsEvent, Order, Position } from "../src/types";
+import { openSession } from "./fixtures";
+import { call, SITE } from "./helpers";
+
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what = "condition", timeoutMs = 20_000): Promise<T> {
+	const until = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await fn();
+		if (v !== undefined && v !== null && v !== false) return v;
+		if (Date.now() > until) throw new Error(`${what}: not met within ${timeoutMs} ms`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
+export interface Trader {
+	clientId: string;
+	cookie: string;
+	post(path: string, body?: unknown, key?: string | null): Promise<Response>;
+	positions(): Promise<Position[]>;
+	orders(): Promise<Order[]>;
+	order(id: string): Promise<Order>;
+}
+
+export async function trader(clientId: string): Promise<Trader> {
+	const { cookie } = await openSession(clientId);
+	const t: Trader = {
+		clientId,
+		cookie,
+		post: (path, body, key = crypto.randomUUID()) =>
+			call(path, {
+				method: "POST",
+				headers: {
+					cookie,
+					origin: SITE,
+					...(body === undefined ? {} : { "content-type": "application/json" }),
+					...(key === null ? {} : { "idempotency-key": key }),
+				},
+				body: body === undefined ? undefined : JSON.stringify(body),
+			}),
+		positions: async () => ((await (await call("/api/positions", { headers: { cookie } })).json()) as { positions: Position[] }).positions,
+		orders: async () => ((await (await call("/api/orders", { headers: { cookie } })).json()) as { orders: Order[] }).orders,
+		order: async (id) => {
+			const o = (await t.orders()).find((x) => x.id === id);
+			if (!o) throw new Error(`order ${id} not listed`);
+			return o;
+		},
+	};
+	return t;
+}
+
+export interface SimStats {
+	requests: number;
+	duplicates: number;
+	cancels: number;
+	errors: number;
+	hung: number;
+	distinctOrders: number;
+	orders: (Record<string, unknown> & { orderId: string; receivedAt: number; marketProtection?: number })[];
+}
+
+export async function omsStats(clientId: string): Promise<SimStats> {
+	return (await (await fetch(`${inject("omsUrl")}/__stats?clientId=${clientId}`)).json()) as SimStats;
+}
+
+/** Behaviour for this client's orders only (the simulator is shared by every test file). */
+export async function omsBehaviour(clientId: string, behaviour: Record<string, unknown>) {
+	await fetch(`${inject("omsUrl")}/__control`, { method: "POST", body: JSON.stringify({ clients: { [clientId]: behaviour } }) });
+}
+
+export async function alertsFor(clientId: string): Promise<{ body: { text: string; event: string } }[]> {
+	return (
+		(await (await fetch(`${inject("omsUrl")}/__alerts?clientId=${clientId}`)).json()) as {
+			alerts: { body: { text: string; event: string } }[];
+		}
+	).alerts;
+}
+
+/** Posts a signed OMS event to the Worker, as the OMS would. */
+export async function omsEvent(
+	e: Omit<OmsEvent, "eventId" | "at"> & { eventId?: string },
+	opts: { nowSeconds?: number; secret?: string } = {},
+): Promise<Response> {
+	const body = JSON.stringify({ eventId: crypto.randomUUID(), at: new Date().toISOString(), ...e });
+	const headers = await signatureHeaders(opts.secret ?? env.OMS_HMAC_SECRET, body, opts.nowSeconds);
+	return call("/oms/events", { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+}
