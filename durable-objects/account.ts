@@ -72,4 +72,16 @@ export class Account extends DurableObject<Env> {
 	setClientStatus(status: "active" | "disabled"): void {
 		this.setMeta("client_status", status);
 	}
+
+	// --- replication (issue 7) ------------------------------------------------------------
+
+	/**
+	 * Replication calls this after a batch that changed the client's positions or pending orders
+	 * committed. Until the positions cache (issue 4) exists it only records that it was told;
+	 * the trading side's implementation (reload from Postgres, push to live sockets) replaces this body.
+	 */
+	async refreshPositions(): Promise<void> {
+		const told = Number(this.meta("positions_refresh_requests") ?? 0) + 1;
+		this.setMeta("positions_refresh_requests", String(told));
+	}
 }

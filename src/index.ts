@@ -7,6 +7,7 @@ import type { AppEnv } from "./app-env";
 import { notFound, onError } from "./http/errors";
 import { health, ops } from "./routes/ops";
 import { status } from "./routes/status";
+import { sync } from "./routes/sync";
 import { scheduled } from "./scheduled";
 
 const app = new Hono<AppEnv>()
@@ -14,6 +15,7 @@ const app = new Hono<AppEnv>()
 	.route("/api/status", status)
 	.route("/ops/health", health)
 	.route("/ops", ops)
+	.route("/sync", sync)
 	.onError(onError)
 	.notFound(notFound);
 
