@@ -27,7 +27,9 @@ if (Number.isNaN(Date.parse(since))) {
 	process.exit(2);
 }
 
-const client = new pg.Client({ connectionString: process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.PG_PORT ?? 54329}/lifeboat` });
+const client = new pg.Client({
+	connectionString: process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.PG_PORT ?? 54329}/lifeboat`,
+});
 await client.connect();
 let backup: BackupOrder[];
 try {

@@ -80,10 +80,15 @@ describe("GET /sync/outbox", () => {
 			{ kind: "audit", entry },
 			{ kind: "order", order: order(id, 1, "PENDING", 0), event: {} },
 		]);
-		await writeRecords(env, [{ kind: "order", order: { ...order(id, 2, "COMPLETE", 10), avgFillPrice: "101.00" }, event: { fillQty: 10, fillPrice: "101.00" } }]);
+		await writeRecords(env, [
+			{ kind: "order", order: { ...order(id, 2, "COMPLETE", 10), avgFillPrice: "101.00" }, event: { fillQty: 10, fillPrice: "101.00" } },
+		]);
 		const mine = (await page(start, 1000)).events.filter((e) => e.aggregateId === id || e.eventId === `audit:${entry.id}`);
 		expect(mine.map((e) => e.kind)).toEqual(["audit", "order", "order_event"]);
-		expect(mine[2].payload).toMatchObject({ order: { id, status: "COMPLETE", filledQty: 10 }, event: { fillQty: 10, fillPrice: "101.00" } });
+		expect(mine[2].payload).toMatchObject({
+			order: { id, status: "COMPLETE", filledQty: 10 },
+			event: { fillQty: 10, fillPrice: "101.00" },
+		});
 	});
 
 	it("pages without gaps or repeats while transactions commit out of seq order", async () => {
@@ -100,7 +105,10 @@ describe("GET /sync/outbox", () => {
 					? slowWrite(ids, 0.3 + w * 0.1)
 					: writeRecords(
 							env,
-							ids.map((eventId) => ({ kind: "audit" as const, entry: { ...auditEntry("auth.logout", "client:COUT", "COUT"), id: eventId } })),
+							ids.map((eventId) => ({
+								kind: "audit" as const,
+								entry: { ...auditEntry("auth.logout", "client:COUT", "COUT"), id: eventId },
+							})),
 						),
 			);
 		}
@@ -158,7 +166,10 @@ describe("POST /sync/outbox/ack", () => {
 
 	it("records how far a consumer has taken the outbox, and only ever moves forward", async () => {
 		const start = await endCursor();
-		await writeRecords(env, [1, 2].map(() => ({ kind: "audit" as const, entry: auditEntry("auth.logout", "client:COUT", "COUT") })));
+		await writeRecords(
+			env,
+			[1, 2].map(() => ({ kind: "audit" as const, entry: auditEntry("auth.logout", "client:COUT", "COUT") })),
+		);
 		const { events } = await page(start, 1000);
 		const consumer = `primary-${uid()}`;
 		const [first, last] = [events[0].cursor, events.at(-1)?.cursor];

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
 import { schema } from "../src/db/client";
 import { MAX_EVENTS_PER_BATCH } from "../src/replication/events";
+import { describeFreshness, freshnessMetrics } from "../src/replication/freshness";
 import type { OrderRecord } from "../src/types";
 import { applied, change, clientRow, nextLsn, pendingOrderRow, positionRow, postChanges, query, scripRow } from "./cdc";
 import { createClient, openSession, uid } from "./fixtures";
@@ -52,7 +53,12 @@ describe("POST /sync/changes", () => {
 		expect(first).toMatchObject({ applied: 3, skipped: 0 });
 		const lsn = nextLsn();
 		const second = await applied([
-			change("net_positions", "u", { before: null, after: positionRow(position, clientId, scrip, 20, "101.25") }, { source, lsn, tsMs: t0 + 2000 }),
+			change(
+				"net_positions",
+				"u",
+				{ before: null, after: positionRow(position, clientId, scrip, 20, "101.25") },
+				{ source, lsn, tsMs: t0 + 2000 },
+			),
 		]);
 		expect(second).toMatchObject({ applied: 1, skipped: 0 });
 
@@ -88,7 +94,9 @@ describe("POST /sync/changes", () => {
 		const { clientId, scrip, position } = await replicatedClient();
 		const createdAt = nextLsn();
 		const deletedAt = nextLsn();
-		expect(await applied([change("net_positions", "d", { before: { position_id: position } }, { lsn: deletedAt })])).toMatchObject({ applied: 1 });
+		expect(await applied([change("net_positions", "d", { before: { position_id: position } }, { lsn: deletedAt })])).toMatchObject({
+			applied: 1,
+		});
 		expect(await positionOf(position)).toBeUndefined();
 
 		const late = await applied([change("net_positions", "c", { after: positionRow(position, clientId, scrip, 50) }, { lsn: createdAt })]);
@@ -152,7 +160,9 @@ describe("POST /sync/changes", () => {
 		expect(await orderOf(replicated)).toBeUndefined();
 		expect(await orderOf(backupOrder.id)).toMatchObject({ origin: "backup", status: "PENDING" });
 
-		const late = await applied([change("pending_orders", "u", { after: pendingOrderRow(replicated, clientId, 5) }, { lsn: beforeTruncate })]);
+		const late = await applied([
+			change("pending_orders", "u", { after: pendingOrderRow(replicated, clientId, 5) }, { lsn: beforeTruncate }),
+		]);
 		expect(late).toMatchObject({ applied: 0, duplicates: 1 });
 		expect(await orderOf(replicated)).toBeUndefined();
 	});
@@ -173,11 +183,20 @@ describe("POST /sync/changes", () => {
 			[{ ...change("net_positions", "c", { after: positionRow(uid("P"), clientId, "X", 1) }), op: "x" }, /event 1: op/],
 			[change("net_positions", "d", { before: null }), /event 1: op "d" needs "before"/],
 			[change("net_positions", "u", { after: { net_qty: 1 } }), /event 1: after\.position_id: the row's key is missing/],
-			[{ ...change("net_positions", "c", { after: positionRow(uid("P"), clientId, "X", 1) }), source: { schema: "primary", table: "net_positions" } }, /event 1: source has no log position/],
+			[
+				{
+					...change("net_positions", "c", { after: positionRow(uid("P"), clientId, "X", 1) }),
+					source: { schema: "primary", table: "net_positions" },
+				},
+				/event 1: source has no log position/,
+			],
 			["not an event", /event 1/],
 		];
 		for (const [bad, detail] of cases) {
-			const problem = (await expectProblem(await postChanges([good, bad]), 400, "INVALID_CHANGE_EVENT")) as unknown as { detail: string; event: number };
+			const problem = (await expectProblem(await postChanges([good, bad]), 400, "INVALID_CHANGE_EVENT")) as unknown as {
+				detail: string;
+				event: number;
+			};
 			expect(problem.detail).toMatch(detail);
 			expect(problem.event).toBe(1);
 		}
@@ -194,13 +213,21 @@ describe("POST /sync/changes", () => {
 		]);
 		const problem = (await expectProblem(res, 400, "INVALID_CHANGE_EVENT")) as unknown as { detail: string };
 		expect(problem.detail).toMatch(/^event 1: /);
-		const rows = await query((db) => db.select().from(schema.instruments).where(inArray(schema.instruments.id, [a, b])));
+		const rows = await query((db) =>
+			db
+				.select()
+				.from(schema.instruments)
+				.where(inArray(schema.instruments.id, [a, b])),
+		);
 		expect(rows).toHaveLength(0);
 	});
 
 	it("refuses an unknown table with 422 UNKNOWN_TABLE naming it, nothing applied", async () => {
 		const clientId = uid("R");
-		const res = await postChanges([change("client_master", "c", { after: clientRow(clientId) }), change("margin_ledger", "c", { after: { id: 1 } })]);
+		const res = await postChanges([
+			change("client_master", "c", { after: clientRow(clientId) }),
+			change("margin_ledger", "c", { after: { id: 1 } }),
+		]);
 		const problem = (await expectProblem(res, 422, "UNKNOWN_TABLE")) as unknown as { detail: string; table: string };
 		expect(problem.table).toBe("primary.margin_ledger");
 		expect(problem.detail).toContain("event 1");
@@ -209,9 +236,14 @@ describe("POST /sync/changes", () => {
 
 	it("skips Kafka tombstones (null) and accepts schema-wrapped envelopes and a single bare event", async () => {
 		const clientId = uid("R");
-		const answer = await applied([null, { schema: { type: "struct" }, payload: change("client_master", "c", { after: clientRow(clientId) }) }]);
+		const answer = await applied([
+			null,
+			{ schema: { type: "struct" }, payload: change("client_master", "c", { after: clientRow(clientId) }) },
+		]);
 		expect(answer).toMatchObject({ applied: 1, skipped: 1, tombstones: 1 });
-		expect(await applied(change("net_positions", "c", { after: positionRow(uid("P"), clientId, uid("S"), 3) }))).toMatchObject({ applied: 1 });
+		expect(await applied(change("net_positions", "c", { after: positionRow(uid("P"), clientId, uid("S"), 3) }))).toMatchObject({
+			applied: 1,
+		});
 	});
 
 	// Binlog file numbers are chosen high so these positions sit above the earlier tests' Postgres
@@ -223,7 +255,16 @@ describe("POST /sync/changes", () => {
 			op: "u",
 			before: null,
 			after: positionRow(position, clientId, "X", netQty),
-			source: { connector: "mysql", name: "mysql-src", db: "primary", table: "net_positions", ts_ms: Date.now() - 3_600_000, file, pos, row: 0 },
+			source: {
+				connector: "mysql",
+				name: "mysql-src",
+				db: "primary",
+				table: "net_positions",
+				ts_ms: Date.now() - 3_600_000,
+				file,
+				pos,
+				row: 0,
+			},
 		});
 		await applied([mysql(30, "mysql-bin.900003", 120)]);
 		expect(await applied([mysql(99, "mysql-bin.900002", 999_999)])).toMatchObject({ applied: 0, duplicates: 1 });
@@ -291,5 +332,23 @@ describe("live state follows replication", () => {
 		expect((await read()).positions.find((p) => p.id === position)?.netQty).toBe(-15);
 		await applied([change("net_positions", "u", { after: positionRow(position, clientId, scrip, 0) })]);
 		expect((await read()).positions.find((p) => p.id === position)).toBeUndefined();
+	});
+});
+
+describe("data freshness", () => {
+	it("is stale past the threshold, and when nothing is known", () => {
+		const now = Date.parse("2026-11-27T10:00:00Z");
+		expect(describeFreshness(now - 120_000, now, 120)).toMatchObject({ lagSeconds: 120, stale: false, asOf: "2026-11-27T09:58:00.000Z" });
+		expect(describeFreshness(now - 121_000, now, 120)).toMatchObject({ lagSeconds: 121, stale: true });
+		expect(describeFreshness(null, now, 120)).toEqual({ asOf: null, lagSeconds: null, staleAfterSeconds: 120, stale: true });
+		expect(freshnessMetrics(describeFreshness(now - 5_000, now, 120))).toContain("lifeboat_replication_lag_seconds 5\n");
+	});
+
+	it("GET /api/status carries the threshold (STALE_AFTER_SECONDS) and whether the data is stale", async () => {
+		const { data } = (await (await call("/api/status")).json()) as {
+			data: { lagSeconds: number | null; staleAfterSeconds: number; stale: boolean };
+		};
+		expect(data.staleAfterSeconds).toBe(Number(env.STALE_AFTER_SECONDS));
+		expect(data.stale).toBe(data.lagSeconds === null || data.lagSeconds > data.staleAfterSeconds);
 	});
 });

@@ -33,13 +33,8 @@ const Envelope = z.looseObject({
 type Envelope = z.infer<typeof Envelope>;
 
 /** Identifiers and names; a primary with numeric ids gets them as text. */
-const text = z
-	.union([z.string(), z.number().int()])
-	.transform(String)
-	.pipe(z.string().min(1).max(200));
-const price = z
-	.union([z.number().finite(), z.string().regex(/^-?\d{1,12}(\.\d{1,8})?$/, "must be a decimal")])
-	.transform((v) => String(v));
+const text = z.union([z.string(), z.number().int()]).transform(String).pipe(z.string().min(1).max(200));
+const price = z.union([z.number().finite(), z.string().regex(/^-?\d{1,12}(\.\d{1,8})?$/, "must be a decimal")]).transform((v) => String(v));
 const qty = z.number().int().min(-1e9).max(1e9);
 
 /** What each target row must look like after mapping. Optional fields left out keep their current value. */
@@ -145,7 +140,11 @@ export function parseChanges(body: unknown, mapping: ReplicationMapping): Change
 		const unwrapped = typeof item === "object" && "payload" in item ? item.payload : item;
 		if (unwrapped === null) return { index, kind: "tombstone" };
 		const parsed = Envelope.safeParse(unwrapped);
-		if (!parsed.success) throw invalid(index, describe(parsed.error, "", (f) => f));
+		if (!parsed.success)
+			throw invalid(
+				index,
+				describe(parsed.error, "", (f) => f),
+			);
 		const event = parsed.data;
 		const source = event.source;
 		const table = `${source.schema ?? source.db ?? ""}.${source.table}`;
@@ -165,7 +164,8 @@ export function parseChanges(body: unknown, mapping: ReplicationMapping): Change
 		if (!raw) throw invalid(index, `op "${event.op}" needs "${image}"`);
 		const row = mapRow(raw, tableMapping);
 		const key = row[keyField[target]];
-		if (typeof key !== "string" && typeof key !== "number") throw invalid(index, `${image}.${columnOf(keyField[target])}: the row's key is missing`);
+		if (typeof key !== "string" && typeof key !== "number")
+			throw invalid(index, `${image}.${columnOf(keyField[target])}: the row's key is missing`);
 		if (event.op === "d") return { ...base, kind: "delete", key: String(key) };
 		const checked = rowSchemas[target].safeParse(row);
 		if (!checked.success) throw invalid(index, describe(checked.error, `${image}.`, columnOf));

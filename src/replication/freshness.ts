@@ -19,7 +19,8 @@ export function staleAfterSeconds(env: Pick<Env, "STALE_AFTER_SECONDS">): number
 }
 
 export function describeFreshness(newestSourceTsMs: number | null, nowMs: number, staleAfter: number): DataFreshness {
-	if (newestSourceTsMs == null || newestSourceTsMs <= 0) return { asOf: null, lagSeconds: null, staleAfterSeconds: staleAfter, stale: true };
+	if (newestSourceTsMs == null || newestSourceTsMs <= 0)
+		return { asOf: null, lagSeconds: null, staleAfterSeconds: staleAfter, stale: true };
 	const lagSeconds = Math.max(0, Math.round((nowMs - newestSourceTsMs) / 1000));
 	return { asOf: new Date(newestSourceTsMs).toISOString(), lagSeconds, staleAfterSeconds: staleAfter, stale: lagSeconds > staleAfter };
 }

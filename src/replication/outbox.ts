@@ -61,7 +61,11 @@ export async function readOutbox(db: Db, after: OutboxCursor, limit: number): Pr
 }
 
 /** Records how far a consumer has taken the outbox; only forward, and only to an event it could have read. */
-export async function ackOutbox(db: Db, consumer: string, cursor: OutboxCursor): Promise<{ consumer: string; cursor: string; ackedAt: string }> {
+export async function ackOutbox(
+	db: Db,
+	consumer: string,
+	cursor: OutboxCursor,
+): Promise<{ consumer: string; cursor: string; ackedAt: string }> {
 	if (cursor.txid !== 0 || cursor.seq !== 0) {
 		const { rows } = await db.execute(sql`
 			SELECT 1 FROM outbox WHERE txid = ${cursor.txid}::bigint AND seq = ${cursor.seq}::bigint AND txid < ${settled}`);

@@ -9,7 +9,10 @@ export const ExchangeTrade = z.object({
 	symbol: z.string().min(1),
 	side: z.enum(["BUY", "SELL"]),
 	quantity: z.number().int().positive(),
-	price: z.union([z.number(), z.string()]).transform(String).pipe(z.string().regex(/^\d+(\.\d{1,2})?$/, "price must have at most 2 decimals")),
+	price: z
+		.union([z.number(), z.string()])
+		.transform(String)
+		.pipe(z.string().regex(/^\d+(\.\d{1,2})?$/, "price must have at most 2 decimals")),
 	tradeId: z.string().min(1),
 	ts: z.string().min(1),
 });
@@ -91,7 +94,8 @@ export function reconcile(backup: BackupOrder[], trades: ExchangeTrade[]): Misma
 		known.add(o.orderId);
 		const e = executed.get(o.orderId);
 		if (!e) {
-			if (o.filledQty > 0) out.push({ kind: "missing-at-exchange", orderId: o.orderId, detail: `backup filled ${o.filledQty}, exchange has no trade` });
+			if (o.filledQty > 0)
+				out.push({ kind: "missing-at-exchange", orderId: o.orderId, detail: `backup filled ${o.filledQty}, exchange has no trade` });
 			continue;
 		}
 		if (e.symbol !== o.symbol || e.side !== o.side) {
@@ -112,7 +116,8 @@ export function reconcile(backup: BackupOrder[], trades: ExchangeTrade[]): Misma
 		}
 	}
 	for (const [orderId, e] of executed) {
-		if (!known.has(orderId)) out.push({ kind: "missing-in-backup", orderId, detail: `exchange traded ${e.side} ${e.qty} ${e.symbol}, backup has no such order` });
+		if (!known.has(orderId))
+			out.push({ kind: "missing-in-backup", orderId, detail: `exchange traded ${e.side} ${e.qty} ${e.symbol}, backup has no such order` });
 	}
 	return out;
 }

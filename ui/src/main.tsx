@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 interface Status {
 	mode: "standby" | "active";
 	failover: { active: boolean; since: string | null; reason: string | null; source: "auto" | "manual" };
-	data: { asOf: string | null; lagSeconds: number | null };
+	data: { asOf: string | null; lagSeconds: number | null; staleAfterSeconds: number; stale: boolean };
 }
 
 function StatusBanner() {
@@ -49,6 +49,13 @@ function StatusBanner() {
 				? "Lifeboat is active: you can square off your positions here."
 				: "The primary platform is in charge. You can sign in and look; exits open here only during an outage."}
 			{status.data.asOf && <span> · Data as of {new Date(status.data.asOf).toLocaleTimeString()}</span>}
+			{status.data.stale && (
+				<div class="stale-warning" role="alert">
+					{status.data.lagSeconds === null
+						? "The data shown here has no known age: check positions against your last contract note."
+						: `The data shown here is ${Math.round(status.data.lagSeconds / 60)} min behind the primary: positions may have changed since.`}
+				</div>
+			)}
 		</div>
 	);
 }
