@@ -12,6 +12,7 @@ import { me } from "./routes/me";
 import { omsEvents } from "./routes/oms-events";
 import { health, ops } from "./routes/ops";
 import { status } from "./routes/status";
+import { sync } from "./routes/sync";
 import { orders, positions, squareOffs } from "./routes/trading";
 import { scheduled } from "./scheduled";
 
@@ -29,6 +30,7 @@ const app = new Hono<AppEnv>()
 	.route("/api/orders", orders)
 	.route("/api/square-offs", squareOffs)
 	.route("/oms/events", omsEvents)
+	.route("/sync", sync)
 	.onError(onError)
 	.notFound(notFound);
 

@@ -19,7 +19,7 @@ describe("public endpoints", () => {
 			mode: "standby",
 			failover: { active: false, source: "auto" },
 		});
-		expect(body.staleAfterSeconds).toBe(Number(env.STALE_AFTER_SECONDS));
+		expect(body.data).toMatchObject({ staleAfterSeconds: Number(env.STALE_AFTER_SECONDS) });
 		expect(body.primaryUrl).toBeNull();
 		expect(body.data).toHaveProperty("asOf");
 		expect(body.data).toHaveProperty("lagSeconds");

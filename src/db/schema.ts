@@ -2,7 +2,7 @@
 // positions, the primary's pending orders) and the backup's own records (orders it placed,
 // their events, the audit log, the outbox handed back at failback).
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const sourceLsn = () => bigint("source_lsn", { mode: "bigint" }).notNull().default(sql`0`);
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -126,17 +126,43 @@ export const replicationCursor = pgTable("replication_cursor", {
 });
 
 /** What the backup created, in commit order, for the primary to take back at failback. */
-export const outbox = pgTable("outbox", {
-	seq: bigserial("seq", { mode: "number" }).primaryKey(),
-	eventId: text("event_id").notNull().unique(),
-	kind: text("kind", { enum: ["order", "order_event", "audit"] }).notNull(),
-	aggregateId: text("aggregate_id").notNull(),
-	payload: jsonb("payload").notNull(),
-	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-});
+export const outbox = pgTable(
+	"outbox",
+	{
+		seq: bigserial("seq", { mode: "number" }).primaryKey(),
+		/**
+		 * The writing transaction's id. Readers page by (txid, seq) and only past transactions that
+		 * have all finished, so a slow transaction can never commit behind a reader's cursor.
+		 */
+		txid: bigint("txid", { mode: "number" }).notNull().default(sql`pg_current_xact_id()::text::bigint`),
+		eventId: text("event_id").notNull().unique(),
+		kind: text("kind", { enum: ["order", "order_event", "audit"] }).notNull(),
+		aggregateId: text("aggregate_id").notNull(),
+		payload: jsonb("payload").notNull(),
+		createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+	},
+	(t) => [index("outbox_txid_seq").on(t.txid, t.seq)],
+);
 
+/** How far each consumer (the primary's failback job) has taken the outbox: its last (txid, seq). */
 export const outboxAck = pgTable("outbox_ack", {
 	consumer: text("consumer").primaryKey(),
-	cursor: bigint("cursor", { mode: "number" }).notNull(),
+	txid: bigint("txid", { mode: "number" }).notNull(),
+	seq: bigint("seq", { mode: "number" }).notNull(),
 	ackedAt: updatedAt(),
 });
+
+/**
+ * Deletes and truncates replicated in, kept so that an older change arriving late cannot bring
+ * a deleted row back. `rowId` "*" stands for the whole table (a truncate).
+ */
+export const replicationTombstones = pgTable(
+	"replication_tombstones",
+	{
+		target: text("target").notNull(),
+		rowId: text("row_id").notNull(),
+		sourceLsn: bigint("source_lsn", { mode: "bigint" }).notNull(),
+		deletedAt: timestamp("deleted_at", { withTimezone: true }).notNull().defaultNow(),
+	},
+	(t) => [primaryKey({ columns: [t.target, t.rowId] })],
+);

@@ -7,8 +7,8 @@ export type { Order, OrderType, Position };
 export interface Status {
 	mode: "standby" | "active";
 	failover: { active: boolean; since: string | null; reason: string | null; source: "auto" | "manual" };
-	data: { asOf: string | null; lagSeconds: number | null };
-	staleAfterSeconds?: number;
+	/** stale: lag above staleAfterSeconds, or nothing known. */
+	data: { asOf: string | null; lagSeconds: number | null; staleAfterSeconds: number; stale: boolean };
 	primaryUrl?: string | null;
 }
 

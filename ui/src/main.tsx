@@ -138,7 +138,7 @@ function Trading(props: { me: Me; status: Status | null; onSignedOut: (notice?: 
 			{!canExit && <p class="notice">Exits are off while the main platform is in charge.</p>}
 			<Positions
 				data={positions}
-				staleAfterSeconds={props.status?.staleAfterSeconds ?? DEFAULT_STALE_AFTER_SECONDS}
+				staleAfterSeconds={props.status?.data.staleAfterSeconds ?? DEFAULT_STALE_AFTER_SECONDS}
 				canExit={canExit}
 				onExit={setExiting}
 				onExitAll={() => setExitAll(true)}

@@ -5,7 +5,7 @@ import { ago, clock } from "../format";
 export function Banner(props: { status: Status | null; unreachable: boolean }) {
 	const { status, unreachable } = props;
 	const mode = unreachable ? "offline" : (status?.mode ?? "checking");
-	const stale = status?.data.lagSeconds != null && status.staleAfterSeconds != null && status.data.lagSeconds > status.staleAfterSeconds;
+	const stale = status?.data.lagSeconds != null && status.data.stale;
 	return (
 		<header class={`banner ${mode}`}>
 			<p role="status" aria-live="polite" data-testid="mode">

@@ -1,0 +1,57 @@
+// How fresh the replicated data is: the newest source time replication has applied. Served in
+// /api/status, the positions answer and the metrics; past STALE_AFTER_SECONDS the UI warns.
+import { max } from "drizzle-orm";
+import { openDb, schema } from "../db/client";
+
+export interface DataFreshness {
+	asOf: string | null;
+	lagSeconds: number | null;
+	staleAfterSeconds: number;
+	/** True past the threshold, and when nothing is known at all. */
+	stale: boolean;
+}
+
+const DEFAULT_STALE_AFTER_SECONDS = 120;
+
+export function staleAfterSeconds(env: Pick<Env, "STALE_AFTER_SECONDS">): number {
+	const n = Number(env.STALE_AFTER_SECONDS);
+	return Number.isFinite(n) && n > 0 ? n : DEFAULT_STALE_AFTER_SECONDS;
+}
+
+export function describeFreshness(newestSourceTsMs: number | null, nowMs: number, staleAfter: number): DataFreshness {
+	if (newestSourceTsMs == null || newestSourceTsMs <= 0)
+		return { asOf: null, lagSeconds: null, staleAfterSeconds: staleAfter, stale: true };
+	const lagSeconds = Math.max(0, Math.round((nowMs - newestSourceTsMs) / 1000));
+	return { asOf: new Date(newestSourceTsMs).toISOString(), lagSeconds, staleAfterSeconds: staleAfter, stale: lagSeconds > staleAfter };
+}
+
+/** Reads the replication cursor; Postgres being away is reported as "unknown", never an error. */
+export async function dataFreshness(
+	env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL" | "STALE_AFTER_SECONDS">,
+	waitUntil: (p: Promise<unknown>) => void,
+): Promise<DataFreshness> {
+	const { db, close } = openDb(env, "freshness");
+	let newest: number | null = null;
+	try {
+		const [row] = await db.select({ ts: max(schema.replicationCursor.sourceTsMs) }).from(schema.replicationCursor);
+		newest = row?.ts == null ? null : Number(row.ts);
+	} catch (err) {
+		console.warn(JSON.stringify({ event: "freshness.unavailable", message: String(err) }));
+	} finally {
+		waitUntil(close());
+	}
+	return describeFreshness(newest, Date.now(), staleAfterSeconds(env));
+}
+
+/** Prometheus lines for /ops/metrics. */
+export function freshnessMetrics(f: DataFreshness): string {
+	return [
+		"# HELP lifeboat_replication_lag_seconds Seconds since the newest source change replication applied (-1: unknown).",
+		"# TYPE lifeboat_replication_lag_seconds gauge",
+		`lifeboat_replication_lag_seconds ${f.lagSeconds ?? -1}`,
+		"# HELP lifeboat_replication_stale 1 when the replicated data is older than STALE_AFTER_SECONDS or unknown.",
+		"# TYPE lifeboat_replication_stale gauge",
+		`lifeboat_replication_stale ${f.stale ? 1 : 0}`,
+		"",
+	].join("\n");
+}

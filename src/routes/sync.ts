@@ -1,0 +1,74 @@
+// Replication endpoints (bearer SYNC_TOKEN): change events in from the primary's CDC, and the
+// outbox out to the primary's failback job.
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../app-env";
+import { requireBearer } from "../auth/bearer";
+import { openDb } from "../db/client";
+import { Problem } from "../http/problem";
+import { validate } from "../http/validate";
+import { applyChanges } from "../replication/apply";
+import { MAX_BATCH_BYTES, parseChanges } from "../replication/events";
+import { replicationMapping } from "../replication/mapping";
+import { notifyAccounts } from "../replication/notify";
+import { ackOutbox, decodeCursor, readOutbox } from "../replication/outbox";
+
+const tooLarge = () => new Problem(413, "BATCH_TOO_LARGE", `a batch may be at most ${MAX_BATCH_BYTES} bytes`);
+
+const OutboxQuery = z.object({
+	after: z.string().max(40).optional(),
+	limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const AckBody = z.object({
+	consumer: z.string().trim().min(1).max(100).default("primary"),
+	cursor: z.string().min(1).max(40),
+});
+
+export const sync = new Hono<AppEnv>()
+	.use(requireBearer("SYNC_TOKEN"))
+	.post("/changes", async (c) => {
+		if (Number(c.req.header("content-length") ?? 0) > MAX_BATCH_BYTES) throw tooLarge();
+		const text = await c.req.text();
+		if (text.length > MAX_BATCH_BYTES) throw tooLarge();
+		let body: unknown;
+		try {
+			body = JSON.parse(text);
+		} catch {
+			throw new Problem(400, "MALFORMED_REQUEST", "the body is not JSON");
+		}
+		const changes = parseChanges(body, replicationMapping(c.env));
+		const { db, close } = openDb(c.env, "sync");
+		try {
+			const result = await applyChanges(db, changes);
+			// Awaited (bounded, never failing the batch) so the sender's 200 means live state was told too.
+			const { notified } = await notifyAccounts(c.env, result);
+			return c.json({
+				applied: result.applied,
+				skipped: result.skipped,
+				duplicates: result.duplicates,
+				tombstones: result.tombstones,
+				notified,
+			});
+		} finally {
+			c.executionCtx.waitUntil(close());
+		}
+	})
+	.get("/outbox", validate("query", OutboxQuery), async (c) => {
+		const { after, limit } = c.req.valid("query");
+		const { db, close } = openDb(c.env, "outbox");
+		try {
+			return c.json(await readOutbox(db, decodeCursor(after), limit));
+		} finally {
+			c.executionCtx.waitUntil(close());
+		}
+	})
+	.post("/outbox/ack", validate("json", AckBody), async (c) => {
+		const { consumer, cursor } = c.req.valid("json");
+		const { db, close } = openDb(c.env, "outbox");
+		try {
+			return c.json(await ackOutbox(db, consumer, decodeCursor(cursor)));
+		} finally {
+			c.executionCtx.waitUntil(close());
+		}
+	});
