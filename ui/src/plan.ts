@@ -1,6 +1,6 @@
-// What an exit turns into, computed for the confirmation the same way the exchange rules
-// demand (shared spec domain.md): opposite side, slices of at most the freeze quantity in
-// whole lots, shorts before longs.
+// What an exit turns into, for the confirmation: computed with the same rules the Account
+// applies (src/trading/rules.ts), so the trader sees exactly the orders that will be placed.
+import { exitAllOrder, exitSide, slice } from "../../src/trading/rules";
 import type { Position, Side } from "../../src/types";
 
 export interface PlannedOrder {
@@ -14,30 +14,18 @@ export interface PlannedOrder {
 /** What can still be exited: the open quantity minus what pending exits already cover. */
 export const openQty = (p: Position) => Math.max(0, Math.abs(p.netQty) - p.pendingExitQty);
 
-export const exitSide = (p: Position): Side => (p.netQty > 0 ? "SELL" : "BUY");
-
-/** The largest single order: the freeze quantity rounded down to whole lots (no limit when none). */
-export function maxSlice(p: Position): number {
-	if (!p.freezeQty) return Number.POSITIVE_INFINITY;
-	return Math.max(p.lotSize, Math.floor(p.freezeQty / p.lotSize) * p.lotSize);
-}
-
 export function slices(p: Position, quantity: number): PlannedOrder[] {
-	const out: PlannedOrder[] = [];
-	const cap = maxSlice(p);
-	for (let left = quantity; left > 0; ) {
-		const q = Math.min(left, cap);
-		out.push({ positionId: p.id, symbol: p.symbol, exchange: p.exchange, side: exitSide(p), quantity: q });
-		left -= q;
-	}
-	return out;
+	return slice(quantity, p.lotSize, p.freezeQty).map((q) => ({
+		positionId: p.id,
+		symbol: p.symbol,
+		exchange: p.exchange,
+		side: exitSide(p.netQty),
+		quantity: q,
+	}));
 }
 
 export function exitAllPlan(positions: Position[]): PlannedOrder[] {
-	const open = positions.filter((p) => openQty(p) > 0);
-	const shorts = open.filter((p) => p.netQty < 0);
-	const longs = open.filter((p) => p.netQty > 0);
-	return [...shorts, ...longs].flatMap((p) => slices(p, openQty(p)));
+	return exitAllOrder(positions.filter((p) => openQty(p) > 0)).flatMap((p) => slices(p, openQty(p)));
 }
 
 export function pnl(p: Position): number | null {

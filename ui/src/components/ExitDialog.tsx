@@ -2,7 +2,8 @@ import { useState } from "preact/hooks";
 import { api, type ExitBody, type OrderType, type Position, type SquareOffResult } from "../api";
 import { qty } from "../format";
 import { useIntent } from "../intent";
-import { exitSide, openQty, slices } from "../plan";
+import { exitSide } from "../../../src/trading/rules";
+import { openQty, slices } from "../plan";
 import { IntentStatus } from "./IntentStatus";
 import { CloseButton, Modal } from "./Modal";
 
@@ -32,7 +33,7 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 	const [problem, setProblem] = useState<string | null>(null);
 	const intent = useIntent<SquareOffResult>();
 	const q = Number(quantity);
-	const side = exitSide(p);
+	const side = exitSide(p.netQty);
 	const body: ExitBody = { positionId: p.id, quantity: q, orderType, ...(orderType === "LIMIT" ? { price } : {}) };
 	const orders = review ? slices(p, q) : [];
 	const send = () =>
