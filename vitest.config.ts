@@ -14,6 +14,10 @@ export default defineConfig({
 					OMS_URL: inject("omsUrl"),
 					PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${inject("primaryUrl")}/health`, expectStatus: 200 }]),
 					TEST_PRIMARY_URL: inject("primaryUrl"),
+					// Gateway mode for requests addressed to the primary simulator's host (other hosts are unaffected).
+					PRIMARY_ORIGIN: inject("primaryUrl"),
+					BACKUP_ORIGIN: "https://lifeboat.test",
+					ALERT_WEBHOOK_URL: `${inject("primaryUrl")}/__alerts`,
 				},
 			},
 		})),

@@ -1,19 +1,48 @@
 // The one place the rest of the Worker learns whether failover is on. KV is a cache that
 // may be stale or missing (a 2025 outage failed most KV reads for hours); the Failover
 // Durable Object is the truth.
-import { FAILOVER_KV_KEY } from "../durable-objects/failover";
+//
+// Fast reads (default) take the KV copy unless it is missing, unreadable, of an old shape,
+// or older than a version this isolate has already seen; then they ask the Durable Object.
+// KV can lag a transition by its propagation (up to ~60 s) plus cacheTtl, so anything that
+// must not act on a stale answer (accepting a square-off, the fence) reads `consistent`.
+import { FAILOVER_INSTANCE, FAILOVER_KV_KEY } from "../durable-objects/failover";
+import { log } from "./log";
 import type { FailoverState } from "./types";
 
+/** Seconds an edge location may reuse a KV read; 30 is the smallest KV accepts. */
+const KV_CACHE_TTL_SECONDS = 30;
+
+let highestVersionSeen = -1;
+
 export function failoverStub(env: Env) {
-	return env.FAILOVER.getByName("global");
+	return env.FAILOVER.getByName(FAILOVER_INSTANCE);
 }
 
-export async function readFailover(env: Env): Promise<FailoverState> {
-	try {
-		const cached = await env.FLAGS.get<FailoverState>(FAILOVER_KV_KEY, { type: "json", cacheTtl: 30 });
-		if (cached && typeof cached.active === "boolean") return cached;
-	} catch (err) {
-		console.warn(JSON.stringify({ event: "failover.kv_read_failed", message: String(err) }));
+function isFailoverState(value: unknown): value is FailoverState {
+	if (typeof value !== "object" || value === null) return false;
+	const v = value as Record<string, unknown>;
+	return typeof v.active === "boolean" && typeof v.version === "number" && typeof v.phase === "string";
+}
+
+function remember(state: FailoverState): FailoverState {
+	highestVersionSeen = Math.max(highestVersionSeen, state.version);
+	return state;
+}
+
+export async function readFailover(env: Env, opts: { consistent?: boolean } = {}): Promise<FailoverState> {
+	if (!opts.consistent) {
+		try {
+			const cached = await env.FLAGS.get<unknown>(FAILOVER_KV_KEY, { type: "json", cacheTtl: KV_CACHE_TTL_SECONDS });
+			if (isFailoverState(cached) && cached.version >= highestVersionSeen) return remember(cached);
+			log("failover.kv_fallback", {
+				why: cached === null ? "missing" : isFailoverState(cached) ? "older than seen" : "unrecognised",
+				kvVersion: isFailoverState(cached) ? cached.version : null,
+				highestVersionSeen,
+			});
+		} catch (err) {
+			log("failover.kv_read_failed", { message: String(err) }, "warn");
+		}
 	}
-	return failoverStub(env).state();
+	return remember(await failoverStub(env).state());
 }

@@ -4,6 +4,8 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { queue, type QueueMessage } from "../queues";
 import type { AppEnv } from "./app-env";
+import { gateway } from "./gateway";
+import { requestLog } from "./log";
 import { notFound, onError } from "./http/errors";
 import { health, ops } from "./routes/ops";
 import { status } from "./routes/status";
@@ -11,6 +13,8 @@ import { scheduled } from "./scheduled";
 
 const app = new Hono<AppEnv>()
 	.use(requestId())
+	.use(requestLog)
+	.use(gateway)
 	.route("/api/status", status)
 	.route("/ops/health", health)
 	.route("/ops", ops)
