@@ -25,7 +25,7 @@ export async function probe(target: HealthTarget, timeoutMs: number): Promise<Pr
 			signal: AbortSignal.timeout(timeoutMs),
 		});
 		// The body is read under the same timeout: a primary that hangs mid-answer is down too.
-		const body = target.bodyIncludes === undefined ? (await res.body?.cancel(), "") : await res.text();
+		const body = await res.text();
 		if (res.status !== target.expectStatus) return done(false, res.status, `status ${res.status}, expected ${target.expectStatus}`);
 		if (target.bodyIncludes !== undefined && !body.includes(target.bodyIncludes)) {
 			return done(false, res.status, `body lacks ${JSON.stringify(target.bodyIncludes)}`);
