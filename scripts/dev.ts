@@ -16,6 +16,8 @@ import { startPrimarySimulator } from "../simulators/primary.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.PORT ?? 8787);
 const site = `http://127.0.0.1:${port}`;
+/** Where local state lives (Postgres, wrangler's storage); `npm run drill` uses a fresh one. */
+const dataDir = process.env.LIFEBOAT_DATA_DIR ?? `${root}/.data`;
 const stops: (() => Promise<void>)[] = [];
 let wrangler: ChildProcess | undefined;
 let stopping = false;
@@ -52,7 +54,7 @@ try {
 	let databaseUrl = process.env.DATABASE_URL ?? "";
 	let wsProxy = "";
 	if (!databaseUrl) {
-		const pg = await startPostgres({ dir: `${root}/.data/pg`, port: Number(process.env.PG_PORT ?? 54329) });
+		const pg = await startPostgres({ dir: `${dataDir}/pg`, port: Number(process.env.PG_PORT ?? 54329) });
 		stops.push(pg.stop);
 		const relay = await startWsRelay(await freePort());
 		stops.push(relay.stop);
@@ -71,19 +73,21 @@ try {
 	const primary = await startPrimarySimulator(Number(process.env.PRIMARY_PORT ?? 8789));
 	stops.push(primary.stop);
 
-	mkdirSync(`${root}/.data`, { recursive: true });
-	const envFile = `${root}/.data/dev.env`;
+	mkdirSync(dataDir, { recursive: true });
+	const envFile = `${dataDir}/dev.env`;
 	const vars: Record<string, string> = {
 		...localSecrets,
 		DATABASE_URL: databaseUrl,
 		NEON_WS_PROXY: wsProxy,
 		OMS_URL: oms.url,
 		PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${primary.url}/health`, expectStatus: 200 }]),
+		BACKUP_ORIGIN: site,
 	};
 	writeFileSync(
 		envFile,
 		Object.entries(vars)
-			.map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+			// Single quotes: dotenv takes the value literally (in double quotes it keeps \" escapes, breaking JSON values).
+			.map(([k, v]) => (v.includes("'") ? `${k}=${JSON.stringify(v)}` : `${k}='${v}'`))
 			.join("\n"),
 	);
 
@@ -100,7 +104,7 @@ try {
 			"--env-file",
 			envFile,
 			"--persist-to",
-			`${root}/.data/wrangler`,
+			`${dataDir}/wrangler`,
 			"--show-interactive-dev-session=false",
 		],
 		{ cwd: root, stdio: ["ignore", "inherit", "inherit"], detached: true },

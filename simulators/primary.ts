@@ -32,7 +32,8 @@ export async function startPrimarySimulator(port = 0) {
 			if (req.method === "POST") {
 				const { paths, ...rest } = JSON.parse((await readBody(req)) || "{}") as Partial<PrimaryControl>;
 				Object.assign(control, rest);
-				for (const [name, p] of Object.entries(paths ?? {})) control.paths[name] = { up: true, delayMs: 0, ...control.paths[name], ...p };
+				for (const [name, p] of Object.entries(paths ?? {}))
+					control.paths[name] = { ...(control.paths[name] ?? { up: true, delayMs: 0 }), ...p };
 			}
 			return sendJson(res, 200, { ...control, healthChecks });
 		}
