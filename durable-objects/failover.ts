@@ -134,9 +134,11 @@ export class Failover extends DurableObject<Env> {
 		return this.config();
 	}
 
-	/** Called by the cron: makes sure the alarm loop is alive (an alarm can be lost); a missing loop probes at once. */
+	/** Called by the cron: makes sure the alarm loop is alive (an alarm can be lost or stuck); a dead loop probes at once. */
 	async ensureLoop(): Promise<{ restarted: boolean }> {
-		if ((await this.ctx.storage.getAlarm()) !== null) return { restarted: false };
+		const alarm = await this.ctx.storage.getAlarm();
+		const stuckAfterMs = 3 * this.config().intervalSeconds * 1000;
+		if (alarm !== null && alarm > Date.now() - stuckAfterMs) return { restarted: false };
 		await this.ctx.storage.setAlarm(Date.now());
 		log("failover.loop_restarted", { instance: this.instance });
 		return { restarted: true };

@@ -124,6 +124,8 @@ try {
 		if (ok) break;
 		await new Promise((r) => setTimeout(r, 500));
 	}
+	// wrangler dev fires no cron by itself: fire it once so the failover probe loop starts.
+	await fetch(`${site}/__scheduled`).catch(() => undefined);
 	console.log(`
 Lifeboat is up on ${site}
   demo clients (password / TOTP secret, base32):
