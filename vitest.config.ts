@@ -18,7 +18,11 @@ export default defineConfig({
 					OMS_TIMEOUT_MS: "1000",
 					RELAY_RETRY_BASE_SECONDS: "1",
 					RELAY_RETRY_CAP_SECONDS: "1",
-					ALERT_WEBHOOK_URL: `${inject("omsUrl")}/__alerts`,
+					// Gateway mode for requests addressed to the primary simulator's host (other hosts are unaffected).
+					PRIMARY_ORIGIN: inject("primaryUrl"),
+					BACKUP_ORIGIN: "https://lifeboat.test",
+					// Ops alerts go to the primary simulator's collector, where tests count them.
+					ALERT_WEBHOOK_URL: `${inject("primaryUrl")}/__alerts`,
 				},
 			},
 		})),

@@ -28,7 +28,8 @@ try {
 		omsPort: Number(process.env.OMS_PORT ?? 8788),
 		primaryPort: Number(process.env.PRIMARY_PORT ?? 8789),
 		pgPort: Number(process.env.PG_PORT ?? 54329),
-		dataDir: `${root}/.data`,
+		// `npm run drill` points this at a fresh folder.
+		dataDir: process.env.LIFEBOAT_DATA_DIR ?? `${root}/.data`,
 		persistent: true,
 		databaseUrl: process.env.DATABASE_URL,
 		onWranglerExit: (c) => {
@@ -37,6 +38,8 @@ try {
 		},
 	});
 	const site = stack.url;
+	// wrangler dev never fires crons itself: one round now starts the failover probe loop.
+	await fetch(`${site}/__scheduled`).catch(() => undefined);
 	console.log(`
 Lifeboat is up on ${site}
   demo clients (password / TOTP secret, base32):

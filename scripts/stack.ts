@@ -105,7 +105,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 		writeFileSync(
 			envFile,
 			Object.entries(vars)
-				.map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+				// dotenv keeps single-quoted values literally; double quotes would mangle the JSON ones.
+				.map(([k, v]) => (v.includes("'") ? `${k}=${JSON.stringify(v)}` : `${k}='${v}'`))
 				.join("\n"),
 		);
 

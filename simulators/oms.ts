@@ -6,7 +6,6 @@
 //   POST /__control { clients: { "<clientId>": { mode: "error", failTimes: 3, ... } } }
 //        behaviour for one client only (tests share the simulator: each uses its own client)
 //   GET  /__stats[?clientId=X]   counts of requests, distinct orders and duplicates
-//   POST /__alerts, GET /__alerts[?clientId=X]   a sink for ops alerts (ALERT_WEBHOOK_URL in tests)
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { checkSignature, signatureHeaders } from "../src/oms-signature.ts";
@@ -87,7 +86,6 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 	const hanging = new Set<http.ServerResponse>();
 	const behaviours = new Map<string, ClientBehaviour>();
 	const clientStats = new Map<string, ClientStats>();
-	const alerts: { receivedAt: string; body: { text?: string; event?: string; detail?: { clientId?: string } } }[] = [];
 	const behaviourOf = (clientId: string): OmsControl & ClientBehaviour => ({ ...control, ...behaviours.get(clientId) });
 	const statsOf = (clientId: string) => {
 		const s = clientStats.get(clientId) ?? { requests: 0, duplicates: 0, cancels: 0, errors: 0, hung: 0 };
@@ -155,7 +153,6 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 					orders.clear();
 					behaviours.clear();
 					clientStats.clear();
-					alerts.length = 0;
 					for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
 				}
 				if (patch.eventsUrl) eventsUrl = patch.eventsUrl;
@@ -164,11 +161,6 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 				for (const k of Object.keys(defaults) as (keyof OmsControl)[]) if (k in patch) Object.assign(control, { [k]: patch[k] });
 			}
 			return sendJson(res, 200, control);
-		}
-		if (url.pathname === "/__alerts") {
-			if (req.method === "POST") alerts.push({ receivedAt: new Date().toISOString(), body: JSON.parse(body || "{}") });
-			const clientId = url.searchParams.get("clientId");
-			return sendJson(res, 200, { alerts: alerts.filter((a) => !clientId || a.body.detail?.clientId === clientId) });
 		}
 		if (url.pathname === "/__stats" && url.searchParams.has("clientId")) {
 			const clientId = url.searchParams.get("clientId") ?? "";

@@ -1,31 +1,69 @@
-// Simulator of the broker's primary trading site (never deployed). It serves a health URL
+// Simulator of the broker's primary trading site (never deployed). It serves health URLs
 // and a stand-in home page; ops and tests take it down or bring it back over HTTP:
-//   POST /__control { "up": false }   GET /__control
+//   POST /__control { "up": false }                      the whole site (GET /health, pages)
+//   POST /__control { "paths": { "<name>": { "up": false, "delayMs": 5000, "body": "..." } } }
+//        one health URL of its own, GET /health/<name>: tests running in parallel each use their own
+//   GET /__control
+// It also collects alert webhooks: POST /__alerts stores the JSON body; GET /__alerts?event=...&clientId=... lists them.
 import http from "node:http";
 import { close, listen, readBody, sendJson } from "./http.ts";
+
+export interface HealthPathControl {
+	up: boolean;
+	delayMs: number;
+	/** Body served when up (default {"status":"ok"}). */
+	body?: string;
+}
 
 export interface PrimaryControl {
 	up: boolean;
 	/** Delay before answering /health, to simulate a primary that hangs. */
 	healthDelayMs: number;
+	paths: Record<string, HealthPathControl>;
 }
 
 export async function startPrimarySimulator(port = 0) {
-	const control: PrimaryControl = { up: true, healthDelayMs: 0 };
+	const control: PrimaryControl = { up: true, healthDelayMs: 0, paths: {} };
+	const alerts: Record<string, unknown>[] = [];
 	let healthChecks = 0;
 	const server = http.createServer(async (req, res) => {
 		const url = new URL(req.url ?? "/", "http://primary");
 		if (url.pathname === "/__control") {
-			if (req.method === "POST") Object.assign(control, JSON.parse((await readBody(req)) || "{}"));
+			if (req.method === "POST") {
+				const { paths, ...rest } = JSON.parse((await readBody(req)) || "{}") as Partial<PrimaryControl>;
+				Object.assign(control, rest);
+				for (const [name, p] of Object.entries(paths ?? {}))
+					control.paths[name] = { ...(control.paths[name] ?? { up: true, delayMs: 0 }), ...p };
+			}
 			return sendJson(res, 200, { ...control, healthChecks });
+		}
+		if (url.pathname === "/__alerts") {
+			if (req.method === "POST") {
+				alerts.push({ ...(JSON.parse((await readBody(req)) || "{}") as Record<string, unknown>), receivedAt: new Date().toISOString() });
+				return sendJson(res, 202, { ok: true });
+			}
+			const event = url.searchParams.get("event");
+			const clientId = url.searchParams.get("clientId");
+			const detailOf = (a: Record<string, unknown>) => (a.detail ?? {}) as { clientId?: string };
+			return sendJson(res, 200, {
+				alerts: alerts.filter((a) => (!event || a.event === event) && (!clientId || detailOf(a).clientId === clientId)),
+			});
 		}
 		if (url.pathname === "/health") {
 			healthChecks++;
 			if (control.healthDelayMs) await new Promise((r) => setTimeout(r, control.healthDelayMs));
 			return control.up ? sendJson(res, 200, { status: "ok" }) : sendJson(res, 503, { status: "down" });
 		}
+		if (url.pathname.startsWith("/health/")) {
+			healthChecks++;
+			const p = control.paths[decodeURIComponent(url.pathname.slice("/health/".length))] ?? { up: true, delayMs: 0 };
+			if (p.delayMs) await new Promise((r) => setTimeout(r, p.delayMs));
+			if (!p.up) return sendJson(res, 503, { status: "down" });
+			res.writeHead(200, { "content-type": "application/json" });
+			return res.end(p.body ?? JSON.stringify({ status: "ok" }));
+		}
 		if (!control.up) return sendJson(res, 503, { error: "primary is down" });
-		res.writeHead(200, { "content-type": "text/html" });
+		res.writeHead(200, { "content-type": "text/html", "x-primary-path": url.pathname });
 		res.end("<!doctype html><title>Primary trading platform</title><h1>Primary trading platform (simulated)</h1>");
 	});
 	const boundPort = await listen(server, port);

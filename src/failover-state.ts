@@ -1,19 +1,62 @@
 // The one place the rest of the Worker learns whether failover is on. KV is a cache that
 // may be stale or missing (a 2025 outage failed most KV reads for hours); the Failover
 // Durable Object is the truth.
-import { FAILOVER_KV_KEY } from "../durable-objects/failover";
+//
+// Fast reads (default) take the KV copy unless it is missing, unreadable, of an old shape,
+// or older than a version this isolate has already seen; then they ask the Durable Object.
+// KV can lag a transition by its propagation (up to ~60 s) plus cacheTtl, so anything that
+// must not act on a stale answer (accepting a square-off, the fence) reads `consistent`:
+// the Durable Object's answer, reused by this isolate for at most CONSISTENT_MAX_AGE_MS so a
+// surge of square-offs does not queue on the one Failover object (about 1,000 requests/s).
+// The fence waits longer than that before it hands over.
+import { FAILOVER_INSTANCE, FAILOVER_KV_KEY } from "../durable-objects/failover";
+import { log } from "./log";
 import type { FailoverState } from "./types";
 
+/** Seconds an edge location may reuse a KV read; 30 is the smallest KV accepts. */
+const KV_CACHE_TTL_SECONDS = 30;
+
+/** How long an isolate reuses the Durable Object's answer for `consistent` reads. */
+export const CONSISTENT_MAX_AGE_MS = 1000;
+
+let highestVersionSeen = -1;
+let lastFromObject: { state: FailoverState; at: number } | null = null;
+
 export function failoverStub(env: Env) {
-	return env.FAILOVER.getByName("global");
+	return env.FAILOVER.getByName(FAILOVER_INSTANCE);
 }
 
-export async function readFailover(env: Env): Promise<FailoverState> {
-	try {
-		const cached = await env.FLAGS.get<FailoverState>(FAILOVER_KV_KEY, { type: "json", cacheTtl: 30 });
-		if (cached && typeof cached.active === "boolean") return cached;
-	} catch (err) {
-		console.warn(JSON.stringify({ event: "failover.kv_read_failed", message: String(err) }));
+function isFailoverState(value: unknown): value is FailoverState {
+	if (typeof value !== "object" || value === null) return false;
+	const v = value as Record<string, unknown>;
+	return typeof v.active === "boolean" && typeof v.version === "number" && typeof v.phase === "string";
+}
+
+function remember(state: FailoverState): FailoverState {
+	highestVersionSeen = Math.max(highestVersionSeen, state.version);
+	return state;
+}
+
+/** The state as the Durable Object just reported it (reads, transitions made through this isolate). */
+export function rememberFromObject(state: FailoverState): FailoverState {
+	if (!lastFromObject || state.version >= lastFromObject.state.version) lastFromObject = { state, at: Date.now() };
+	return remember(state);
+}
+
+export async function readFailover(env: Env, opts: { consistent?: boolean } = {}): Promise<FailoverState> {
+	if (!opts.consistent) {
+		try {
+			const cached = await env.FLAGS.get<unknown>(FAILOVER_KV_KEY, { type: "json", cacheTtl: KV_CACHE_TTL_SECONDS });
+			if (isFailoverState(cached) && cached.version >= highestVersionSeen) return remember(cached);
+			log("failover.kv_fallback", {
+				why: cached === null ? "missing" : isFailoverState(cached) ? "older than seen" : "unrecognised",
+				kvVersion: isFailoverState(cached) ? cached.version : null,
+				highestVersionSeen,
+			});
+		} catch (err) {
+			log("failover.kv_read_failed", { message: String(err) }, "warn");
+		}
 	}
-	return failoverStub(env).state();
+	if (opts.consistent && lastFromObject && Date.now() - lastFromObject.at < CONSISTENT_MAX_AGE_MS) return lastFromObject.state;
+	return rememberFromObject(await failoverStub(env).state());
 }

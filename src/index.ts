@@ -4,6 +4,8 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { queue, type QueueMessage } from "../queues";
 import type { AppEnv } from "./app-env";
+import { gateway } from "./gateway";
+import { requestLog } from "./log";
 import { notFound, onError } from "./http/errors";
 import { requireSameOrigin } from "./http/origin";
 import { securityHeaders } from "./http/security-headers";
@@ -18,7 +20,9 @@ import { scheduled } from "./scheduled";
 
 const app = new Hono<AppEnv>()
 	.use(requestId())
+	.use(requestLog)
 	.use(securityHeaders)
+	.use(gateway)
 	.use("/api/*", requireSameOrigin)
 	.route("/api/auth", auth)
 	.route("/api/auth/logout", logout)

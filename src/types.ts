@@ -49,6 +49,9 @@ export interface Order {
 	updatedAt: string;
 }
 
+/** `fencing`: on the way back to standby; square-offs are refused (active is false) while in-flight orders settle. */
+export type FailoverPhase = "standby" | "active" | "fencing";
+
 export interface FailoverState {
 	active: boolean;
 	since: string | null;
@@ -56,6 +59,17 @@ export interface FailoverState {
 	source: "auto" | "manual";
 	/** Grows by one on every change, so a reader can tell a stale copy from the current one. */
 	version: number;
+	phase: FailoverPhase;
+	/** Set when a failback finished its fence: the outbox up to `outboxUpTo` (seq) is the primary's to take. */
+	outboxReady: boolean;
+	outboxUpTo: number | null;
+}
+
+/** One health URL of the primary (PRIMARY_HEALTH_URLS). */
+export interface HealthTarget {
+	url: string;
+	expectStatus: number;
+	bodyIncludes?: string;
 }
 
 /** What the relay needs to place one order on the OMS (api.md "Order relay"). */

@@ -97,7 +97,7 @@ describe("relay to the OMS", () => {
 			return a.length > 0 && a;
 		}, "alert");
 		expect(alerts).toHaveLength(1);
-		expect(alerts[0].body.text).toContain(order.id);
+		expect(alerts[0].text).toContain(order.id);
 		const audit = await eventually(
 			() =>
 				query(async (db) => {

@@ -72,12 +72,10 @@ export async function omsBehaviour(clientId: string, behaviour: Record<string, u
 	await fetch(`${inject("omsUrl")}/__control`, { method: "POST", body: JSON.stringify({ clients: { [clientId]: behaviour } }) });
 }
 
-export async function alertsFor(clientId: string): Promise<{ body: { text: string; event: string } }[]> {
-	return (
-		(await (await fetch(`${inject("omsUrl")}/__alerts?clientId=${clientId}`)).json()) as {
-			alerts: { body: { text: string; event: string } }[];
-		}
-	).alerts;
+/** Ops alerts about this client's orders (ALERT_WEBHOOK_URL points at the primary simulator's collector in tests). */
+export async function alertsFor(clientId: string): Promise<{ text: string; event: string }[]> {
+	const res = await fetch(`${inject("primaryUrl")}/__alerts?clientId=${clientId}`);
+	return ((await res.json()) as { alerts: { text: string; event: string }[] }).alerts;
 }
 
 /** Posts a signed OMS event to the Worker, as the OMS would. */

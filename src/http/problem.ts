@@ -40,6 +40,7 @@ const titles: Record<number, string> = {
 	500: "Internal Server Error",
 	502: "Bad Gateway",
 	503: "Service Unavailable",
+	508: "Loop Detected",
 };
 
 export function problemBody(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): ProblemBody {

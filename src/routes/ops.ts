@@ -2,8 +2,9 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { requireBearer } from "../auth/bearer";
-import { failoverStub } from "../failover-state";
+import { failoverStub, rememberFromObject } from "../failover-state";
 import { validate } from "../http/validate";
+import { renderMetrics } from "../metrics";
 
 /** For load balancers: 200 when this Worker can serve, i.e. it runs and its failover state answers. */
 export const health = new Hono<AppEnv>().get("/", async (c) => {
@@ -17,7 +18,11 @@ export const ops = new Hono<AppEnv>()
 	.use(requireBearer("OPS_TOKEN"))
 	.post("/failover", validate("json", FailoverBody), async (c) => {
 		const { active, reason } = c.req.valid("json");
-		const state = await failoverStub(c.env).setManual(active, reason);
+		const state = rememberFromObject(await failoverStub(c.env).setManual(active, reason));
 		return c.json(state);
 	})
-	.delete("/failover", async (c) => c.json(await failoverStub(c.env).clearManual()));
+	.delete("/failover", async (c) => c.json(rememberFromObject(await failoverStub(c.env).clearManual())))
+	.get("/metrics", async (c) => {
+		const text = await renderMetrics(c.env, await failoverStub(c.env).metrics(), (p) => c.executionCtx.waitUntil(p));
+		return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+	});

@@ -9,6 +9,7 @@ export const status = new Hono<AppEnv>().get("/", async (c) => {
 		mode: failover.active ? ("active" as const) : ("standby" as const),
 		failover: { active: failover.active, since: failover.since, reason: failover.reason, source: failover.source },
 		data,
+		failback: { phase: failover.phase, outboxReady: failover.outboxReady, outboxUpTo: failover.outboxUpTo },
 		// For the UI: where traders reach the primary.
 		primaryUrl: c.env.PRIMARY_ORIGIN || null,
 	});

@@ -38,7 +38,7 @@ function answer(r: ApiResult): Response {
 
 /** In standby the primary is up: exits go there, never through both sites at once. */
 async function requireActive(env: Env) {
-	if (!(await readFailover(env)).active) {
+	if (!(await readFailover(env, { consistent: true })).active) {
 		throw new Problem(503, "PRIMARY_ACTIVE", "the primary trading site is up: square off there");
 	}
 }

@@ -1,0 +1,42 @@
+// Structured logs: one JSON line per event, readable with `wrangler tail --format json`.
+// Request-scoped lines carry `requestId`; a client id never appears in clear, only as
+// `clientHash` (SHA-256, first 16 hex digits): use logForClient.
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "./app-env";
+
+export type LogLevel = "info" | "warn" | "error";
+
+export function log(event: string, fields: Record<string, unknown> = {}, level: LogLevel = "info"): void {
+	const line = JSON.stringify({ level, event, at: new Date().toISOString(), ...fields });
+	if (level === "error") console.error(line);
+	else if (level === "warn") console.warn(line);
+	else console.log(line);
+}
+
+export async function clientHash(clientId: string): Promise<string> {
+	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(clientId));
+	return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A log line about one client: the id is replaced by its hash. */
+export async function logForClient(
+	event: string,
+	clientId: string,
+	fields: Record<string, unknown> = {},
+	level: LogLevel = "info",
+): Promise<void> {
+	log(event, { ...fields, clientHash: await clientHash(clientId) }, level);
+}
+
+/** One line per request: method, path, status, duration, request id. */
+export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
+	const started = Date.now();
+	await next();
+	log("http.request", {
+		requestId: c.get("requestId"),
+		method: c.req.method,
+		path: new URL(c.req.url).pathname,
+		status: c.res.status,
+		ms: Date.now() - started,
+	});
+});
