@@ -21,8 +21,9 @@ import { scheduled } from "./scheduled";
 const app = new Hono<AppEnv>()
 	.use(requestId())
 	.use(requestLog)
-	.use(securityHeaders)
+	// Before the security headers: what it passes through is the primary's response, as sent.
 	.use(gateway)
+	.use(securityHeaders)
 	.use("/api/*", requireSameOrigin)
 	.route("/api/auth", auth)
 	.route("/api/auth/logout", logout)

@@ -20,7 +20,7 @@ describe("public endpoints", () => {
 			failover: { active: false, source: "auto" },
 		});
 		expect(body.data).toMatchObject({ staleAfterSeconds: Number(env.STALE_AFTER_SECONDS) });
-		expect(body.primaryUrl).toBeNull();
+		expect(body.primaryUrl).toBe(env.PRIMARY_ORIGIN);
 		expect(body.data).toHaveProperty("asOf");
 		expect(body.data).toHaveProperty("lagSeconds");
 	});
