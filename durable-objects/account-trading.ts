@@ -5,7 +5,7 @@
 // Why it cannot over-exit: every accept validates and reserves (inserts PENDING orders) with
 // synchronous SQLite calls only, so no other request interleaves between the check and the
 // write; queue sends come after, and an alarm re-sends whatever a failed send left behind.
-import { and, eq, ne } from "drizzle-orm";
+import { and, eq, max, ne, notInArray } from "drizzle-orm";
 import { auditEntry } from "../src/audit";
 import { openDb, schema } from "../src/db/client";
 import { problemBody } from "../src/http/problem";
@@ -93,6 +93,38 @@ interface IdempotencyRow {
 
 export type OmsEventResult = "applied" | "unchanged" | "duplicate" | "unknown_order";
 
+/**
+ * A position's net quantity after a reload. Replicated data wins, except that it never takes
+ * back an exit filled here: a snapshot that lags our fills would otherwise re-open quantity
+ * already closed, and a second exit of it would over-exit. (While Lifeboat is active the
+ * trader cannot add to a position anywhere else, so a larger same-side quantity is that lag.)
+ */
+export function reloadedNetQty(replicated: number, heldAfterFills: number | undefined): number {
+	if (heldAfterFills === undefined) return replicated;
+	if (heldAfterFills !== 0 && Math.sign(replicated) !== Math.sign(heldAfterFills)) return replicated;
+	return Math.abs(replicated) > Math.abs(heldAfterFills) ? heldAfterFills : replicated;
+}
+
+function primaryOrderJson(row: typeof schema.orders.$inferSelect): Order {
+	return {
+		id: row.id,
+		squareOffId: null,
+		positionId: row.positionId,
+		exchange: row.exchange,
+		symbol: row.symbol,
+		side: row.side,
+		quantity: row.quantity,
+		filledQty: row.filledQty,
+		orderType: row.orderType,
+		...(row.price === null ? {} : { price: row.price }),
+		product: row.product as Product,
+		status: row.status as OrderStatus,
+		...(row.reason === null ? {} : { reason: row.reason }),
+		createdAt: row.createdAt.toISOString(),
+		updatedAt: row.updatedAt.toISOString(),
+	};
+}
+
 const refused = (r: Refusal): ApiResult => ({ status: r.status, body: problemBody(r.status, r.code, r.detail), problem: true });
 
 export class TradingBook {
@@ -128,6 +160,8 @@ export class TradingBook {
 			problem INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL
 		)`);
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS oms_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
+		// The primary's own pending orders, replicated in: shown with ours, never touched here.
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS primary_orders (id TEXT PRIMARY KEY, json TEXT NOT NULL)`);
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS outbound_records (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)`);
 	}
 
@@ -150,13 +184,26 @@ export class TradingBook {
 		await this.loading;
 	}
 
-	/** Reloads the client's open positions from Postgres (replication calls this after applying changes). */
+	/**
+	 * Reloads the client's open positions, the primary's pending orders and the data's as-of time
+	 * from Postgres (first use, and replication after it applied changes for this client).
+	 */
 	async loadPositions(clientId: string): Promise<void> {
 		this.setMeta("client_id", clientId);
 		const { db, close } = openDb(this.env, `account:${clientId}`);
 		const p = schema.positions;
 		const i = schema.instruments;
+		const o = schema.orders;
 		try {
+			const [pending, [cursor]] = await Promise.all([
+				db
+					.select()
+					.from(o)
+					.where(
+						and(eq(o.clientId, clientId), eq(o.origin, "primary"), notInArray(o.status, ["COMPLETE", "REJECTED", "CANCELLED", "FAILED"])),
+					),
+				db.select({ ts: max(schema.replicationCursor.sourceTsMs) }).from(schema.replicationCursor),
+			]);
 			const rows = await db
 				.select({
 					id: p.id,
@@ -177,6 +224,7 @@ export class TradingBook {
 				.from(p)
 				.innerJoin(i, eq(p.instrumentId, i.id))
 				.where(and(eq(p.clientId, clientId), ne(p.netQty, 0)));
+			const held = this.heldNetQty();
 			this.sql.exec("DELETE FROM positions");
 			for (const r of rows) {
 				this.sql.exec(
@@ -187,7 +235,7 @@ export class TradingBook {
 					r.symbol,
 					r.underlying,
 					r.product,
-					r.netQty,
+					reloadedNetQty(r.netQty, held.get(r.id)),
 					r.avgPrice,
 					r.ltp,
 					r.lotSize,
@@ -197,10 +245,23 @@ export class TradingBook {
 					r.bandHigh,
 				);
 			}
-			this.setMeta("positions_as_of", new Date().toISOString());
+			this.sql.exec("DELETE FROM primary_orders");
+			for (const row of pending) this.sql.exec("INSERT INTO primary_orders VALUES (?, ?)", row.id, JSON.stringify(primaryOrderJson(row)));
+			const loadedAt = new Date().toISOString();
+			this.setMeta("positions_as_of", cursor?.ts ? new Date(Number(cursor.ts)).toISOString() : loadedAt);
 		} finally {
 			await close();
 		}
+	}
+
+	/** Net quantities of positions this book has seen fills on: a reload must not undo those fills. */
+	private heldNetQty(): Map<string, number> {
+		const rows = this.sql
+			.exec<{ id: string; net_qty: number }>(
+				"SELECT p.id, p.net_qty FROM positions p WHERE EXISTS (SELECT 1 FROM orders o WHERE o.position_id = p.id AND o.filled_qty > 0)",
+			)
+			.toArray();
+		return new Map(rows.map((r) => [r.id, r.net_qty]));
 	}
 
 	private pendingExit(positionId: string): number {
@@ -274,13 +335,17 @@ export class TradingBook {
 		return this.sql.exec<OrderRow>("SELECT * FROM orders WHERE id = ?", id).toArray()[0];
 	}
 
+	/** Our orders, newest first, then the primary's pending orders replicated in. */
 	listOrders(): { orders: Order[] } {
-		return {
-			orders: this.sql
-				.exec<OrderRow>("SELECT * FROM orders ORDER BY rowid DESC")
-				.toArray()
-				.map((r) => this.orderJson(r)),
-		};
+		const ours = this.sql
+			.exec<OrderRow>("SELECT * FROM orders ORDER BY rowid DESC")
+			.toArray()
+			.map((r) => this.orderJson(r));
+		const primary = this.sql
+			.exec<{ json: string }>("SELECT json FROM primary_orders ORDER BY id")
+			.toArray()
+			.map((r) => JSON.parse(r.json) as Order);
+		return { orders: [...ours, ...primary] };
 	}
 
 	// --- idempotency ------------------------------------------------------------------------

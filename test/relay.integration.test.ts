@@ -197,6 +197,51 @@ describe("relay to the OMS", () => {
 });
 
 describe("POST /oms/events", () => {
+	it("a reload from replicated data that lags a fill made here never re-opens the filled quantity", async () => {
+		const { c, t, order } = await exitOne(-150, 75);
+		await statusIs(t, order.id, "SENT");
+		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 75, fillPrice: "99.00" });
+		expect((await t.positions())[0].netQty).toBe(-75);
+		// Postgres still says -150 (the primary has not caught up): a reload keeps the fill.
+		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
+		expect((await t.positions())[0].netQty).toBe(-75);
+		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 150 }), 422, "QTY_EXCEEDS_POSITION");
+		// When the replicated quantity falls below ours (closed elsewhere), it wins.
+		await query((db) =>
+			db
+				.update(schema.positions)
+				.set({ netQty: -75 + 75 })
+				.where(eq(schema.positions.id, c.positionIds[0])),
+		);
+		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
+		expect(await t.positions()).toEqual([]);
+	});
+
+	it("lists the primary's pending orders, replicated in, after the client's own", async () => {
+		const { c, t, order } = await exitOne(-150, 75);
+		const primaryOrderId = `PRI-${c.clientId}`;
+		await query((db) =>
+			db.insert(schema.orders).values({
+				id: primaryOrderId,
+				clientId: c.clientId,
+				origin: "primary",
+				exchange: "NFO",
+				symbol: "NIFTYTEST",
+				side: "SELL",
+				quantity: 150,
+				orderType: "LIMIT",
+				price: "120.50",
+				product: "NRML",
+				status: "OPEN",
+			}),
+		);
+		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
+		const orders = await t.orders();
+		expect(orders.map((o) => o.id)).toEqual([order.id, primaryOrderId]);
+		expect(orders[1]).toMatchObject({ squareOffId: null, status: "OPEN", price: "120.50", quantity: 150 });
+		await expectProblem(await t.post(`/api/orders/${primaryOrderId}/cancel`), 404, "ORDER_NOT_FOUND");
+	});
+
 	it("refuses bad signatures, stale timestamps, malformed events and unknown orders", async () => {
 		const { c, order } = await exitOne(-75, 75);
 		const ev = { orderId: order.id, clientId: c.clientId, type: "ACK" as const };
