@@ -1,8 +1,6 @@
 // Debezium-shaped change events for the default mapping (src/replication/mapping.ts), and the
 // call that posts them. Positions come from one growing counter so no test's events are ever
 // older than an earlier test's truncate.
-import { env } from "cloudflare:workers";
-import { openDb } from "../src/db/client";
 import { call } from "./helpers";
 
 export const syncHeaders = { authorization: "Bearer dev-sync-token", "content-type": "application/json" };
@@ -105,11 +103,4 @@ export async function applied(events: unknown): Promise<ChangesAnswer> {
 	return (await res.json()) as ChangesAnswer;
 }
 
-export async function query<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
-	const { db, close } = openDb(env);
-	try {
-		return await fn(db);
-	} finally {
-		await close();
-	}
-}
+export { query } from "./helpers";

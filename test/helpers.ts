@@ -74,3 +74,24 @@ export async function auditActions(clientId: string, expected: string[]): Promis
 		await new Promise((r) => setTimeout(r, 100));
 	}
 }
+
+/** Runs queries on the shared test Postgres through the Worker's own client. */
+export async function query<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
+	const { db, close } = openDb(env);
+	try {
+		return await fn(db);
+	} finally {
+		await close();
+	}
+}
+
+/** Polls until fn returns a value (not undefined/null/false) or the deadline passes: never a fixed sleep. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what = "condition", timeoutMs = 20_000): Promise<T> {
+	const until = Date.now() + timeoutMs;
+	for (;;) {
+		const v = await fn();
+		if (v !== undefined && v !== null && v !== false) return v;
+		if (Date.now() > until) throw new Error(`${what}: not met within ${timeoutMs} ms`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}

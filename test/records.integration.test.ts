@@ -3,28 +3,10 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
 import { audit, auditEntry } from "../src/audit";
-import { openDb, schema } from "../src/db/client";
+import { schema } from "../src/db/client";
 import type { OrderRecord } from "../src/types";
 import { uid } from "./fixtures";
-
-async function query<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
-	const { db, close } = openDb(env);
-	try {
-		return await fn(db);
-	} finally {
-		await close();
-	}
-}
-
-async function eventually<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-	const until = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v !== undefined) return v;
-		if (Date.now() > until) throw new Error("condition not met in time");
-		await new Promise((r) => setTimeout(r, 100));
-	}
-}
+import { eventually, query } from "./helpers";
 
 function order(id: string, version: number, status: OrderRecord["status"], filledQty: number): OrderRecord {
 	return {
@@ -50,8 +32,10 @@ describe("records queue -> Postgres", () => {
 	it("an audit entry sent on the real queue lands in audit_log and the outbox", async () => {
 		const entry = auditEntry("auth.logout", "client:CREC", "CREC", { test: true });
 		await audit(env, entry);
-		const row = await eventually(() =>
-			query(async (db) => (await db.select().from(schema.auditLog).where(eq(schema.auditLog.id, entry.id)))[0]),
+		const row = await eventually(
+			() => query(async (db) => (await db.select().from(schema.auditLog).where(eq(schema.auditLog.id, entry.id)))[0]),
+			"audit row",
+			10_000,
 		);
 		expect(row).toMatchObject({ action: "auth.logout", clientId: "CREC", detail: { test: true } });
 		const outbox = await query((db) =>

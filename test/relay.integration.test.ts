@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { openDb, schema } from "../src/db/client";
+import { schema } from "../src/db/client";
 import type { Order, OrderMessage } from "../src/types";
 import { createClient, type PositionSpec } from "./fixtures";
-import { expectProblem, setFailover } from "./helpers";
+import { expectProblem, query, setFailover } from "./helpers";
 import { alertsFor, eventually, omsBehaviour, omsEvent, omsStats, type Trader, trader } from "./trading-helpers";
 
 const shortOption = (netQty: number): PositionSpec => ({
@@ -12,15 +12,6 @@ const shortOption = (netQty: number): PositionSpec => ({
 	netQty,
 	product: "NRML",
 });
-
-async function query<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Promise<T>): Promise<T> {
-	const { db, close } = openDb(env);
-	try {
-		return await fn(db);
-	} finally {
-		await close();
-	}
-}
 
 /** A client with one short option position, its own OMS behaviour, and one accepted exit. */
 async function exitOne(netQty: number, quantity: number, behaviour: Record<string, unknown> = {}) {

@@ -7,15 +7,7 @@ import type { OmsEvent, Order, Position } from "../src/types";
 import { openSession } from "./fixtures";
 import { call, SITE } from "./helpers";
 
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what = "condition", timeoutMs = 20_000): Promise<T> {
-	const until = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v !== undefined && v !== null && v !== false) return v;
-		if (Date.now() > until) throw new Error(`${what}: not met within ${timeoutMs} ms`);
-		await new Promise((r) => setTimeout(r, 50));
-	}
-}
+export { eventually } from "./helpers";
 
 export interface Trader {
 	clientId: string;
