@@ -5,7 +5,7 @@ import { openDb, schema } from "../src/db/client";
 import { hashPassword } from "../src/auth/password";
 import { sealSeed } from "../src/auth/seed-box";
 import { issueSessionToken, SESSION_COOKIE } from "../src/auth/session";
-import type { Product } from "../src/types";
+import type { OrderRecord, Product } from "../src/types";
 
 export const uid = (prefix = "T") => `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 10).toUpperCase()}`;
 
@@ -101,4 +101,25 @@ export async function openSession(clientId: string): Promise<{ cookie: string; s
 	const { token, expiresAt } = await issueSessionToken(env, clientId, sessionId, now);
 	await env.ACCOUNTS.getByName(clientId).openSession(sessionId, now, expiresAt);
 	return { cookie: `${SESSION_COOKIE}=${token}`, sessionId };
+}
+
+/** A backup order snapshot at one version, as the Account sends it to the records queue. */
+export function orderRecord(id: string, version: number, status: OrderRecord["status"], filledQty: number, clientId = "CREC"): OrderRecord {
+	return {
+		id,
+		clientId,
+		version,
+		squareOffId: "S1",
+		positionId: "P1",
+		exchange: "NSE",
+		symbol: "RELIANCE",
+		side: "SELL",
+		quantity: 10,
+		filledQty,
+		orderType: "MARKET",
+		product: "MIS",
+		status,
+		createdAt: "2026-11-27T09:15:00.000Z",
+		updatedAt: new Date(Date.parse("2026-11-27T09:15:00.000Z") + version * 1000).toISOString(),
+	};
 }

@@ -6,7 +6,10 @@ import { auditEntry } from "../src/audit";
 import { openDb, schema } from "../src/db/client";
 import type { OrderRecord } from "../src/types";
 import { syncHeaders } from "./cdc";
-import { uid } from "./fixtures";
+import { orderRecord, uid } from "./fixtures";
+
+const order = (id: string, version: number, status: OrderRecord["status"], filledQty: number) =>
+	orderRecord(id, version, status, filledQty, "COUT");
 import { call, expectProblem } from "./helpers";
 
 interface Page {
@@ -35,26 +38,6 @@ const compareCursors = (a: string, b: string) => {
 	const [bt, bs] = b.split(".").map(BigInt);
 	return at === bt ? Number(as - bs) : Number(at - bt);
 };
-
-function order(id: string, version: number, status: OrderRecord["status"], filledQty: number): OrderRecord {
-	return {
-		id,
-		clientId: "COUT",
-		version,
-		squareOffId: "S1",
-		positionId: "P1",
-		exchange: "NSE",
-		symbol: "RELIANCE",
-		side: "SELL",
-		quantity: 10,
-		filledQty,
-		orderType: "MARKET",
-		product: "MIS",
-		status,
-		createdAt: new Date().toISOString(),
-		updatedAt: new Date().toISOString(),
-	};
-}
 
 /** An outbox write held open: its rows get their seq now but commit only after the sleep. */
 async function slowWrite(eventIds: string[], holdSeconds: number) {

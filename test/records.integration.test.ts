@@ -4,29 +4,8 @@ import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
 import { audit, auditEntry } from "../src/audit";
 import { schema } from "../src/db/client";
-import type { OrderRecord } from "../src/types";
-import { uid } from "./fixtures";
+import { orderRecord as order, uid } from "./fixtures";
 import { eventually, query } from "./helpers";
-
-function order(id: string, version: number, status: OrderRecord["status"], filledQty: number): OrderRecord {
-	return {
-		id,
-		clientId: "CREC",
-		version,
-		squareOffId: "S1",
-		positionId: "P1",
-		exchange: "NSE",
-		symbol: "RELIANCE",
-		side: "SELL",
-		quantity: 10,
-		filledQty,
-		orderType: "MARKET",
-		product: "MIS",
-		status,
-		createdAt: "2026-11-27T09:15:00.000Z",
-		updatedAt: new Date(Date.parse("2026-11-27T09:15:00.000Z") + version * 1000).toISOString(),
-	};
-}
 
 describe("records queue -> Postgres", () => {
 	it("an audit entry sent on the real queue lands in audit_log and the outbox", async () => {
