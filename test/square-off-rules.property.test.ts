@@ -32,7 +32,7 @@ describe("slice", () => {
 				for (const s of slices.slice(0, -1)) expect(s).toBe(size);
 				if (freezeQty === null) expect(slices).toEqual([quantity]);
 			}),
-			{ numRuns: 2000 },
+			{ numRuns: 1000 },
 		);
 	});
 });
@@ -172,7 +172,7 @@ describe("square-offs under random interleavings (real Account)", () => {
 					return true;
 				}, "a quiet moment to compare pendingExitQty");
 			}),
-			{ numRuns: 8 },
+			{ numRuns: 20 },
 		);
 	}, 180_000);
 });
