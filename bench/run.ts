@@ -62,16 +62,21 @@ async function createClients(databaseUrl: string, prefix: string, count: number,
 				await db.query(
 					`INSERT INTO instruments (id, exchange, segment, symbol, underlying, option_type, lot_size, tick_size, freeze_qty, price_band_low, price_band_high, ltp)
 					 VALUES ($1, $2, $3, $4, $5, NULL, $6, '0.05', $7, '1.00', '1000.00', '100.00')`,
-					[instrumentId, p.segment === "EQ" ? "NSE" : "NFO", p.segment, symbol, p.segment === "EQ" ? symbol : "NIFTY", p.segment === "EQ" ? 1 : 75, p.segment === "EQ" ? null : 1800],
+					[
+						instrumentId,
+						p.segment === "EQ" ? "NSE" : "NFO",
+						p.segment,
+						symbol,
+						p.segment === "EQ" ? symbol : "NIFTY",
+						p.segment === "EQ" ? 1 : 75,
+						p.segment === "EQ" ? null : 1800,
+					],
 				);
 				const positionId = `P${clientId}${j}`;
-				await db.query("INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, '100.00')", [
-					positionId,
-					clientId,
-					instrumentId,
-					p.segment === "EQ" ? "MIS" : "NRML",
-					p.netQty,
-				]);
+				await db.query(
+					"INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, '100.00')",
+					[positionId, clientId, instrumentId, p.segment === "EQ" ? "MIS" : "NRML", p.netQty],
+				);
 				positionIds.push(positionId);
 			}
 			out.push({ clientId, positionIds });
@@ -138,7 +143,9 @@ async function load(opts: Parameters<typeof autocannon>[0]) {
 /** Accept-to-OMS per order: OMS simulator's receivedAt minus the Account's createdAt (one machine, one clock). */
 async function acceptToOms(site: string, omsUrl: string, clientId: string, cookie: string): Promise<number[]> {
 	const { orders } = await getJson<{ orders: Order[] }>(site, "/api/orders", cookie);
-	const stats = (await (await fetch(`${omsUrl}/__stats?clientId=${clientId}`)).json()) as { orders: { orderId: string; receivedAt: number }[] };
+	const stats = (await (await fetch(`${omsUrl}/__stats?clientId=${clientId}`)).json()) as {
+		orders: { orderId: string; receivedAt: number }[];
+	};
 	const at = new Map(stats.orders.map((o) => [o.orderId, o.receivedAt]));
 	return orders.filter((o) => at.has(o.id)).map((o) => (at.get(o.id) ?? 0) - Date.parse(o.createdAt));
 }
@@ -252,7 +259,13 @@ async function main() {
 						if (Date.now() - t0 > 120_000) throw new Error(`${c.clientId}: orders not final after 120 s`);
 						await new Promise((r) => setTimeout(r, 100));
 					}
-					return { ok: true, accepted, total: Date.now() - t0, orders: orders.length, relay: await acceptToOms(site, stack.oms.url, c.clientId, cookie) };
+					return {
+						ok: true,
+						accepted,
+						total: Date.now() - t0,
+						orders: orders.length,
+						relay: await acceptToOms(site, stack.oms.url, c.clientId, cookie),
+					};
 				} catch (err) {
 					surgeErrors.push(String(err));
 					return { ok: false, accepted: 0, total: 0, orders: 0, relay: [] as number[] };
@@ -268,7 +281,11 @@ async function main() {
 		const relayP99 = pct(surgeRelay, 99);
 		const goals = [
 			["accept throughput >= 50% of the ceiling", `${(ratio * 100).toFixed(0)}%`, ratio >= 0.5],
-			["zero errors (accept and surge)", `${accept.errors + accept.non2xx} accept, ${surgeErrors.length} surge`, accept.errors + accept.non2xx + surgeErrors.length === 0],
+			[
+				"zero errors (accept and surge)",
+				`${accept.errors + accept.non2xx} accept, ${surgeErrors.length} surge`,
+				accept.errors + accept.non2xx + surgeErrors.length === 0,
+			],
 			["accept-to-OMS p99 < 1 s (surge)", ms(relayP99), relayP99 < 1000],
 			["0 Postgres statements per square-off", perSquareOff.toFixed(2), perSquareOff === 0],
 		] as const;
@@ -286,8 +303,38 @@ async function main() {
 			`| traders (at once) | ${TRADERS}, ${done.length} completed, ${surgeErrors.length} errors |`,
 			`| traders per second (sign-in to every order COMPLETE) | ${(done.length / surgeSeconds).toFixed(1)} (${surgeSeconds.toFixed(1)} s wall) |`,
 			`| orders per trader (exit all, freeze-sliced) | ${done[0]?.orders ?? "-"} |`,
-			`| sign-in + positions + exit-all accepted: p50 / p95 / p99 | ${ms(pct(done.map((s) => s.accepted), 50))} / ${ms(pct(done.map((s) => s.accepted), 95))} / ${ms(pct(done.map((s) => s.accepted), 99))} |`,
-			`| end to end (to all COMPLETE): p50 / p95 / p99 | ${ms(pct(done.map((s) => s.total), 50))} / ${ms(pct(done.map((s) => s.total), 95))} / ${ms(pct(done.map((s) => s.total), 99))} |`,
+			`| sign-in + positions + exit-all accepted: p50 / p95 / p99 | ${ms(
+				pct(
+					done.map((s) => s.accepted),
+					50,
+				),
+			)} / ${ms(
+				pct(
+					done.map((s) => s.accepted),
+					95,
+				),
+			)} / ${ms(
+				pct(
+					done.map((s) => s.accepted),
+					99,
+				),
+			)} |`,
+			`| end to end (to all COMPLETE): p50 / p95 / p99 | ${ms(
+				pct(
+					done.map((s) => s.total),
+					50,
+				),
+			)} / ${ms(
+				pct(
+					done.map((s) => s.total),
+					95,
+				),
+			)} / ${ms(
+				pct(
+					done.map((s) => s.total),
+					99,
+				),
+			)} |`,
 			`| accept-to-OMS per order: p50 / p95 / p99 (${surgeRelay.length} orders) | ${ms(pct(surgeRelay, 50))} / ${ms(pct(surgeRelay, 95))} / ${ms(pct(surgeRelay, 99))} |`,
 		].join("\n");
 		const pgTable = [
@@ -297,7 +344,11 @@ async function main() {
 			`| statements of the ${CLIENTS} first loads (before the run) | ${statementsBefore} (${(statementsBefore / CLIENTS).toFixed(1)} per client, once) |`,
 			`| accept run's orders at the OMS | ${atOms} of ${acceptOrders} within ${((Date.now() - drainStart) / 1000).toFixed(0)} s; accept-to-OMS p50 / p99 under that saturating load: ${ms(pct(acceptRelay, 50))} / ${ms(pct(acceptRelay, 99))} |`,
 		].join("\n");
-		const goalTable = ["| goal | measured | met |", "|---|---|---|", ...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`)].join("\n");
+		const goalTable = [
+			"| goal | measured | met |",
+			"|---|---|---|",
+			...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`),
+		].join("\n");
 
 		const report = `# Benchmarks
 
@@ -326,7 +377,14 @@ ${pgTable}
 ## Goals
 
 ${goalTable}
-${surgeErrors.length ? `\nSurge errors (first 5):\n\n${surgeErrors.slice(0, 5).map((e) => `- ${e}`).join("\n")}\n` : ""}`;
+${
+	surgeErrors.length
+		? `\nSurge errors (first 5):\n\n${surgeErrors
+				.slice(0, 5)
+				.map((e) => `- ${e}`)
+				.join("\n")}\n`
+		: ""
+}`;
 		console.log(`\n${table}\n\n${surgeTable}\n\n${pgTable}\n\n${goalTable}\n`);
 		if (process.env.BENCH_WRITE !== "0") {
 			const notesFile = `${root}/bench/NOTES.md`;

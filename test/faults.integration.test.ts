@@ -24,15 +24,26 @@ const postgresDown = (): Env => ({ ...env, NEON_WS_PROXY: "127.0.0.1:1/v2" });
 
 async function pool<T>(items: T[], limit: number, f: (item: T) => Promise<void>) {
 	let next = 0;
-	await Promise.all(Array.from({ length: limit }, async () => {
-		while (next < items.length) await f(items[next++]);
-	}));
+	await Promise.all(
+		Array.from({ length: limit }, async () => {
+			while (next < items.length) await f(items[next++]);
+		}),
+	);
 }
 
 const placeMessage = (clientId: string, o: Order): OrderMessage => ({
 	kind: "place",
 	acceptedAt: o.createdAt,
-	order: { orderId: o.id, clientId, exchange: o.exchange, symbol: o.symbol, side: o.side, quantity: o.quantity, orderType: o.orderType, product: o.product },
+	order: {
+		orderId: o.id,
+		clientId,
+		exchange: o.exchange,
+		symbol: o.symbol,
+		side: o.side,
+		quantity: o.quantity,
+		orderType: o.orderType,
+		product: o.product,
+	},
 });
 
 /** Runs the Worker's real queue handler on a batch; returns the explicit acks and whether it threw. */
@@ -42,7 +53,10 @@ async function deliver<T>(queueName: string, bodies: T[], workerEnv: Env) {
 		bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
 	);
 	const ctx = createExecutionContext();
-	const threw = await queue(batch as MessageBatch<never>, workerEnv, ctx).then(() => false, () => true);
+	const threw = await queue(batch as MessageBatch<never>, workerEnv, ctx).then(
+		() => false,
+		() => true,
+	);
 	return { threw, result: await getQueueResult(batch, ctx) };
 }
 

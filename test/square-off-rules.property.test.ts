@@ -12,7 +12,11 @@ import { setFailover } from "./helpers";
 import { eventually, omsBehaviour, omsEvent, trader } from "./trading-helpers";
 
 const lotAndFreeze = fc
-	.record({ lotSize: fc.integer({ min: 1, max: 1000 }), freezeLots: fc.option(fc.integer({ min: 1, max: 50 }), { nil: null }), slack: fc.nat(999) })
+	.record({
+		lotSize: fc.integer({ min: 1, max: 1000 }),
+		freezeLots: fc.option(fc.integer({ min: 1, max: 50 }), { nil: null }),
+		slack: fc.nat(999),
+	})
 	// A freeze quantity anywhere, not only on a lot boundary: slices still have to be whole lots.
 	.map(({ lotSize, freezeLots, slack }) => ({ lotSize, freezeQty: freezeLots === null ? null : freezeLots * lotSize + (slack % lotSize) }));
 
@@ -72,10 +76,23 @@ type Step =
 	| { kind: "cancelAll" };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-	{ weight: 4, arbitrary: fc.record({ kind: fc.constant("exit" as const), position: fc.nat(1), lots: fc.option(fc.integer({ min: 1, max: 40 }), { nil: null }) }) },
+	{
+		weight: 4,
+		arbitrary: fc.record({
+			kind: fc.constant("exit" as const),
+			position: fc.nat(1),
+			lots: fc.option(fc.integer({ min: 1, max: 40 }), { nil: null }),
+		}),
+	},
 	{ weight: 1, arbitrary: fc.constant({ kind: "exitAll" as const }) },
-	{ weight: 4, arbitrary: fc.record({ kind: fc.constant("fill" as const), order: fc.nat(50), part: fc.double({ min: 0.01, max: 1.5, noNaN: true }) }) },
-	{ weight: 1, arbitrary: fc.record({ kind: fc.constantFrom("omsCancelled" as const, "omsRejected" as const, "cancel" as const), order: fc.nat(50) }) },
+	{
+		weight: 4,
+		arbitrary: fc.record({ kind: fc.constant("fill" as const), order: fc.nat(50), part: fc.double({ min: 0.01, max: 1.5, noNaN: true }) }),
+	},
+	{
+		weight: 1,
+		arbitrary: fc.record({ kind: fc.constantFrom("omsCancelled" as const, "omsRejected" as const, "cancel" as const), order: fc.nat(50) }),
+	},
 	{ weight: 1, arbitrary: fc.constant({ kind: "cancelAll" as const }) },
 );
 
@@ -102,16 +119,23 @@ describe("square-offs under random interleavings (real Account)", () => {
 				const account = env.ACCOUNTS.getByName(c.clientId);
 				// One synchronous read inside the object: positions and orders as of the same instant.
 				const snapshot = () =>
-					runInDurableObject(account, (_, state): Snapshot => ({
-						positions: state.storage.sql.exec<Snapshot["positions"][number]>("SELECT id, net_qty FROM positions").toArray(),
-						orders: state.storage.sql.exec<Snapshot["orders"][number]>("SELECT id, position_id, quantity, filled_qty, status FROM orders").toArray(),
-					}));
+					runInDurableObject(
+						account,
+						(_, state): Snapshot => ({
+							positions: state.storage.sql.exec<Snapshot["positions"][number]>("SELECT id, net_qty FROM positions").toArray(),
+							orders: state.storage.sql
+								.exec<Snapshot["orders"][number]>("SELECT id, position_id, quantity, filled_qty, status FROM orders")
+								.toArray(),
+						}),
+					);
 				const check = (s: Snapshot) => {
 					c.positionIds.forEach((id, i) => {
 						const open = Math.abs(opening[i]);
 						const mine = s.orders.filter((o) => o.position_id === id);
 						const filled = mine.reduce((n, o) => n + o.filled_qty, 0);
-						const pending = mine.filter((o) => ["PENDING", "SENT", "OPEN"].includes(o.status)).reduce((n, o) => n + o.quantity - o.filled_qty, 0);
+						const pending = mine
+							.filter((o) => ["PENDING", "SENT", "OPEN"].includes(o.status))
+							.reduce((n, o) => n + o.quantity - o.filled_qty, 0);
 						const net = s.positions.find((p) => p.id === id)?.net_qty ?? 0;
 						expect(filled + pending, `${id}: filled ${filled} + pending ${pending} > open ${open}`).toBeLessThanOrEqual(open);
 						expect(Math.abs(net), `${id} net`).toBe(open - filled);
@@ -125,7 +149,10 @@ describe("square-offs under random interleavings (real Account)", () => {
 					const pick = (n: number) => before.orders[n % Math.max(1, before.orders.length)];
 					switch (st.kind) {
 						case "exit": {
-							const res = await t.post("/api/square-offs", { positionId: c.positionIds[st.position], ...(st.lots ? { quantity: st.lots * LOT } : {}) });
+							const res = await t.post("/api/square-offs", {
+								positionId: c.positionIds[st.position],
+								...(st.lots ? { quantity: st.lots * LOT } : {}),
+							});
 							expect([202, 422]).toContain(res.status);
 							break;
 						}
@@ -136,7 +163,9 @@ describe("square-offs under random interleavings (real Account)", () => {
 							const o = pick(st.order);
 							if (o) {
 								const fillQty = Math.max(1, Math.round((o.quantity - o.filled_qty) * st.part));
-								expect((await omsEvent({ orderId: o.id, clientId: c.clientId, type: "FILL", fillQty, fillPrice: "100.00" })).status).toBeLessThan(300);
+								expect(
+									(await omsEvent({ orderId: o.id, clientId: c.clientId, type: "FILL", fillQty, fillPrice: "100.00" })).status,
+								).toBeLessThan(300);
 							}
 							break;
 						}
