@@ -3,7 +3,8 @@
 // exit orders and idempotency records.
 import { DurableObject } from "cloudflare:workers";
 import { IDLE_TIMEOUT_SECONDS } from "../src/auth/session";
-import type { ApiResult, OmsEvent, RelayOutcome, SquareOffRequest } from "../src/types";
+import { problemBody } from "../src/http/problem";
+import type { ApiResult, OmsEvent, RelayOutcome, SessionRef, SquareOffRequest } from "../src/types";
 import { type OmsEventResult, TradingBook } from "./account-trading";
 
 // Sign-in throttling. Every attempt (a password, or a TOTP code) is counted as a failure the
@@ -27,6 +28,10 @@ export type TotpAttemptStart =
 export type SignInCompletion = { ok: true } | { ok: false; reason: "REPLAYED" | "NO_CHALLENGE" | "CLIENT_DISABLED" };
 
 export type SessionCheck = { ok: true } | { ok: false; reason: "UNKNOWN" | "REVOKED" | "IDLE_TIMEOUT" | "EXPIRED" | "CLIENT_DISABLED" };
+
+/** The 401 detail for a session the Account no longer accepts. */
+export const sessionRefusedDetail = (reason: Exclude<SessionCheck, { ok: true }>["reason"]) =>
+	`session not valid (${reason.toLowerCase().replaceAll("_", " ")})`;
 
 export class Account extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
@@ -204,13 +209,22 @@ export class Account extends DurableObject<Env> {
 	}
 
 	// --- trading (issue 4/5): all logic in ./account-trading.ts ------------------------------
+	// A trader's call checks its session here, in the same RPC as the work: one round trip to
+	// the Account per request, and a revoked session can never slip in between check and work.
 
-	listPositions(clientId: string) {
-		return this.book.listPositions(clientId);
+	/** The 401 for a session that is no longer valid, or null (and the idle timeout slid). */
+	private sessionRefusal(s: SessionRef): ApiResult | null {
+		const check = this.touchSession(s.sessionId, s.nowSeconds);
+		if (check.ok) return null;
+		return { status: 401, body: problemBody(401, "UNAUTHENTICATED", sessionRefusedDetail(check.reason)), problem: true };
 	}
 
-	listOrders() {
-		return this.book.listOrders();
+	async listPositions(s: SessionRef): Promise<ApiResult> {
+		return this.sessionRefusal(s) ?? { status: 200, body: await this.book.listPositions(s.clientId), problem: false };
+	}
+
+	listOrders(s: SessionRef): ApiResult {
+		return this.sessionRefusal(s) ?? { status: 200, body: this.book.listOrders(), problem: false };
 	}
 
 	/** Replication calls this after applying changes to the client's positions or instruments. */
@@ -218,13 +232,13 @@ export class Account extends DurableObject<Env> {
 		return this.book.loadPositions(clientId);
 	}
 
-	squareOff(clientId: string, idempotencyKey: string, requestHash: string, req: SquareOffRequest): Promise<ApiResult> {
-		return this.book.squareOff(clientId, idempotencyKey, requestHash, req);
+	async squareOff(s: SessionRef, idempotencyKey: string, requestHash: string, req: SquareOffRequest): Promise<ApiResult> {
+		return this.sessionRefusal(s) ?? this.book.squareOff(s.clientId, idempotencyKey, requestHash, req);
 	}
 
 	/** orderId null: cancel every live order. */
-	cancelOrders(clientId: string, idempotencyKey: string, requestHash: string, orderId: string | null): Promise<ApiResult> {
-		return this.book.cancel(clientId, idempotencyKey, requestHash, orderId);
+	async cancelOrders(s: SessionRef, idempotencyKey: string, requestHash: string, orderId: string | null): Promise<ApiResult> {
+		return this.sessionRefusal(s) ?? this.book.cancel(s.clientId, idempotencyKey, requestHash, orderId);
 	}
 
 	beginRelay(orderId: string) {

@@ -152,6 +152,13 @@ export interface OmsEvent {
 }
 
 /** What an Account answers a trader request with: the HTTP status and body, replayed as is for a repeated Idempotency-Key. */
+/** A signed-in trader's session as a trading call carries it to the Account (which checks it). */
+export interface SessionRef {
+	clientId: string;
+	sessionId: string;
+	nowSeconds: number;
+}
+
 export interface ApiResult {
 	status: number;
 	body: unknown;

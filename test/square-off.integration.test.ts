@@ -206,6 +206,25 @@ describe("standby, isolation, concurrency, hot path", () => {
 		expect((await ta.orders()).map((o) => o.id)).toEqual([orders[0].id]);
 	});
 
+	it("the Account checks the session in the same call: a revoked session or a disabled client places nothing", async () => {
+		const c = await createClient({ positions: [{ instrument: { segment: "EQ" }, netQty: 10 }] });
+		const t = await trader(c.clientId);
+		expect((await t.positions())[0].netQty).toBe(10);
+		const logout = await call("/api/auth/logout", { method: "POST", headers: { cookie: t.cookie, origin: SITE } });
+		expect(logout.status).toBe(204);
+		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 401, "UNAUTHENTICATED");
+		await expectProblem(await call("/api/positions", { headers: { cookie: t.cookie } }), 401, "UNAUTHENTICATED");
+		await expectProblem(await call("/api/orders", { headers: { cookie: t.cookie } }), 401, "UNAUTHENTICATED");
+
+		const other = await trader(c.clientId);
+		await env.ACCOUNTS.getByName(c.clientId).setClientStatus("disabled");
+		await expectProblem(await other.post("/api/square-offs", { positionId: c.positionIds[0] }), 401, "UNAUTHENTICATED");
+		await expectProblem(await other.post("/api/orders/cancel-all"), 401, "UNAUTHENTICATED");
+		await env.ACCOUNTS.getByName(c.clientId).setClientStatus("active");
+		expect((await other.orders()).length).toBe(0);
+		expect((await omsStats(c.clientId)).distinctOrders).toBe(0);
+	});
+
 	it("60 concurrent square-offs from 3 sessions never exit more than is open", async () => {
 		const c = await createClient({ positions: [shortNiftyOption(-750), longEquity(20)] });
 		const sessions = await Promise.all([trader(c.clientId), trader(c.clientId), trader(c.clientId)]);

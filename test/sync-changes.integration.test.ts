@@ -6,7 +6,7 @@ import { writeRecords } from "../queues/records";
 import { schema } from "../src/db/client";
 import { MAX_EVENTS_PER_BATCH } from "../src/replication/events";
 import { describeFreshness, freshnessMetrics } from "../src/replication/freshness";
-import type { OrderRecord } from "../src/types";
+import type { OrderRecord, Position } from "../src/types";
 import { applied, change, clientRow, nextLsn, pendingOrderRow, positionRow, postChanges, query, scripRow } from "./cdc";
 import { createClient, openSession, uid } from "./fixtures";
 import { call, expectProblem } from "./helpers";
@@ -16,7 +16,9 @@ const orderOf = (id: string) => query(async (db) => (await db.select().from(sche
 
 /** The client's positions as its Account holds them (what /api/positions and square-offs use). */
 async function livePosition(clientId: string, positionId: string) {
-	const { positions } = await env.ACCOUNTS.getByName(clientId).listPositions(clientId);
+	const { cookie } = await openSession(clientId);
+	const res = await call("/api/positions", { headers: { cookie } });
+	const { positions } = (await res.json()) as { positions: Position[] };
 	return positions.find((p) => p.id === positionId);
 }
 

@@ -1,8 +1,9 @@
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import type { Account } from "../../durable-objects/account";
+import { type Account, sessionRefusedDetail } from "../../durable-objects/account";
 import type { AppEnv } from "../app-env";
 import { Problem } from "../http/problem";
+import type { SessionRef } from "../types";
 import { SESSION_COOKIE, verifySessionToken } from "./session";
 
 export interface SessionEnv extends AppEnv {
@@ -13,16 +14,32 @@ export interface SessionEnv extends AppEnv {
 	};
 }
 
-/** Admits a request only with a valid token whose session the client's Account still holds. */
-export const requireSession = createMiddleware<SessionEnv>(async (c, next) => {
+/**
+ * Admits a request with a valid session token, and gives it the client's Account. The Account
+ * still has to agree the session is live: trading calls carry the session (`sessionRef`) and
+ * the Account checks it in the same RPC; other routes use `requireSession`.
+ */
+export const requireSessionToken = createMiddleware<SessionEnv>(async (c, next) => {
 	const token = getCookie(c, SESSION_COOKIE);
 	if (!token) throw new Problem(401, "UNAUTHENTICATED", "sign in first");
 	const claims = await verifySessionToken(c.env, token);
-	const account = c.env.ACCOUNTS.getByName(claims.clientId);
-	const check = await account.touchSession(claims.sessionId, Math.floor(Date.now() / 1000));
-	if (!check.ok) throw new Problem(401, "UNAUTHENTICATED", `session not valid (${check.reason.toLowerCase().replaceAll("_", " ")})`);
 	c.set("clientId", claims.clientId);
 	c.set("sessionId", claims.sessionId);
-	c.set("account", account);
+	c.set("account", c.env.ACCOUNTS.getByName(claims.clientId));
 	await next();
 });
+
+export const sessionRef = (c: { var: Pick<SessionEnv["Variables"], "clientId" | "sessionId"> }): SessionRef => ({
+	clientId: c.var.clientId,
+	sessionId: c.var.sessionId,
+	nowSeconds: Math.floor(Date.now() / 1000),
+});
+
+/** Admits a request only with a valid token whose session the client's Account still holds. */
+export const requireSession = createMiddleware<SessionEnv>(async (c, next) =>
+	requireSessionToken(c, async () => {
+		const check = await c.var.account.touchSession(c.var.sessionId, sessionRef(c).nowSeconds);
+		if (!check.ok) throw new Problem(401, "UNAUTHENTICATED", sessionRefusedDetail(check.reason));
+		await next();
+	}),
+);

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import { requireSession, type SessionEnv } from "../auth/middleware";
+import { requireSession, requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
 import { readFailover } from "../failover-state";
 import { Problem } from "../http/problem";
 import { validate } from "../http/validate";
@@ -63,40 +63,40 @@ const SquareOffBody = z
 const SquareOffAllBody = z.object({ segment: z.enum(["EQ", "FUT", "OPT"]).optional() });
 
 export const positions = new Hono<SessionEnv>()
-	.use(requireSession)
-	.get("/", async (c) => c.json(await c.var.account.listPositions(c.var.clientId)));
+	.use(requireSessionToken)
+	.get("/", async (c) => answer(await c.var.account.listPositions(sessionRef(c))));
 
 export const squareOffs = new Hono<IdempotentEnv>()
-	.use(requireSession, requireIdempotencyKey)
+	.use(requireSessionToken, requireIdempotencyKey)
 	.post("/", validate("json", SquareOffBody), async (c) => {
 		await requireActive(c.env);
 		const body = c.req.valid("json");
 		const hash = await requestHash("POST", "/api/square-offs", body);
-		return answer(await c.var.account.squareOff(c.var.clientId, c.var.idempotencyKey, hash, { kind: "one", ...body }));
+		return answer(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, { kind: "one", ...body }));
 	})
 	.post("/all", validate("json", SquareOffAllBody), async (c) => {
 		await requireActive(c.env);
 		const body = c.req.valid("json");
 		const hash = await requestHash("POST", "/api/square-offs/all", body);
-		return answer(await c.var.account.squareOff(c.var.clientId, c.var.idempotencyKey, hash, { kind: "all", ...body }));
+		return answer(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, { kind: "all", ...body }));
 	});
 
 const OrderParam = z.object({ orderId: z.string().min(1).max(100) });
 
 // Cancels are allowed in standby too: they only ever reduce what is in the market.
 export const orders = new Hono<IdempotentEnv>()
-	.use(requireSession)
-	.get("/", async (c) => c.json(await c.var.account.listOrders()))
-	.get("/live", async (c) => {
+	.use(requireSessionToken)
+	.get("/", async (c) => answer(await c.var.account.listOrders(sessionRef(c))))
+	.get("/live", requireSession, async (c) => {
 		if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new Problem(426, "UPGRADE_REQUIRED", "open this as a WebSocket");
 		return c.var.account.fetch(c.req.raw);
 	})
 	.post("/cancel-all", requireIdempotencyKey, async (c) => {
 		const hash = await requestHash("POST", "/api/orders/cancel-all", null);
-		return answer(await c.var.account.cancelOrders(c.var.clientId, c.var.idempotencyKey, hash, null));
+		return answer(await c.var.account.cancelOrders(sessionRef(c), c.var.idempotencyKey, hash, null));
 	})
 	.post("/:orderId/cancel", requireIdempotencyKey, validate("param", OrderParam), async (c) => {
 		const { orderId } = c.req.valid("param");
 		const hash = await requestHash("POST", `/api/orders/${orderId}/cancel`, null);
-		return answer(await c.var.account.cancelOrders(c.var.clientId, c.var.idempotencyKey, hash, orderId));
+		return answer(await c.var.account.cancelOrders(sessionRef(c), c.var.idempotencyKey, hash, orderId));
 	});
