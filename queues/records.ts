@@ -1,16 +1,17 @@
 // Consumer of the records queue: writes what the Durable Objects and routes produced (order
 // snapshots with their events, audit entries) to Postgres, with an outbox row for each, in
-// one transaction per batch. Every write is idempotent (keyed by order version or entry id),
-// so a redelivered batch changes nothing; an older order version never overwrites a newer.
+// one transaction per batch of at most four multi-row statements. Every write is idempotent
+// (keyed by order version or entry id), so a redelivered batch changes nothing; an older order
+// version never overwrites a newer.
 import { sql } from "drizzle-orm";
 import { sendAlert } from "../src/alerts";
-import { openDb, schema, type Db } from "../src/db/client";
+import { openDb, schema } from "../src/db/client";
 import { assertNever, type AuditEntry, type OrderRecord, type RecordMessage } from "../src/types";
 
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+type OrderMessage = Extract<RecordMessage, { kind: "order" }>;
 
-async function writeOrder(tx: Tx, order: OrderRecord, event: { fillQty?: number; fillPrice?: string }) {
-	const row = {
+function orderRow(order: OrderRecord) {
+	return {
 		id: order.id,
 		clientId: order.clientId,
 		origin: "backup" as const,
@@ -31,81 +32,95 @@ async function writeOrder(tx: Tx, order: OrderRecord, event: { fillQty?: number;
 		createdAt: new Date(order.createdAt),
 		updatedAt: new Date(order.updatedAt),
 	};
-	await tx
-		.insert(schema.orders)
-		.values(row)
-		.onConflictDoUpdate({
-			target: schema.orders.id,
-			set: {
-				filledQty: row.filledQty,
-				avgFillPrice: row.avgFillPrice,
-				status: row.status,
-				reason: row.reason,
-				version: row.version,
-				updatedAt: row.updatedAt,
-			},
-			setWhere: sql`${schema.orders.version} < ${row.version}`,
-		});
-	const eventId = `${order.id}:v${order.version}`;
-	await tx
-		.insert(schema.orderEvents)
-		.values({
-			id: eventId,
-			orderId: order.id,
-			version: order.version,
-			status: order.status,
-			filledQty: order.filledQty,
-			fillQty: event.fillQty ?? null,
-			fillPrice: event.fillPrice ?? null,
-			reason: order.reason ?? null,
-			at: new Date(order.updatedAt),
-		})
-		.onConflictDoNothing();
-	await tx
-		.insert(schema.outbox)
-		.values({
-			eventId: `order:${eventId}`,
-			kind: order.version === 1 ? "order" : "order_event",
-			aggregateId: order.id,
-			payload: { order, event },
-		})
-		.onConflictDoNothing();
 }
 
-async function writeAudit(tx: Tx, entry: AuditEntry) {
-	await tx
-		.insert(schema.auditLog)
-		.values({
-			id: entry.id,
-			at: new Date(entry.at),
-			clientId: entry.clientId,
-			actor: entry.actor,
-			action: entry.action,
-			detail: entry.detail,
-		})
-		.onConflictDoNothing();
-	await tx
-		.insert(schema.outbox)
-		.values({ eventId: `audit:${entry.id}`, kind: "audit", aggregateId: entry.clientId ?? entry.actor, payload: entry })
-		.onConflictDoNothing();
+const orderEventId = (order: OrderRecord) => `${order.id}:v${order.version}`;
+
+/** Only the newest version of each order in the batch is upserted (one row may be touched once per statement). */
+function newestVersions(orders: OrderMessage[]): OrderRecord[] {
+	const newest = new Map<string, OrderRecord>();
+	for (const { order } of orders) {
+		const seen = newest.get(order.id);
+		if (!seen || seen.version < order.version) newest.set(order.id, order);
+	}
+	return [...newest.values()];
 }
 
+/** Writes a batch in one transaction and four statements at most, whatever its size. */
 export async function writeRecords(env: Env, records: RecordMessage[]): Promise<void> {
+	const orders: OrderMessage[] = [];
+	const audits: AuditEntry[] = [];
+	const outboxRows: (typeof schema.outbox.$inferInsert)[] = [];
+	for (const r of records) {
+		switch (r.kind) {
+			case "order":
+				orders.push(r);
+				outboxRows.push({
+					eventId: `order:${orderEventId(r.order)}`,
+					kind: r.order.version === 1 ? "order" : "order_event",
+					aggregateId: r.order.id,
+					payload: { order: r.order, event: r.event },
+				});
+				break;
+			case "audit":
+				audits.push(r.entry);
+				outboxRows.push({
+					eventId: `audit:${r.entry.id}`,
+					kind: "audit",
+					aggregateId: r.entry.clientId ?? r.entry.actor,
+					payload: r.entry,
+				});
+				break;
+			default:
+				assertNever(r);
+		}
+	}
 	const { db, close } = openDb(env);
 	try {
 		await db.transaction(async (tx) => {
-			for (const r of records) {
-				switch (r.kind) {
-					case "order":
-						await writeOrder(tx, r.order, r.event);
-						break;
-					case "audit":
-						await writeAudit(tx, r.entry);
-						break;
-					default:
-						assertNever(r);
-				}
+			if (orders.length > 0) {
+				const o = schema.orders;
+				await tx
+					.insert(o)
+					.values(newestVersions(orders).map(orderRow))
+					.onConflictDoUpdate({
+						target: o.id,
+						set: {
+							filledQty: sql`excluded.filled_qty`,
+							avgFillPrice: sql`excluded.avg_fill_price`,
+							status: sql`excluded.status`,
+							reason: sql`excluded.reason`,
+							version: sql`excluded.version`,
+							updatedAt: sql`excluded.updated_at`,
+						},
+						setWhere: sql`${o.version} < excluded.version`,
+					});
+				await tx
+					.insert(schema.orderEvents)
+					.values(
+						orders.map(({ order, event }) => ({
+							id: orderEventId(order),
+							orderId: order.id,
+							version: order.version,
+							status: order.status,
+							filledQty: order.filledQty,
+							fillQty: event.fillQty ?? null,
+							fillPrice: event.fillPrice ?? null,
+							reason: order.reason ?? null,
+							at: new Date(order.updatedAt),
+						})),
+					)
+					.onConflictDoNothing();
 			}
+			if (audits.length > 0) {
+				await tx
+					.insert(schema.auditLog)
+					.values(
+						audits.map((e) => ({ id: e.id, at: new Date(e.at), clientId: e.clientId, actor: e.actor, action: e.action, detail: e.detail })),
+					)
+					.onConflictDoNothing();
+			}
+			if (outboxRows.length > 0) await tx.insert(schema.outbox).values(outboxRows).onConflictDoNothing();
 		});
 	} finally {
 		await close();

@@ -56,6 +56,27 @@ describe("records queue -> Postgres", () => {
 		expect(events.map((e) => e.version).sort()).toEqual([2, 3]);
 	});
 
+	it("several versions of one order in one batch: the newest row, every event, in any order", async () => {
+		const id = uid("O");
+		await writeRecords(env, [
+			{ kind: "order", order: order(id, 2, "SENT", 0), event: {} },
+			{ kind: "order", order: order(id, 4, "COMPLETE", 10), event: { fillQty: 6, fillPrice: "101.00" } },
+			{ kind: "order", order: order(id, 1, "PENDING", 0), event: {} },
+			{ kind: "order", order: order(id, 3, "OPEN", 4), event: { fillQty: 4, fillPrice: "100.00" } },
+		]);
+		const [row] = await query((db) => db.select().from(schema.orders).where(eq(schema.orders.id, id)));
+		expect(row).toMatchObject({ status: "COMPLETE", filledQty: 10, version: 4 });
+		const events = await query((db) => db.select().from(schema.orderEvents).where(eq(schema.orderEvents.orderId, id)));
+		expect(events.map((e) => [e.version, e.fillQty]).sort()).toEqual([
+			[1, null],
+			[2, null],
+			[3, 4],
+			[4, 6],
+		]);
+		const outbox = await query((db) => db.select().from(schema.outbox).where(eq(schema.outbox.aggregateId, id)));
+		expect(outbox).toHaveLength(4);
+	});
+
 	it("a batch with a failing record applies nothing", async () => {
 		const good = auditEntry("auth.logout", "client:CREC", "CREC");
 		const bad = { ...order(uid("O"), 1, "PENDING", 0), quantity: Number.NaN };
