@@ -224,53 +224,38 @@ async function main() {
 		console.log(`health: GET /ops/health (one Durable Object call), ${SECONDS} s ...`);
 		const health = await load({ url: `${site}/ops/health`, connections: CONNECTIONS, duration: SECONDS });
 
+		/** Square-offs of `quantity` spread round-robin over the accept clients, each with its own key. */
+		const squareOffLoad = (quantity: number) => {
+			let sent = 0;
+			return load({
+				url: site,
+				connections: CONNECTIONS,
+				duration: SECONDS,
+				requests: [
+					{
+						method: "POST",
+						path: "/api/square-offs",
+						setupRequest: (req) => {
+							const i = sent++ % CLIENTS;
+							return {
+								...req,
+								headers: { "content-type": "application/json", origin: site, cookie: cookies[i], "idempotency-key": crypto.randomUUID() },
+								body: JSON.stringify({ positionId: acceptClients[i].positionIds[0], quantity }),
+							};
+						},
+					},
+				],
+			});
+		};
 		// Diagnostic: the same accept path (session, failover check, Account RPC with its idempotency
 		// record) for requests the Account refuses (422: more than is open), so no order, relay or
 		// record follows. The gap between this and the accept run is the pipeline sharing the thread.
 		console.log(`accept path alone (refused 422, no pipeline), ${SECONDS} s ...`);
-		let probed = 0;
-		const acceptPath = await load({
-			url: site,
-			connections: CONNECTIONS,
-			duration: SECONDS,
-			requests: [
-				{
-					method: "POST",
-					path: "/api/square-offs",
-					setupRequest: (req) => {
-						const i = probed++ % CLIENTS;
-						return {
-							...req,
-							headers: { "content-type": "application/json", origin: site, cookie: cookies[i], "idempotency-key": crypto.randomUUID() },
-							body: JSON.stringify({ positionId: acceptClients[i].positionIds[0], quantity: 1_000_000_000 }),
-						};
-					},
-				},
-			],
-		});
+		const acceptPath = await squareOffLoad(1_000_000_000);
 
 		const statementsBefore = acceptClients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
-		let sent = 0;
 		console.log(`accept: POST /api/square-offs over ${CLIENTS} clients, ${CONNECTIONS} connections, ${SECONDS} s ...`);
-		const accept = await load({
-			url: site,
-			connections: CONNECTIONS,
-			duration: SECONDS,
-			requests: [
-				{
-					method: "POST",
-					path: "/api/square-offs",
-					setupRequest: (req) => {
-						const i = sent++ % CLIENTS;
-						return {
-							...req,
-							headers: { "content-type": "application/json", origin: site, cookie: cookies[i], "idempotency-key": crypto.randomUUID() },
-							body: JSON.stringify({ positionId: acceptClients[i].positionIds[0], quantity: 1 }),
-						};
-					},
-				},
-			],
-		});
+		const accept = await squareOffLoad(1);
 		const statementsAfter = acceptClients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
 
 		console.log("waiting for the accept run's orders to reach the OMS ...");
