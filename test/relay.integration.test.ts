@@ -24,6 +24,17 @@ async function exitOne(netQty: number, quantity: number, behaviour: Record<strin
 	return { c, t, order: orders[0] };
 }
 
+/** The order's row once the records queue has written it COMPLETE to Postgres. */
+const completeInPostgres = (orderId: string) =>
+	eventually(
+		() =>
+			query(async (db) => {
+				const [r] = await db.select().from(schema.orders).where(eq(schema.orders.id, orderId));
+				return r?.status === "COMPLETE" && r;
+			}),
+		"COMPLETE in Postgres",
+	);
+
 const statusIs = (t: Trader, id: string, status: Order["status"]) =>
 	eventually(async () => {
 		const o = await t.order(id);
@@ -42,14 +53,7 @@ describe("relay to the OMS", () => {
 		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 75, fillPrice: "101.05" });
 		expect(await t.order(order.id)).toMatchObject({ status: "COMPLETE", filledQty: 75 });
 		expect((await t.positions())[0]).toMatchObject({ netQty: -75, pendingExitQty: 0 });
-		const row = await eventually(
-			() =>
-				query(async (db) => {
-					const [r] = await db.select().from(schema.orders).where(eq(schema.orders.id, order.id));
-					return r?.status === "COMPLETE" && r;
-				}),
-			"COMPLETE in Postgres",
-		);
+		const row = await completeInPostgres(order.id);
 		expect(row).toMatchObject({ clientId: c.clientId, filledQty: 75, avgFillPrice: "101.05", side: "BUY" });
 		// A late acknowledgement changes nothing; COMPLETE is never undone.
 		const late = await omsEvent({ orderId: order.id, clientId: c.clientId, type: "ACK" });
@@ -156,14 +160,7 @@ describe("relay to the OMS", () => {
 		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 150, fillPrice: "103.00" });
 		expect(await t.order(order.id)).toMatchObject({ status: "COMPLETE", filledQty: 225 });
 		expect((await t.positions())[0]).toMatchObject({ netQty: -75, pendingExitQty: 0 });
-		const row = await eventually(
-			() =>
-				query(async (db) => {
-					const [r] = await db.select().from(schema.orders).where(eq(schema.orders.id, order.id));
-					return r?.status === "COMPLETE" && r;
-				}),
-			"COMPLETE in Postgres",
-		);
+		const row = await completeInPostgres(order.id);
 		expect(row.avgFillPrice).toBe("102.00");
 		// Over-reported fills never push filledQty past the quantity.
 		const extra = await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 75, fillPrice: "100.00" });
