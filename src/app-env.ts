@@ -1,5 +1,6 @@
 // Hono's context type for every route module.
 export interface AppEnv {
 	Bindings: Env;
-	Variables: { requestId: string };
+	/** clientId: set once a session token is verified (src/auth/middleware.ts). */
+	Variables: { requestId: string; clientId?: string };
 }

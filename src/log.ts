@@ -28,15 +28,18 @@ export async function logForClient(
 	log(event, { ...fields, clientHash: await clientHash(clientId) }, level);
 }
 
-/** One line per request: method, path, status, duration, request id. */
+/** One line per request: method, path, status, duration, request id, and the signed-in client's hash. */
 export const requestLog = createMiddleware<AppEnv>(async (c, next) => {
 	const started = Date.now();
 	await next();
-	log("http.request", {
+	const fields = {
 		requestId: c.get("requestId"),
 		method: c.req.method,
 		path: new URL(c.req.url).pathname,
 		status: c.res.status,
 		ms: Date.now() - started,
-	});
+	};
+	const clientId = c.get("clientId");
+	if (clientId) await logForClient("http.request", clientId, fields);
+	else log("http.request", fields);
 });
