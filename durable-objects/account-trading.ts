@@ -9,7 +9,7 @@ import { and, eq, max, ne, notInArray } from "drizzle-orm";
 import { auditEntry } from "../src/audit";
 import { openDb, schema } from "../src/db/client";
 import { problemBody } from "../src/http/problem";
-import { checkExit, exitAllOrder, exitSide, fromPaise, type Refusal, slice, STATUS_RANK, toPaise } from "../src/trading/rules";
+import { checkExit, exitAllOrder, exitLimits, exitSide, fromPaise, type Refusal, slice, STATUS_RANK, toPaise } from "../src/trading/rules";
 import {
 	type ApiResult,
 	type AuditAction,
@@ -442,13 +442,13 @@ export class TradingBook {
 	}
 
 	private limits(p: PositionRow) {
-		return {
+		return exitLimits({
 			segment: p.segment,
 			lotSize: p.lot_size,
-			tickPaise: toPaise(p.tick_size) ?? 1,
-			bandLowPaise: p.band_low === null ? null : toPaise(p.band_low),
-			bandHighPaise: p.band_high === null ? null : toPaise(p.band_high),
-		};
+			tickSize: p.tick_size,
+			priceBandLow: p.band_low,
+			priceBandHigh: p.band_high,
+		});
 	}
 
 	private insertOrder(

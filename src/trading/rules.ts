@@ -49,6 +49,23 @@ export interface ExitLimits {
 	bandHighPaise: number | null;
 }
 
+/** A position's limits in the units checkExit works in (lots, paise). */
+export function exitLimits(p: {
+	segment: Segment;
+	lotSize: number;
+	tickSize: string;
+	priceBandLow?: string | null;
+	priceBandHigh?: string | null;
+}): ExitLimits {
+	return {
+		segment: p.segment,
+		lotSize: p.lotSize,
+		tickPaise: toPaise(p.tickSize) ?? 1,
+		bandLowPaise: p.priceBandLow ? toPaise(p.priceBandLow) : null,
+		bandHighPaise: p.priceBandHigh ? toPaise(p.priceBandHigh) : null,
+	};
+}
+
 export type Refusal = { status: 404 | 409 | 422 | 503; code: Uppercase<string>; detail: string };
 
 /** Checks one exit against its position; returns the quantity to exit or why not. */

@@ -2,26 +2,31 @@ import { useState } from "preact/hooks";
 import { api, type ExitBody, type OrderType, type Position, type SquareOffResult } from "../api";
 import { qty } from "../format";
 import { useIntent } from "../intent";
-import { exitSide } from "../../../src/trading/rules";
+import { checkExit, exitLimits, exitSide, toPaise } from "../../../src/trading/rules";
 import { openQty, slices } from "../plan";
 import { IntentStatus } from "./IntentStatus";
 import { CloseButton, Modal } from "./Modal";
 
-const cents = (v: string) => Math.round(Number(v) * 100);
-
-/** Checks the form the way the server will, so the trader hears about mistakes before confirming. */
+/** Checks the form with the rules the Account applies, so the trader hears about mistakes before confirming. */
 function check(p: Position, quantity: number, orderType: OrderType, price: string): string | null {
-	const open = openQty(p);
 	if (!Number.isInteger(quantity) || quantity <= 0) return "Enter a whole quantity above zero.";
-	if (quantity > open) return `You can exit at most ${qty(open)}.`;
-	if (quantity % p.lotSize !== 0) return `The quantity must be a multiple of the lot size, ${qty(p.lotSize)}.`;
-	if (orderType === "LIMIT") {
-		if (!/^\d+(\.\d{1,2})?$/.test(price) || cents(price) <= 0) return "Enter a price like 128.45.";
-		if (cents(price) % cents(p.tickSize) !== 0) return `The price must be a multiple of the tick size, ${p.tickSize}.`;
-		if ((p.priceBandLow && cents(price) < cents(p.priceBandLow)) || (p.priceBandHigh && cents(price) > cents(p.priceBandHigh)))
+	const pricePaise = orderType === "LIMIT" ? toPaise(price) : undefined;
+	if (pricePaise === null || pricePaise === 0) return "Enter a price like 128.45.";
+	const result = checkExit(exitLimits(p), openQty(p), { quantity, orderType, pricePaise });
+	if (result.ok) return null;
+	switch (result.refusal.code) {
+		case "QTY_EXCEEDS_POSITION":
+		case "NOTHING_TO_EXIT":
+			return `You can exit at most ${qty(openQty(p))}.`;
+		case "NOT_LOT_MULTIPLE":
+			return `The quantity must be a multiple of the lot size, ${qty(p.lotSize)}.`;
+		case "PRICE_NOT_ON_TICK":
+			return `The price must be a multiple of the tick size, ${p.tickSize}.`;
+		case "PRICE_OUTSIDE_BAND":
 			return `Today's allowed range is ${p.priceBandLow} to ${p.priceBandHigh}.`;
+		default:
+			return result.refusal.detail;
 	}
-	return null;
 }
 
 export function ExitDialog(props: { position: Position; onClose: () => void; onPlaced: (r: SquareOffResult) => void }) {
