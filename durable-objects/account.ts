@@ -163,8 +163,12 @@ export class Account extends DurableObject<Env> {
 		if (this.meta("client_status") === "disabled") return { ok: false, reason: "CLIENT_DISABLED" };
 		const last = this.signIn().last_totp_step;
 		if (last !== null && totpStep <= last) return { ok: false, reason: "REPLAYED" };
-		const consumed = this.sql.exec("DELETE FROM challenges WHERE nonce = ? AND expires_at > ?", nonce, nowSeconds).rowsWritten;
-		if (consumed === 0) return { ok: false, reason: "NO_CHALLENGE" };
+		const challenge = this.sql
+			.exec<{ name: string }>("DELETE FROM challenges WHERE nonce = ? AND expires_at > ? RETURNING name", nonce, nowSeconds)
+			.toArray()[0];
+		if (!challenge) return { ok: false, reason: "NO_CHALLENGE" };
+		// Kept so /api/me answers from here, without Postgres.
+		this.setMeta("client_name", challenge.name);
 		this.sql.exec("UPDATE sign_in SET failures = 0, lock_level = 0, locked_until = 0, last_totp_step = ? WHERE id = 1", totpStep);
 		this.openSession(sessionId, nowSeconds, expiresAt);
 		return { ok: true };
@@ -217,6 +221,12 @@ export class Account extends DurableObject<Env> {
 		const check = this.touchSession(s.sessionId, s.nowSeconds);
 		if (check.ok) return null;
 		return { status: 401, body: problemBody(401, "UNAUTHENTICATED", sessionRefusedDetail(check.reason)), problem: true };
+	}
+
+	/** GET /api/me: the session checked, and the client's name as it was at sign-in (null if this Account never saw one). */
+	me(s: SessionRef): Exclude<SessionCheck, { ok: true }> | { ok: true; name: string | null } {
+		const check = this.touchSession(s.sessionId, s.nowSeconds);
+		return check.ok ? { ok: true, name: this.meta("client_name") } : check;
 	}
 
 	async listPositions(s: SessionRef): Promise<ApiResult> {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { SESSION_AUDIENCE, SESSION_COOKIE, SESSION_ISSUER, SESSION_TYP, verifySessionToken } from "../src/auth/session";
 import { SECURITY_HEADERS } from "../src/http/security-headers";
 import { createClient, openSession } from "./fixtures";
-import { auditActions, browserHeaders, call, expectProblem, SITE, signIn } from "./helpers";
+import { auditActions, browserHeaders, call, eventually, expectProblem, SITE, signIn, statementsRunBy } from "./helpers";
 
 const now = () => Math.floor(Date.now() / 1000);
 const key = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
@@ -185,5 +185,23 @@ describe("browser protections", () => {
 		const csp = SECURITY_HEADERS["content-security-policy"];
 		expect(csp).toContain("frame-ancestors 'none'");
 		expect(csp).not.toContain("unsafe-inline");
+	});
+});
+
+describe("GET /api/me", () => {
+	it("answers from the client's Account after a sign-in (no Postgres), and from Postgres only for a session it never saw signed in", async () => {
+		const client = await createClient();
+		const signedIn = await signIn(client.clientId, client.password, client.totpSecret);
+		const res = await call("/api/me", { headers: { cookie: signedIn } });
+		expect(res.status).toBe(200);
+		expect(await res.json()).toEqual({ clientId: client.clientId, name: `Test ${client.clientId}` });
+
+		const other = await createClient();
+		const { cookie } = await openSession(other.clientId);
+		const fallback = await call("/api/me", { headers: { cookie } });
+		expect(await fallback.json()).toEqual({ clientId: other.clientId, name: `Test ${other.clientId}` });
+		expect(await eventually(async () => (await statementsRunBy(`me:${other.clientId}`)) > 0, "statements counted", 5000)).toBe(true);
+		// Checked after the counter has shown it is live: the signed-in client's /api/me ran none.
+		expect(await statementsRunBy(`me:${client.clientId}`)).toBe(0);
 	});
 });

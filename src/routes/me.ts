@@ -1,12 +1,20 @@
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { requireSession, type SessionEnv } from "../auth/middleware";
+import { sessionRefusedDetail } from "../../durable-objects/account";
+import { requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
 import { openDb, schema } from "../db/client";
 import { Problem } from "../http/problem";
 
-/** GET /api/me: who the session belongs to. */
-export const me = new Hono<SessionEnv>().get("/", requireSession, async (c) => {
-	const { db, close } = openDb(c.env);
+/**
+ * GET /api/me: who the session belongs to. The Account checks the session and knows the name
+ * from sign-in, so this works while Postgres is away; only a session the Account never saw a
+ * sign-in for (none in production) asks Postgres for the name.
+ */
+export const me = new Hono<SessionEnv>().get("/", requireSessionToken, async (c) => {
+	const result = await c.var.account.me(sessionRef(c));
+	if (!result.ok) throw new Problem(401, "UNAUTHENTICATED", sessionRefusedDetail(result.reason));
+	if (result.name !== null) return c.json({ clientId: c.var.clientId, name: result.name });
+	const { db, close } = openDb(c.env, `me:${c.var.clientId}`);
 	try {
 		const [row] = await db
 			.select({ name: schema.clients.name })
