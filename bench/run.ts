@@ -34,6 +34,8 @@ const pct = (xs: number[], p: number) => {
 	return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 };
 const ms = (x: number) => (Number.isNaN(x) ? "-" : `${Math.round(x)} ms`);
+/** "p50 / p95 / p99" of a set of latencies, for the report's tables. */
+const spread = (xs: number[]) => [50, 95, 99].map((p) => ms(pct(xs, p))).join(" / ");
 
 interface BenchClient {
 	clientId: string;
@@ -356,39 +358,9 @@ async function main() {
 			`| traders (at once) | ${TRADERS}, ${done.length} completed, ${surgeErrors.length} errors |`,
 			`| traders per second (sign-in to every order COMPLETE) | ${(done.length / surgeSeconds).toFixed(1)} (${surgeSeconds.toFixed(1)} s wall) |`,
 			`| orders per trader (exit all, freeze-sliced) | ${done[0]?.orders ?? "-"} |`,
-			`| sign-in + positions + exit-all accepted: p50 / p95 / p99 | ${ms(
-				pct(
-					done.map((s) => s.accepted),
-					50,
-				),
-			)} / ${ms(
-				pct(
-					done.map((s) => s.accepted),
-					95,
-				),
-			)} / ${ms(
-				pct(
-					done.map((s) => s.accepted),
-					99,
-				),
-			)} |`,
-			`| end to end (to all COMPLETE): p50 / p95 / p99 | ${ms(
-				pct(
-					done.map((s) => s.total),
-					50,
-				),
-			)} / ${ms(
-				pct(
-					done.map((s) => s.total),
-					95,
-				),
-			)} / ${ms(
-				pct(
-					done.map((s) => s.total),
-					99,
-				),
-			)} |`,
-			`| accept-to-OMS per order: p50 / p95 / p99 (${surgeRelay.length} orders) | ${ms(pct(surgeRelay, 50))} / ${ms(pct(surgeRelay, 95))} / ${ms(pct(surgeRelay, 99))} |`,
+			`| sign-in + positions + exit-all accepted: p50 / p95 / p99 | ${spread(done.map((s) => s.accepted))} |`,
+			`| end to end (to all COMPLETE): p50 / p95 / p99 | ${spread(done.map((s) => s.total))} |`,
+			`| accept-to-OMS per order: p50 / p95 / p99 (${surgeRelay.length} orders) | ${spread(surgeRelay)} |`,
 		].join("\n");
 		const pgTable = [
 			"| measure | value |",

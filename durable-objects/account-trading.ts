@@ -13,6 +13,7 @@ import { checkExit, exitAllOrder, exitLimits, exitSide, fromPaise, type Refusal,
 import {
 	type ApiResult,
 	type AuditAction,
+	FINAL_STATUSES,
 	isFinal,
 	type LiveMessage,
 	type OmsEvent,
@@ -199,9 +200,7 @@ export class TradingBook {
 				db
 					.select()
 					.from(o)
-					.where(
-						and(eq(o.clientId, clientId), eq(o.origin, "primary"), notInArray(o.status, ["COMPLETE", "REJECTED", "CANCELLED", "FAILED"])),
-					),
+					.where(and(eq(o.clientId, clientId), eq(o.origin, "primary"), notInArray(o.status, [...FINAL_STATUSES]))),
 				db.select({ ts: max(schema.replicationCursor.sourceTsMs) }).from(schema.replicationCursor),
 			]);
 			const rows = await db

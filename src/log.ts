@@ -3,6 +3,7 @@
 // `clientHash` (SHA-256, first 16 hex digits): use logForClient.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./app-env";
+import { sha256Hex } from "./hex";
 
 export type LogLevel = "info" | "warn" | "error";
 
@@ -14,8 +15,7 @@ export function log(event: string, fields: Record<string, unknown> = {}, level: 
 }
 
 export async function clientHash(clientId: string): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(clientId));
-	return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+	return (await sha256Hex(clientId)).slice(0, 16);
 }
 
 /** A log line about one client: the id is replaced by its hash. */

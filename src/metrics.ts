@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import type { FailoverMetrics } from "../durable-objects/failover";
 import { openDb } from "./db/client";
 import { log } from "./log";
+import { STATUS_RANK } from "./trading/rules";
 import type { AuditAction } from "./types";
 
 /** Audit actions counted, and the metric each becomes. */
@@ -18,7 +19,7 @@ const COUNTED_ACTIONS: Partial<Record<AuditAction, { name: string; help: string 
 	"auth.locked": { name: "lifeboat_account_locks_total", help: "Accounts locked after too many failed sign-ins." },
 };
 
-const ORDER_STATUSES = ["PENDING", "SENT", "OPEN", "COMPLETE", "REJECTED", "CANCELLED", "FAILED"];
+const ORDER_STATUSES = Object.keys(STATUS_RANK);
 
 interface DbFigures {
 	ordersByStatus: Map<string, number>;

@@ -3,6 +3,7 @@
 //   X-Lifeboat-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
 // WebCrypto only, imports with explicit extensions: the OMS simulator (Node) signs with it too.
 import { constantTimeEqual } from "./auth/constant-time.ts";
+import { toHex } from "./hex.ts";
 
 export const SIGNATURE_HEADER = "x-lifeboat-signature";
 export const TIMESTAMP_HEADER = "x-lifeboat-timestamp";
@@ -13,8 +14,7 @@ const enc = new TextEncoder();
 
 async function hmacHex(secret: string, message: string): Promise<string> {
 	const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-	const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
-	return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+	return toHex(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
 }
 
 export async function signatureHeaders(

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { requireSession, requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
 import { readFailover } from "../failover-state";
 import { Problem } from "../http/problem";
+import { sha256Hex } from "../hex";
 import { validate } from "../http/validate";
 import { toPaise } from "../trading/rules";
 import type { ApiResult } from "../types";
@@ -24,10 +25,7 @@ const requireIdempotencyKey = createMiddleware<IdempotentEnv>(async (c, next) =>
 });
 
 /** What identifies "the same request" for an Idempotency-Key: method, path and the validated body. */
-async function requestHash(method: string, path: string, body: unknown): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${method} ${path}\n${JSON.stringify(body ?? null)}`));
-	return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
+const requestHash = (method: string, path: string, body: unknown) => sha256Hex(`${method} ${path}\n${JSON.stringify(body ?? null)}`);
 
 function answer(r: ApiResult): Response {
 	return new Response(JSON.stringify(r.body), {
