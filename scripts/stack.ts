@@ -31,6 +31,12 @@ export interface StackOptions {
 	quiet?: boolean;
 	/** Count Postgres statements per connection label (embedded Postgres only; benches use it). */
 	countStatements?: boolean;
+	/**
+	 * wrangler dev's local trace explorer (a collector Worker fed a streaming tail of every
+	 * invocation, stored in SQLite). Handy when developing; off elsewhere, because it runs on
+	 * the same workerd thread as the site (18% of it under load, measured in bench/NOTES.md).
+	 */
+	localTraces?: boolean;
 	/** Called when wrangler dev exits on its own. */
 	onWranglerExit?: (code: number | null) => void;
 }
@@ -139,7 +145,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 				"--inspector-port",
 				String(await freePort()),
 			],
-			{ cwd: root, stdio: ["ignore", opts.quiet ? "ignore" : "inherit", opts.quiet ? "ignore" : "inherit"], detached: true },
+			{
+				cwd: root,
+				env: { ...process.env, X_LOCAL_OBSERVABILITY: opts.localTraces ? "true" : "false" },
+				stdio: ["ignore", opts.quiet ? "ignore" : "inherit", opts.quiet ? "ignore" : "inherit"],
+				detached: true,
+			},
 		);
 		wrangler.on("exit", (c) => {
 			if (!stopping) opts.onWranglerExit?.(c);
