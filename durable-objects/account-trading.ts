@@ -36,6 +36,41 @@ const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How soon the alarm retries sends that failed (orders queue, records queue). */
 const RESEND_AFTER_MS = 5000;
 const QUEUE_BATCH = 100;
+/** How long records for Postgres may wait to leave together (see kick). */
+const RECORDS_BATCH_MS = 1000;
+
+/**
+ * Runs a send at most once at a time. A call arriving while one runs is not run alongside
+ * (that would send the same rows twice): the running send goes round once more instead.
+ * A failure is logged and leaves the rows in SQLite for the alarm.
+ */
+class SerialRunner {
+	private running: Promise<void> | null = null;
+	private again = false;
+
+	constructor(private readonly send: () => Promise<void>) {}
+
+	run(): Promise<void> {
+		if (this.running) {
+			this.again = true;
+			return this.running;
+		}
+		this.running = (async () => {
+			do {
+				this.again = false;
+				try {
+					await this.send();
+				} catch (err) {
+					console.error(JSON.stringify({ event: "account.send_failed", message: String(err) }));
+					return;
+				}
+			} while (this.again);
+		})().finally(() => {
+			this.running = null;
+		});
+		return this.running;
+	}
+}
 
 interface PositionRow {
 	id: string;
@@ -131,8 +166,9 @@ const refused = (r: Refusal): ApiResult => ({ status: r.status, body: problemBod
 export class TradingBook {
 	private readonly sql: SqlStorage;
 	private loading: Promise<void> | null = null;
-	private flushing: Promise<void> | null = null;
-	private flushAgain = false;
+	private readonly orderSends = new SerialRunner(() => this.sendOrders());
+	private readonly recordSends = new SerialRunner(() => this.sendRecords());
+	private recordsScheduled = false;
 
 	constructor(
 		private readonly ctx: DurableObjectState,
@@ -653,88 +689,80 @@ export class TradingBook {
 	}
 
 	/**
-	 * Sends what is waiting: PENDING orders not yet on the orders queue, requested cancels, and
-	 * records for Postgres. One flush runs at a time; requests arriving meanwhile join it and it
-	 * goes round again, so their items leave in the next batch instead of being sent twice.
-	 * A failed send leaves them in place for the alarm to retry.
-	 */
-	/**
-	 * Answers need not wait for the queues: what is waiting sits in SQLite, an alarm is armed
-	 * first (it resends if this object is evicted mid-send), then the flush runs on its own.
+	 * Answers need not wait for the queues: what is waiting sits in SQLite and an alarm is armed
+	 * (it resends if this object is evicted mid-send). Orders and cancels then leave at once;
+	 * records for Postgres leave together up to RECORDS_BATCH_MS later, so a busy client sends
+	 * one batch of them instead of one per change.
 	 */
 	private async kick(): Promise<void> {
 		const soon = Date.now() + RESEND_AFTER_MS;
 		const current = await this.ctx.storage.getAlarm();
 		if (current === null || current > soon) await this.ctx.storage.setAlarm(soon);
-		this.ctx.waitUntil(this.flush().catch((err) => console.error(JSON.stringify({ event: "account.flush_failed", message: String(err) }))));
-	}
-
-	flush(): Promise<void> {
-		if (this.flushing) {
-			this.flushAgain = true;
-			return this.flushing;
+		this.ctx.waitUntil(this.orderSends.run());
+		if (!this.recordsScheduled) {
+			this.recordsScheduled = true;
+			this.ctx.waitUntil(
+				scheduler.wait(RECORDS_BATCH_MS).then(() => {
+					this.recordsScheduled = false;
+					return this.recordSends.run();
+				}),
+			);
 		}
-		this.flushing = (async () => {
-			do {
-				this.flushAgain = false;
-				await this.flushOnce();
-			} while (this.flushAgain);
-		})().finally(() => {
-			this.flushing = null;
-		});
-		return this.flushing;
 	}
 
-	private async flushOnce(): Promise<void> {
-		try {
-			const places = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 ORDER BY rowid").toArray();
-			const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();
-			const now = new Date().toISOString();
-			const messages: { id: string; body: OrderMessage }[] = [
-				...places.map((r) => ({ id: r.id, body: { kind: "place", order: this.relayOrder(r), acceptedAt: r.created_at } as const })),
-				...cancels.map((r) => ({ id: r.id, body: { kind: "cancel", orderId: r.id, clientId: r.client_id, requestedAt: now } as const })),
-			];
-			for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
-				const chunk = messages.slice(i, i + QUEUE_BATCH);
-				await this.env.ORDERS.sendBatch(chunk.map((m) => ({ body: m.body })));
-				for (const m of chunk) {
-					if (m.body.kind === "place") this.sql.exec("UPDATE orders SET enqueued = 1 WHERE id = ?", m.id);
-					else this.sql.exec("UPDATE orders SET cancel_state = 'sent' WHERE id = ? AND cancel_state = 'requested'", m.id);
-				}
+	private async sendOrders(): Promise<void> {
+		const places = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 ORDER BY rowid").toArray();
+		const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();
+		const now = new Date().toISOString();
+		const messages: { id: string; body: OrderMessage }[] = [
+			...places.map((r) => ({ id: r.id, body: { kind: "place", order: this.relayOrder(r), acceptedAt: r.created_at } as const })),
+			...cancels.map((r) => ({ id: r.id, body: { kind: "cancel", orderId: r.id, clientId: r.client_id, requestedAt: now } as const })),
+		];
+		for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
+			const chunk = messages.slice(i, i + QUEUE_BATCH);
+			await this.env.ORDERS.sendBatch(chunk.map((m) => ({ body: m.body })));
+			for (const m of chunk) {
+				if (m.body.kind === "place") this.sql.exec("UPDATE orders SET enqueued = 1 WHERE id = ?", m.id);
+				else this.sql.exec("UPDATE orders SET cancel_state = 'sent' WHERE id = ? AND cancel_state = 'requested'", m.id);
 			}
-			for (;;) {
-				const rows = this.sql
-					.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbound_records ORDER BY seq LIMIT ?", QUEUE_BATCH)
-					.toArray();
-				if (rows.length === 0) break;
-				await this.env.RECORDS.sendBatch(rows.map((r) => ({ body: JSON.parse(r.body) as RecordMessage })));
-				this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", rows[rows.length - 1].seq);
-			}
-		} catch (err) {
-			console.error(JSON.stringify({ event: "account.flush_failed", message: String(err) }));
 		}
-		await this.rearm();
 	}
 
-	/** Alarm: soon while something waits to be sent, else when the oldest idempotency key expires. */
-	private async rearm(): Promise<void> {
-		const waiting =
+	private async sendRecords(): Promise<void> {
+		for (;;) {
+			const rows = this.sql
+				.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbound_records ORDER BY seq LIMIT ?", QUEUE_BATCH)
+				.toArray();
+			if (rows.length === 0) return;
+			await this.env.RECORDS.sendBatch(rows.map((r) => ({ body: JSON.parse(r.body) as RecordMessage })));
+			this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", rows[rows.length - 1].seq);
+		}
+	}
+
+	/** Whether anything still waits to be sent (the alarm keeps coming back until nothing does). */
+	private waiting(): boolean {
+		return (
 			this.sql
 				.exec(
 					"SELECT 1 FROM orders WHERE (status = 'PENDING' AND enqueued = 0) OR cancel_state = 'requested' UNION ALL SELECT 1 FROM outbound_records LIMIT 1",
 				)
-				.toArray().length > 0;
-		const oldestKey = this.sql.exec<{ at: number | null }>("SELECT MIN(created_at) AS at FROM idempotency").toArray()[0]?.at ?? null;
-		const at = waiting ? Date.now() + RESEND_AFTER_MS : oldestKey === null ? null : oldestKey + IDEMPOTENCY_TTL_MS;
-		if (at === null) return;
-		const current = await this.ctx.storage.getAlarm();
-		if (current === null || current > at || !waiting) await this.ctx.storage.setAlarm(at);
+				.toArray().length > 0
+		);
 	}
 
+	/**
+	 * The alarm resends what a failed or interrupted send left behind, expires idempotency keys
+	 * and event ids, and comes back soon while anything waits, else when the oldest key expires.
+	 * Only here does the alarm move later: kicks only bring it nearer, so a busy client does not
+	 * rewrite it on every request.
+	 */
 	async alarm(): Promise<void> {
 		this.sql.exec("DELETE FROM idempotency WHERE created_at <= ?", Date.now() - IDEMPOTENCY_TTL_MS);
 		this.sql.exec("DELETE FROM oms_events WHERE at <= ?", Date.now() - IDEMPOTENCY_TTL_MS);
-		await this.flush();
+		await Promise.all([this.orderSends.run(), this.recordSends.run()]);
+		const oldestKey = this.sql.exec<{ at: number | null }>("SELECT MIN(created_at) AS at FROM idempotency").toArray()[0]?.at ?? null;
+		const at = this.waiting() ? Date.now() + RESEND_AFTER_MS : oldestKey === null ? null : oldestKey + IDEMPOTENCY_TTL_MS;
+		if (at !== null) await this.ctx.storage.setAlarm(at);
 	}
 
 	// --- live sockets (hibernation API) ----------------------------------------------------
