@@ -554,12 +554,14 @@ export class TradingBook {
 
 	// --- relay ----------------------------------------------------------------------------
 
-	/** The relay asks before placing: only a PENDING order goes out; from now on a cancel must go via the OMS. */
-	beginRelay(orderId: string): "send" | "skip" {
-		const row = this.order(orderId);
-		if (row?.status !== "PENDING") return "skip";
-		this.sql.exec("UPDATE orders SET relaying = 1 WHERE id = ?", orderId);
-		return "send";
+	/**
+	 * The relay asks before placing: only PENDING orders go out (the ids returned); from now on
+	 * a cancel of them must go via the OMS. One call for all of a batch's orders of this client.
+	 */
+	beginRelay(orderIds: string[]): string[] {
+		const send = orderIds.filter((id) => this.order(id)?.status === "PENDING");
+		for (const id of send) this.sql.exec("UPDATE orders SET relaying = 1 WHERE id = ?", id);
+		return send;
 	}
 
 	/** Whether a cancel should still go to the OMS: "wait" while the order itself is still being placed. */
@@ -569,8 +571,14 @@ export class TradingBook {
 		return row.status === "PENDING" ? "wait" : "send";
 	}
 
-	/** Applies what the relay learned; `changed` is false for a duplicate or late outcome. */
-	async relayOutcome(orderId: string, outcome: RelayOutcome): Promise<{ changed: boolean; order: Order | null }> {
+	/** Applies what the relay learned, in one call per client and batch; `changed` is false for a duplicate or late outcome. */
+	async relayOutcomes(outcomes: { orderId: string; outcome: RelayOutcome }[]): Promise<{ changed: boolean; order: Order | null }[]> {
+		const results = outcomes.map(({ orderId, outcome }) => this.relayOutcome(orderId, outcome));
+		await this.kick();
+		return results;
+	}
+
+	private relayOutcome(orderId: string, outcome: RelayOutcome): { changed: boolean; order: Order | null } {
 		const row = this.order(orderId);
 		if (!row) return { changed: false, order: null };
 		let after: OrderRow | null = null;
@@ -588,7 +596,6 @@ export class TradingBook {
 				if (after) this.recordAudit("order.failed", row.client_id, { orderId, reason: outcome.reason }, "system");
 				break;
 		}
-		await this.kick();
 		return { changed: after !== null, order: this.orderJson(after ?? row) };
 	}
 

@@ -251,16 +251,16 @@ export class Account extends DurableObject<Env> {
 		return this.sessionRefusal(s) ?? this.book.cancel(s.clientId, idempotencyKey, requestHash, orderId);
 	}
 
-	beginRelay(orderId: string) {
-		return this.book.beginRelay(orderId);
+	beginRelay(orderIds: string[]) {
+		return this.book.beginRelay(orderIds);
 	}
 
 	cancelRelay(orderId: string) {
 		return this.book.cancelRelay(orderId);
 	}
 
-	relayOutcome(orderId: string, outcome: RelayOutcome) {
-		return this.book.relayOutcome(orderId, outcome);
+	relayOutcomes(outcomes: { orderId: string; outcome: RelayOutcome }[]) {
+		return this.book.relayOutcomes(outcomes);
 	}
 
 	applyOmsEvent(event: OmsEvent): Promise<OmsEventResult> {

@@ -5,7 +5,7 @@ import { sendAlert } from "../src/alerts";
 import { audit, auditEntry } from "../src/audit";
 import { signatureHeaders } from "../src/oms-signature";
 import { retryDelaySeconds } from "../src/trading/rules";
-import { assertNever, type OrderMessage, type RelayOrder } from "../src/types";
+import { assertNever, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/types";
 
 type OmsAnswer = { status: number; body: Record<string, unknown> } | { status: null; error: string };
 type Step = { done: true } | { done: false; reason: string };
@@ -37,18 +37,31 @@ async function callOms(env: Env, path: string, payload: unknown, idempotencyKey:
 const retryable = (a: OmsAnswer) => a.status === null || a.status >= 500 || a.status === 401 || a.status === 403 || a.status === 429;
 const describe = (a: OmsAnswer) => (a.status === null ? a.error : `HTTP ${a.status}`);
 
-async function place(env: Env, order: RelayOrder): Promise<Step> {
-	const account = env.ACCOUNTS.getByName(order.clientId);
-	if ((await account.beginRelay(order.orderId)) === "skip") return { done: true };
-	const answer = await callOms(env, "/orders", order, order.orderId);
-	if (answer.status === null || retryable(answer)) return { done: false, reason: describe(answer) };
-	if (answer.status < 300 || answer.status === 409) {
-		await account.relayOutcome(order.orderId, { kind: "sent" });
-	} else {
-		const reason = String(answer.body.reason ?? answer.body.error ?? describe(answer));
-		await account.relayOutcome(order.orderId, { kind: "rejected", reason });
-	}
-	return { done: true };
+/**
+ * Places one client's orders from a batch: one Account call to learn which are still PENDING,
+ * the OMS calls side by side, one Account call with what they answered. A step per order id.
+ */
+async function place(env: Env, clientId: string, orders: RelayOrder[]): Promise<Map<string, Step>> {
+	const account = env.ACCOUNTS.getByName(clientId);
+	const unique = [...new Map(orders.map((o) => [o.orderId, o])).values()];
+	const toSend = new Set(await account.beginRelay(unique.map((o) => o.orderId)));
+	const steps = new Map<string, Step>(unique.map((o) => [o.orderId, { done: true }]));
+	const outcomes: { orderId: string; outcome: RelayOutcome }[] = [];
+	await Promise.all(
+		unique
+			.filter((o) => toSend.has(o.orderId))
+			.map(async (order) => {
+				const answer = await callOms(env, "/orders", order, order.orderId);
+				if (answer.status === null || retryable(answer)) steps.set(order.orderId, { done: false, reason: describe(answer) });
+				else if (answer.status < 300 || answer.status === 409) outcomes.push({ orderId: order.orderId, outcome: { kind: "sent" } });
+				else {
+					const reason = String(answer.body.reason ?? answer.body.error ?? describe(answer));
+					outcomes.push({ orderId: order.orderId, outcome: { kind: "rejected", reason } });
+				}
+			}),
+	);
+	if (outcomes.length > 0) await account.relayOutcomes(outcomes);
+	return steps;
 }
 
 async function cancel(env: Env, orderId: string, clientId: string): Promise<Step> {
@@ -65,41 +78,68 @@ async function cancel(env: Env, orderId: string, clientId: string): Promise<Step
 	return { done: true };
 }
 
+type PlaceMessage = Message<Extract<OrderMessage, { kind: "place" }>>;
+type CancelMessage = Message<Extract<OrderMessage, { kind: "cancel" }>>;
+
 export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env): Promise<void> {
 	const base = Number(env.RELAY_RETRY_BASE_SECONDS);
 	const cap = Number(env.RELAY_RETRY_CAP_SECONDS);
-	await Promise.all(
-		batch.messages.map(async (msg) => {
-			const m = msg.body;
+	/** Acks a message whose step is done; otherwise retries it with backoff, logged and audited. */
+	const settle = async (msg: Message<OrderMessage>, step: Step) => {
+		if (step.done) return msg.ack();
+		const m = msg.body;
+		const orderId = m.kind === "place" ? m.order.orderId : m.orderId;
+		const clientId = m.kind === "place" ? m.order.clientId : m.clientId;
+		const delaySeconds = retryDelaySeconds(msg.attempts, base, cap);
+		msg.retry({ delaySeconds });
+		console.warn(
+			JSON.stringify({ event: "relay.retry", kind: m.kind, orderId, attempts: msg.attempts, delaySeconds, reason: step.reason }),
+		);
+		await audit(
+			env,
+			auditEntry("order.relay_retry", "system", clientId, { orderId, kind: m.kind, attempts: msg.attempts, reason: step.reason }),
+		).catch((err) => console.error(JSON.stringify({ event: "relay.audit_failed", message: String(err) })));
+	};
+	const placesByClient = new Map<string, PlaceMessage[]>();
+	const cancels: CancelMessage[] = [];
+	for (const msg of batch.messages) {
+		const m = msg.body;
+		switch (m.kind) {
+			case "place":
+				placesByClient.set(m.order.clientId, [...(placesByClient.get(m.order.clientId) ?? []), msg as PlaceMessage]);
+				break;
+			case "cancel":
+				cancels.push(msg as CancelMessage);
+				break;
+			default:
+				assertNever(m);
+		}
+	}
+	await Promise.all([
+		...[...placesByClient].map(async ([clientId, msgs]) => {
+			let steps: Map<string, Step> | null = null;
+			let failure = "";
+			try {
+				steps = await place(
+					env,
+					clientId,
+					msgs.map((m) => m.body.order),
+				);
+			} catch (err) {
+				failure = String(err);
+			}
+			await Promise.all(msgs.map((m) => settle(m, steps?.get(m.body.order.orderId) ?? { done: false, reason: failure })));
+		}),
+		...cancels.map(async (msg) => {
 			let step: Step;
 			try {
-				switch (m.kind) {
-					case "place":
-						step = await place(env, m.order);
-						break;
-					case "cancel":
-						step = await cancel(env, m.orderId, m.clientId);
-						break;
-					default:
-						assertNever(m);
-				}
+				step = await cancel(env, msg.body.orderId, msg.body.clientId);
 			} catch (err) {
 				step = { done: false, reason: String(err) };
 			}
-			if (step.done) return msg.ack();
-			const orderId = m.kind === "place" ? m.order.orderId : m.orderId;
-			const clientId = m.kind === "place" ? m.order.clientId : m.clientId;
-			const delaySeconds = retryDelaySeconds(msg.attempts, base, cap);
-			msg.retry({ delaySeconds });
-			console.warn(
-				JSON.stringify({ event: "relay.retry", kind: m.kind, orderId, attempts: msg.attempts, delaySeconds, reason: step.reason }),
-			);
-			await audit(
-				env,
-				auditEntry("order.relay_retry", "system", clientId, { orderId, kind: m.kind, attempts: msg.attempts, reason: step.reason }),
-			).catch((err) => console.error(JSON.stringify({ event: "relay.audit_failed", message: String(err) })));
+			await settle(msg, step);
 		}),
-	);
+	]);
 }
 
 /** What the relay gave up on: the order ends FAILED and ops hear about it once. */
@@ -110,7 +150,9 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 			switch (m.kind) {
 				case "place": {
 					const reason = `could not be relayed to the OMS after ${msg.attempts} attempt(s)`;
-					const { changed } = await env.ACCOUNTS.getByName(m.order.clientId).relayOutcome(m.order.orderId, { kind: "failed", reason });
+					const [{ changed }] = await env.ACCOUNTS.getByName(m.order.clientId).relayOutcomes([
+						{ orderId: m.order.orderId, outcome: { kind: "failed", reason } },
+					]);
 					if (changed) {
 						await sendAlert(env, {
 							event: "order.failed",

@@ -12,9 +12,16 @@ export const SIGNATURE_WINDOW_SECONDS = 300;
 
 const enc = new TextEncoder();
 
+/** Imported once per secret and isolate: every relayed order and every OMS event signs or checks. */
+const keys = new Map<string, Promise<CryptoKey>>();
+
 async function hmacHex(secret: string, message: string): Promise<string> {
-	const key = await crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-	return toHex(await crypto.subtle.sign("HMAC", key, enc.encode(message)));
+	let key = keys.get(secret);
+	if (!key) {
+		key = crypto.subtle.importKey("raw", enc.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+		keys.set(secret, key);
+	}
+	return toHex(await crypto.subtle.sign("HMAC", await key, enc.encode(message)));
 }
 
 export async function signatureHeaders(

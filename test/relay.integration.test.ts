@@ -76,6 +76,17 @@ describe("relay to the OMS", () => {
 		expect(s).toMatchObject({ errors: 3, distinctOrders: 1, requests: 4 });
 	});
 
+	it("a client's orders relayed together: the one the OMS failed is retried alone, the others are placed once", async () => {
+		const c = await createClient({ positions: [shortOption(-4500)] });
+		await omsBehaviour(c.clientId, { failTimes: 1 });
+		const t = await trader(c.clientId);
+		const res = await t.post("/api/square-offs", { positionId: c.positionIds[0] });
+		const { orders } = (await res.json()) as { orders: Order[] };
+		expect(orders.map((o) => o.quantity)).toEqual([1800, 1800, 900]);
+		for (const o of orders) await statusIs(t, o.id, "SENT");
+		expect(await omsStats(c.clientId)).toMatchObject({ errors: 1, requests: 4, distinctOrders: 3, duplicates: 0 });
+	});
+
 	it("a request that hangs past the timeout is retried; the OMS still holds one order", async () => {
 		const { c, t, order } = await exitOne(-150, 75, { hangTimes: 1 });
 		await statusIs(t, order.id, "SENT");
@@ -106,8 +117,10 @@ describe("relay to the OMS", () => {
 		);
 		expect(audit).toHaveLength(1);
 		// A redelivered dead letter changes nothing and alerts no one.
-		const { changed } = await env.ACCOUNTS.getByName(c.clientId).relayOutcome(order.id, { kind: "failed", reason: "again" });
-		expect(changed).toBe(false);
+		const [again] = await env.ACCOUNTS.getByName(c.clientId).relayOutcomes([
+			{ orderId: order.id, outcome: { kind: "failed", reason: "again" } },
+		]);
+		expect(again.changed).toBe(false);
 	});
 
 	it("duplicate queue deliveries and duplicate OMS events: one order at the OMS, one fill counted", async () => {
