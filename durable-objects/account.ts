@@ -18,6 +18,8 @@ const MAX_LOCK_SECONDS = 60 * 60;
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
 export const CHALLENGE_MAX_ATTEMPTS = 3;
 const MAX_OPEN_CHALLENGES = 5;
+/** A session's recorded last use moves in steps of this (see touchSession). */
+export const TOUCH_EVERY_SECONDS = 60;
 
 /** On ok, a non-null lockedUntil means this attempt reached the limit: if it fails, the account stays locked until then. */
 export type AttemptStart = { ok: true; lockedUntil: number | null } | { ok: false; lockedUntil: number };
@@ -186,7 +188,11 @@ export class Account extends DurableObject<Env> {
 		);
 	}
 
-	/** Checks a session and slides its idle timeout. */
+	/**
+	 * Checks a session and slides its idle timeout. The recorded use moves in steps of
+	 * TOUCH_EVERY_SECONDS, so a busy session is written at most once a minute rather than on
+	 * every read; the idle end can come up to that much early, never late.
+	 */
 	touchSession(sessionId: string, nowSeconds: number): SessionCheck {
 		if (this.meta("client_status") === "disabled") return { ok: false, reason: "CLIENT_DISABLED" };
 		const row = this.sql
@@ -199,7 +205,9 @@ export class Account extends DurableObject<Env> {
 		if (row.revoked_at !== null) return { ok: false, reason: "REVOKED" };
 		if (nowSeconds >= row.expires_at) return { ok: false, reason: "EXPIRED" };
 		if (nowSeconds - row.last_seen_at > IDLE_TIMEOUT_SECONDS) return { ok: false, reason: "IDLE_TIMEOUT" };
-		this.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", nowSeconds, sessionId);
+		if (nowSeconds - row.last_seen_at >= TOUCH_EVERY_SECONDS) {
+			this.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", nowSeconds, sessionId);
+		}
 		return { ok: true };
 	}
 

@@ -3,6 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { SESSION_AUDIENCE, SESSION_COOKIE, SESSION_ISSUER, SESSION_TYP, verifySessionToken } from "../src/auth/session";
+import { TOUCH_EVERY_SECONDS } from "../durable-objects/account";
 import { SECURITY_HEADERS } from "../src/http/security-headers";
 import { createClient, openSession } from "./fixtures";
 import { auditActions, browserHeaders, call, eventually, expectProblem, SITE, signIn, statementsRunBy } from "./helpers";
@@ -124,6 +125,25 @@ describe("sessions", () => {
 		expect(lastSeen.last_seen_at).toBeGreaterThanOrEqual(now() - 5);
 		await setLastSeen(now() - 16 * 60);
 		await expectProblem(await me(cookie), 401, "UNAUTHENTICATED");
+	});
+
+	it("records a busy session's use at most once a minute (reads write nothing in between)", async () => {
+		const client = await createClient();
+		const { cookie, sessionId } = await openSession(client.clientId);
+		const account = env.ACCOUNTS.getByName(client.clientId);
+		const lastSeen = () =>
+			runInDurableObject(account, (_, state) =>
+				state.storage.sql.exec<{ last_seen_at: number }>("SELECT last_seen_at FROM sessions WHERE id = ?", sessionId).one(),
+			).then((r) => r.last_seen_at);
+		const setLastSeen = (at: number) =>
+			runInDurableObject(account, (_, state) => state.storage.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", at, sessionId));
+		const recent = now() - (TOUCH_EVERY_SECONDS - 10);
+		await setLastSeen(recent);
+		expect((await me(cookie)).status).toBe(200);
+		expect(await lastSeen()).toBe(recent);
+		await setLastSeen(now() - TOUCH_EVERY_SECONDS - 1);
+		expect((await me(cookie)).status).toBe(200);
+		expect(await lastSeen()).toBeGreaterThanOrEqual(now() - 5);
 	});
 
 	it("ends a session at its absolute limit even when in use", async () => {
