@@ -30,6 +30,8 @@ export interface OmsControl {
 	fillPrice: string | null;
 	/** Send the fills before the acknowledgement (events out of order). */
 	outOfOrder: boolean;
+	/** Take orders but post no events at all (an OMS whose postbacks are down). */
+	silent: boolean;
 }
 
 /** Per-client overrides: any control field, plus "the first N order requests fail / hang". */
@@ -59,6 +61,7 @@ const defaults: OmsControl = {
 	holdFills: false,
 	fillPrice: null,
 	outOfOrder: false,
+	silent: false,
 };
 
 interface SimOrder {
@@ -124,6 +127,7 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 		const o = orders.get(id)!;
 		const clientId = o.order.clientId;
 		const b = behaviourOf(clientId);
+		if (b.silent) return;
 		const fills = async () => {
 			const parts = Math.max(1, b.fillParts);
 			for (let p = 0; p < parts && o.state === "OPEN"; p++) {
