@@ -31,7 +31,7 @@ try {
 		// `npm run drill` points this at a fresh folder.
 		dataDir: process.env.LIFEBOAT_DATA_DIR ?? `${root}/.data`,
 		persistent: true,
-		localTraces: true,
+		devAids: true,
 		databaseUrl: process.env.DATABASE_URL,
 		onWranglerExit: (c) => {
 			console.error(`wrangler dev exited (${c})`);

@@ -32,11 +32,13 @@ export interface StackOptions {
 	/** Count Postgres statements per connection label (embedded Postgres only; benches use it). */
 	countStatements?: boolean;
 	/**
-	 * wrangler dev's local trace explorer (a collector Worker fed a streaming tail of every
-	 * invocation, stored in SQLite). Handy when developing; off elsewhere, because it runs on
-	 * the same workerd thread as the site (18% of it under load, measured in bench/NOTES.md).
+	 * wrangler dev's aids for a developer: its local trace explorer (a collector Worker fed a
+	 * streaming tail of every invocation, on the same workerd thread as the site) and its debug
+	 * log file (every console line and inspector message appended to a file under
+	 * ~/.config/.wrangler/logs, about 8 MB a bench run). Handy in `npm start`; off elsewhere,
+	 * because under load they cost the machine more than the site does (bench/NOTES.md).
 	 */
-	localTraces?: boolean;
+	devAids?: boolean;
 	/** Called when wrangler dev exits on its own. */
 	onWranglerExit?: (code: number | null) => void;
 }
@@ -147,7 +149,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			],
 			{
 				cwd: root,
-				env: { ...process.env, X_LOCAL_OBSERVABILITY: opts.localTraces ? "true" : "false" },
+				env: opts.devAids ? process.env : { ...process.env, X_LOCAL_OBSERVABILITY: "false", WRANGLER_WRITE_LOGS: "false" },
 				stdio: ["ignore", opts.quiet ? "ignore" : "inherit", opts.quiet ? "ignore" : "inherit"],
 				detached: true,
 			},
