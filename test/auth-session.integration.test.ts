@@ -9,6 +9,19 @@ import { createClient, openSession } from "./fixtures";
 import { auditActions, browserHeaders, call, eventually, expectProblem, SITE, signIn, statementsRunBy } from "./helpers";
 
 const now = () => Math.floor(Date.now() / 1000);
+
+/** Reads and rewrites a session's recorded last use inside its Account. */
+function lastUse(clientId: string, sessionId: string) {
+	const account = env.ACCOUNTS.getByName(clientId);
+	return {
+		get: () =>
+			runInDurableObject(account, (_, state) =>
+				state.storage.sql.exec<{ last_seen_at: number }>("SELECT last_seen_at FROM sessions WHERE id = ?", sessionId).one(),
+			).then((r) => r.last_seen_at),
+		set: (at: number) =>
+			runInDurableObject(account, (_, state) => state.storage.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", at, sessionId)),
+	};
+}
 const key = (b64: string) => Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
 const me = (cookie: string) => call("/api/me", { headers: { cookie } });
 const asCookie = (token: string) => `${SESSION_COOKIE}=${token}`;
@@ -114,36 +127,25 @@ describe("sessions", () => {
 	it("ends a session idle for more than 15 minutes, and slides the idle timer on use", async () => {
 		const client = await createClient();
 		const { cookie, sessionId } = await openSession(client.clientId);
-		const account = env.ACCOUNTS.getByName(client.clientId);
-		const setLastSeen = (at: number) =>
-			runInDurableObject(account, (_, state) => state.storage.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", at, sessionId));
-		await setLastSeen(now() - 14 * 60);
+		const seen = lastUse(client.clientId, sessionId);
+		await seen.set(now() - 14 * 60);
 		expect((await me(cookie)).status).toBe(200);
-		const lastSeen = await runInDurableObject(account, (_, state) =>
-			state.storage.sql.exec<{ last_seen_at: number }>("SELECT last_seen_at FROM sessions WHERE id = ?", sessionId).one(),
-		);
-		expect(lastSeen.last_seen_at).toBeGreaterThanOrEqual(now() - 5);
-		await setLastSeen(now() - 16 * 60);
+		expect(await seen.get()).toBeGreaterThanOrEqual(now() - 5);
+		await seen.set(now() - 16 * 60);
 		await expectProblem(await me(cookie), 401, "UNAUTHENTICATED");
 	});
 
 	it("records a busy session's use at most once a minute (reads write nothing in between)", async () => {
 		const client = await createClient();
 		const { cookie, sessionId } = await openSession(client.clientId);
-		const account = env.ACCOUNTS.getByName(client.clientId);
-		const lastSeen = () =>
-			runInDurableObject(account, (_, state) =>
-				state.storage.sql.exec<{ last_seen_at: number }>("SELECT last_seen_at FROM sessions WHERE id = ?", sessionId).one(),
-			).then((r) => r.last_seen_at);
-		const setLastSeen = (at: number) =>
-			runInDurableObject(account, (_, state) => state.storage.sql.exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", at, sessionId));
+		const seen = lastUse(client.clientId, sessionId);
 		const recent = now() - (TOUCH_EVERY_SECONDS - 10);
-		await setLastSeen(recent);
+		await seen.set(recent);
 		expect((await me(cookie)).status).toBe(200);
-		expect(await lastSeen()).toBe(recent);
-		await setLastSeen(now() - TOUCH_EVERY_SECONDS - 1);
+		expect(await seen.get()).toBe(recent);
+		await seen.set(now() - TOUCH_EVERY_SECONDS - 1);
 		expect((await me(cookie)).status).toBe(200);
-		expect(await lastSeen()).toBeGreaterThanOrEqual(now() - 5);
+		expect(await seen.get()).toBeGreaterThanOrEqual(now() - 5);
 	});
 
 	it("ends a session at its absolute limit even when in use", async () => {
