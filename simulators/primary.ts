@@ -4,7 +4,9 @@
 //   POST /__control { "paths": { "<name>": { "up": false, "delayMs": 5000, "body": "..." } } }
 //        one health URL of its own, GET /health/<name>: tests running in parallel each use their own
 //   GET /__control
-// It also collects alert webhooks: POST /__alerts stores the JSON body; GET /__alerts?event=...&clientId=... lists them.
+// It also collects alert webhooks: POST /__alerts stores the JSON body; GET /__alerts?event=...&clientId=... lists them
+// (and counts the ones refused). POST /__control { "refuseAlerts": { "<clientId>": 2 } } answers the next 2 alerts
+// about that client with 503, as a webhook having a bad moment.
 import http from "node:http";
 import { close, listen, readBody, sendJson } from "./http.ts";
 
@@ -17,36 +19,48 @@ export interface HealthPathControl {
 
 export interface PrimaryControl {
 	up: boolean;
+	/** Alerts about these clients still to be refused with 503. */
+	refuseAlerts: Record<string, number>;
 	/** Delay before answering /health, to simulate a primary that hangs. */
 	healthDelayMs: number;
 	paths: Record<string, HealthPathControl>;
 }
 
 export async function startPrimarySimulator(port = 0) {
-	const control: PrimaryControl = { up: true, healthDelayMs: 0, paths: {} };
+	const control: PrimaryControl = { up: true, refuseAlerts: {}, healthDelayMs: 0, paths: {} };
 	const alerts: Record<string, unknown>[] = [];
+	const refusedAlerts = new Map<string, number>();
 	let healthChecks = 0;
 	const server = http.createServer(async (req, res) => {
 		const url = new URL(req.url ?? "/", "http://primary");
 		if (url.pathname === "/__control") {
 			if (req.method === "POST") {
-				const { paths, ...rest } = JSON.parse((await readBody(req)) || "{}") as Partial<PrimaryControl>;
+				const { paths, refuseAlerts, ...rest } = JSON.parse((await readBody(req)) || "{}") as Partial<PrimaryControl>;
 				Object.assign(control, rest);
+				Object.assign(control.refuseAlerts, refuseAlerts);
 				for (const [name, p] of Object.entries(paths ?? {}))
 					control.paths[name] = { ...(control.paths[name] ?? { up: true, delayMs: 0 }), ...p };
 			}
 			return sendJson(res, 200, { ...control, healthChecks });
 		}
 		if (url.pathname === "/__alerts") {
+			const detailOf = (a: Record<string, unknown>) => (a.detail ?? {}) as { clientId?: string };
 			if (req.method === "POST") {
-				alerts.push({ ...(JSON.parse((await readBody(req)) || "{}") as Record<string, unknown>), receivedAt: new Date().toISOString() });
+				const alert = JSON.parse((await readBody(req)) || "{}") as Record<string, unknown>;
+				const about = detailOf(alert).clientId ?? "";
+				if ((control.refuseAlerts[about] ?? 0) > 0) {
+					control.refuseAlerts[about]--;
+					refusedAlerts.set(about, (refusedAlerts.get(about) ?? 0) + 1);
+					return sendJson(res, 503, { error: "webhook unavailable" });
+				}
+				alerts.push({ ...alert, receivedAt: new Date().toISOString() });
 				return sendJson(res, 202, { ok: true });
 			}
 			const event = url.searchParams.get("event");
 			const clientId = url.searchParams.get("clientId");
-			const detailOf = (a: Record<string, unknown>) => (a.detail ?? {}) as { clientId?: string };
 			return sendJson(res, 200, {
 				alerts: alerts.filter((a) => (!event || a.event === event) && (!clientId || detailOf(a).clientId === clientId)),
+				refused: clientId ? (refusedAlerts.get(clientId) ?? 0) : [...refusedAlerts.values()].reduce((n, x) => n + x, 0),
 			});
 		}
 		if (url.pathname === "/health") {

@@ -6,19 +6,29 @@ export interface Alert {
 	detail?: Record<string, unknown>;
 }
 
+/** A webhook that fails is tried again after 0.5 s and 1.5 s: a blip must not swallow the alert. */
+const ALERT_ATTEMPTS = 3;
+
 export async function sendAlert(env: Pick<Env, "ALERT_WEBHOOK_URL" | "APP_ENV">, alert: Alert): Promise<boolean> {
 	console.warn(JSON.stringify({ level: "alert", ...alert }));
 	if (!env.ALERT_WEBHOOK_URL) return false;
-	try {
-		const res = await fetch(env.ALERT_WEBHOOK_URL, {
-			method: "POST",
-			headers: { "content-type": "application/json" },
-			body: JSON.stringify({ text: `[lifeboat ${env.APP_ENV}] ${alert.text}`, event: alert.event, detail: alert.detail ?? {} }),
-			signal: AbortSignal.timeout(3000),
-		});
-		return res.ok;
-	} catch (err) {
-		console.error(JSON.stringify({ event: "alert.delivery_failed", message: String(err) }));
-		return false;
+	const body = JSON.stringify({ text: `[lifeboat ${env.APP_ENV}] ${alert.text}`, event: alert.event, detail: alert.detail ?? {} });
+	let failure = "";
+	for (let attempt = 1; attempt <= ALERT_ATTEMPTS; attempt++) {
+		try {
+			const res = await fetch(env.ALERT_WEBHOOK_URL, {
+				method: "POST",
+				headers: { "content-type": "application/json" },
+				body,
+				signal: AbortSignal.timeout(3000),
+			});
+			if (res.ok) return true;
+			failure = `HTTP ${res.status}`;
+		} catch (err) {
+			failure = String(err);
+		}
+		if (attempt < ALERT_ATTEMPTS) await scheduler.wait(500 * 3 ** (attempt - 1));
 	}
+	console.error(JSON.stringify({ event: "alert.delivery_failed", alert: alert.event, attempts: ALERT_ATTEMPTS, message: failure }));
+	return false;
 }

@@ -5,7 +5,7 @@ import { schema } from "../src/db/client";
 import type { Order, OrderMessage } from "../src/types";
 import { createClient, type PositionSpec } from "./fixtures";
 import { expectProblem, query, setFailover } from "./helpers";
-import { alertsFor, eventually, omsBehaviour, omsEvent, omsStats, type Trader, trader } from "./trading-helpers";
+import { alertSink, alertsFor, eventually, omsBehaviour, omsEvent, omsStats, refuseAlerts, type Trader, trader } from "./trading-helpers";
 
 const shortOption = (netQty: number): PositionSpec => ({
 	instrument: { segment: "OPT", lotSize: 75, freezeQty: 1800 },
@@ -93,8 +93,9 @@ describe("relay to the OMS", () => {
 		expect(await omsStats(c.clientId)).toMatchObject({ hung: 1, distinctOrders: 1 });
 	});
 
-	it("an OMS that never answers well: the dead-letter queue marks the order FAILED and alerts ops once", async () => {
+	it("an OMS that never answers well: the dead-letter queue marks the order FAILED and alerts ops once, through a webhook that fails twice", async () => {
 		const { c, t, order } = await exitOne(-150, 75, { mode: "error" });
+		await refuseAlerts(c.clientId, 2);
 		const failed = await statusIs(t, order.id, "FAILED");
 		expect(failed.reason).toContain("could not be relayed");
 		expect((await t.positions())[0].pendingExitQty).toBe(0);
@@ -104,6 +105,7 @@ describe("relay to the OMS", () => {
 		}, "alert");
 		expect(alerts).toHaveLength(1);
 		expect(alerts[0].text).toContain(order.id);
+		expect((await alertSink(c.clientId)).refused).toBe(2);
 		const audit = await eventually(
 			() =>
 				query(async (db) => {

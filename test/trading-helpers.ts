@@ -66,8 +66,20 @@ export async function omsBehaviour(clientId: string, behaviour: Record<string, u
 
 /** Ops alerts about this client's orders (ALERT_WEBHOOK_URL points at the primary simulator's collector in tests). */
 export async function alertsFor(clientId: string): Promise<{ text: string; event: string }[]> {
-	const res = await fetch(`${inject("primaryUrl")}/__alerts?clientId=${clientId}`);
-	return ((await res.json()) as { alerts: { text: string; event: string }[] }).alerts;
+	return (await alertSink(clientId)).alerts;
+}
+
+/** The collector's view of this client's alerts: those delivered, and how many deliveries it refused. */
+export async function alertSink(clientId: string): Promise<{ alerts: { text: string; event: string }[]; refused: number }> {
+	return (await (await fetch(`${inject("primaryUrl")}/__alerts?clientId=${clientId}`)).json()) as {
+		alerts: { text: string; event: string }[];
+		refused: number;
+	};
+}
+
+/** The collector answers the next `count` alerts about this client with 503. */
+export async function refuseAlerts(clientId: string, count: number) {
+	await fetch(`${inject("primaryUrl")}/__control`, { method: "POST", body: JSON.stringify({ refuseAlerts: { [clientId]: count } }) });
 }
 
 /** Posts a signed OMS event to the Worker, as the OMS would. */
