@@ -25,22 +25,36 @@ export function describeFreshness(newestSourceTsMs: number | null, nowMs: number
 	return { asOf: new Date(newestSourceTsMs).toISOString(), lagSeconds, staleAfterSeconds: staleAfter, stale: lagSeconds > staleAfter };
 }
 
+/**
+ * Every trader's screen polls /api/status, so an isolate reads the cursor at most once per
+ * FRESHNESS_CACHE_MS and answers from the last reading in between (a surge of traders must
+ * not become a surge of Postgres connections). Against a 120 s staleness threshold, 5 s is noise.
+ */
+const FRESHNESS_CACHE_MS = 5000;
+let lastReading: { atMs: number; newest: number | null } | null = null;
+
 /** Reads the replication cursor; Postgres being away is reported as "unknown", never an error. */
 export async function dataFreshness(
 	env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL" | "STALE_AFTER_SECONDS">,
 	waitUntil: (p: Promise<unknown>) => void,
 ): Promise<DataFreshness> {
+	if (!lastReading || Date.now() - lastReading.atMs > FRESHNESS_CACHE_MS) {
+		lastReading = { atMs: Date.now(), newest: await newestSourceTs(env, waitUntil) };
+	}
+	return describeFreshness(lastReading.newest, Date.now(), staleAfterSeconds(env));
+}
+
+async function newestSourceTs(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">, waitUntil: (p: Promise<unknown>) => void) {
 	const { db, close } = openDb(env, "freshness");
-	let newest: number | null = null;
 	try {
 		const [row] = await db.select({ ts: max(schema.replicationCursor.sourceTsMs) }).from(schema.replicationCursor);
-		newest = row?.ts == null ? null : Number(row.ts);
+		return row?.ts == null ? null : Number(row.ts);
 	} catch (err) {
 		console.warn(JSON.stringify({ event: "freshness.unavailable", message: String(err) }));
+		return null;
 	} finally {
 		waitUntil(close());
 	}
-	return describeFreshness(newest, Date.now(), staleAfterSeconds(env));
 }
 
 /** Prometheus lines for /ops/metrics. */
