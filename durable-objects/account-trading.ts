@@ -7,7 +7,7 @@
 // write; queue sends come after, and an alarm re-sends whatever a failed send left behind.
 import { and, eq, max, ne, notInArray } from "drizzle-orm";
 import { auditEntry } from "../src/audit";
-import { openDb, schema } from "../src/db/client";
+import { schema, withDb } from "../src/db/client";
 import { problemBody } from "../src/http/problem";
 import { checkExit, exitAllOrder, exitLimits, exitSide, fromPaise, type Refusal, slice, STATUS_RANK, toPaise } from "../src/trading/rules";
 import {
@@ -227,11 +227,10 @@ export class TradingBook {
 	 */
 	async loadPositions(clientId: string): Promise<void> {
 		this.setMeta("client_id", clientId);
-		const { db, close } = openDb(this.env, `account:${clientId}`);
 		const p = schema.positions;
 		const i = schema.instruments;
 		const o = schema.orders;
-		try {
+		const { pending, cursor, rows } = await withDb(this.env, `account:${clientId}`, async (db) => {
 			const [pending, [cursor]] = await Promise.all([
 				db
 					.select()
@@ -259,34 +258,33 @@ export class TradingBook {
 				.from(p)
 				.innerJoin(i, eq(p.instrumentId, i.id))
 				.where(and(eq(p.clientId, clientId), ne(p.netQty, 0)));
-			const held = this.heldNetQty();
-			this.sql.exec("DELETE FROM positions");
-			for (const r of rows) {
-				this.sql.exec(
-					"INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-					r.id,
-					r.exchange,
-					r.segment,
-					r.symbol,
-					r.underlying,
-					r.product,
-					reloadedNetQty(r.netQty, held.get(r.id)),
-					r.avgPrice,
-					r.ltp,
-					r.lotSize,
-					r.tickSize,
-					r.freezeQty,
-					r.bandLow,
-					r.bandHigh,
-				);
-			}
-			this.sql.exec("DELETE FROM primary_orders");
-			for (const row of pending) this.sql.exec("INSERT INTO primary_orders VALUES (?, ?)", row.id, JSON.stringify(primaryOrderJson(row)));
-			const loadedAt = new Date().toISOString();
-			this.setMeta("positions_as_of", cursor?.ts ? new Date(Number(cursor.ts)).toISOString() : loadedAt);
-		} finally {
-			await close();
+			return { pending, cursor, rows };
+		});
+		const held = this.heldNetQty();
+		this.sql.exec("DELETE FROM positions");
+		for (const r of rows) {
+			this.sql.exec(
+				"INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				r.id,
+				r.exchange,
+				r.segment,
+				r.symbol,
+				r.underlying,
+				r.product,
+				reloadedNetQty(r.netQty, held.get(r.id)),
+				r.avgPrice,
+				r.ltp,
+				r.lotSize,
+				r.tickSize,
+				r.freezeQty,
+				r.bandLow,
+				r.bandHigh,
+			);
 		}
+		this.sql.exec("DELETE FROM primary_orders");
+		for (const row of pending) this.sql.exec("INSERT INTO primary_orders VALUES (?, ?)", row.id, JSON.stringify(primaryOrderJson(row)));
+		const loadedAt = new Date().toISOString();
+		this.setMeta("positions_as_of", cursor?.ts ? new Date(Number(cursor.ts)).toISOString() : loadedAt);
 	}
 
 	/** Net quantities of positions this book has seen fills on: a reload must not undo those fills. */

@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { and, eq, inArray, max, sql as dsql } from "drizzle-orm";
 import { sendAlert } from "../src/alerts";
 import { audit, auditEntry } from "../src/audit";
-import { openDb, schema } from "../src/db/client";
+import { schema, withDb } from "../src/db/client";
 import { type ProbeConfig, ProbeConfigOverrides, probeConfig } from "../src/failover-config";
 import { log } from "../src/log";
 import { type ProbeResult, probeRound } from "../src/probe";
@@ -308,21 +308,25 @@ export class Failover extends DurableObject<Env> {
 
 	/** Backup orders still PENDING, and the newest outbox seq; nulls when Postgres cannot say. */
 	private async inFlight(clientIds: string[] | null): Promise<{ pending: number | null; outboxUpTo: number | null }> {
-		const { db, close } = openDb(this.env, "failover-fence");
+		const o = schema.orders;
+		const scope = clientIds ? inArray(o.clientId, clientIds) : dsql`true`;
 		try {
-			const o = schema.orders;
-			const scope = clientIds ? inArray(o.clientId, clientIds) : dsql`true`;
-			const [pending] = await db
-				.select({ n: dsql<number>`count(*)::int` })
-				.from(o)
-				.where(and(eq(o.origin, "backup"), eq(o.status, "PENDING"), scope));
-			const [outbox] = await db.select({ seq: max(schema.outbox.seq) }).from(schema.outbox);
-			return { pending: pending?.n ?? 0, outboxUpTo: outbox?.seq ?? null };
+			return await withDb(
+				this.env,
+				"failover-fence",
+				async (db) => {
+					const [pending] = await db
+						.select({ n: dsql<number>`count(*)::int` })
+						.from(o)
+						.where(and(eq(o.origin, "backup"), eq(o.status, "PENDING"), scope));
+					const [outbox] = await db.select({ seq: max(schema.outbox.seq) }).from(schema.outbox);
+					return { pending: pending?.n ?? 0, outboxUpTo: outbox?.seq ?? null };
+				},
+				(p) => this.ctx.waitUntil(p),
+			);
 		} catch (err) {
 			log("failover.fence_check_failed", { instance: this.instance, message: String(err) }, "warn");
 			return { pending: null, outboxUpTo: null };
-		} finally {
-			this.ctx.waitUntil(close());
 		}
 	}
 

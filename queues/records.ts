@@ -5,7 +5,7 @@
 // version never overwrites a newer.
 import { sql } from "drizzle-orm";
 import { sendAlert } from "../src/alerts";
-import { openDb, schema } from "../src/db/client";
+import { schema, withDb } from "../src/db/client";
 import { assertNever, type AuditEntry, type OrderRecord, type RecordMessage } from "../src/types";
 
 type OrderMessage = Extract<RecordMessage, { kind: "order" }>;
@@ -75,9 +75,8 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
 				assertNever(r);
 		}
 	}
-	const { db, close } = openDb(env);
-	try {
-		await db.transaction(async (tx) => {
+	await withDb(env, undefined, (db) =>
+		db.transaction(async (tx) => {
 			if (orders.length > 0) {
 				const o = schema.orders;
 				await tx
@@ -121,10 +120,8 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
 					.onConflictDoNothing();
 			}
 			if (outboxRows.length > 0) await tx.insert(schema.outbox).values(outboxRows).onConflictDoNothing();
-		});
-	} finally {
-		await close();
-	}
+		}),
+	);
 }
 
 /** Backoff for a batch Postgres refused: 2, 4, 8 ... capped at 5 minutes. */

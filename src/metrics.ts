@@ -3,7 +3,7 @@
 // Postgres is away the Durable Object's part is still served, with lifeboat_metrics_db_up 0.
 import { sql } from "drizzle-orm";
 import type { FailoverMetrics } from "../durable-objects/failover";
-import { openDb } from "./db/client";
+import { withDb } from "./db/client";
 import { log } from "./log";
 import { STATUS_RANK } from "./trading/rules";
 import type { AuditAction } from "./types";
@@ -44,19 +44,26 @@ class Exposition {
 }
 
 async function dbFigures(env: Env, waitUntil: (p: Promise<unknown>) => void): Promise<DbFigures | null> {
-	const { db, close } = openDb(env, "ops-metrics");
+	const actions = Object.keys(COUNTED_ACTIONS);
 	try {
-		const actions = Object.keys(COUNTED_ACTIONS);
-		const [orders, audit, cursor] = await Promise.all([
-			db.execute<{ status: string; n: number }>(sql`SELECT status, count(*)::int AS n FROM orders WHERE origin = 'backup' GROUP BY status`),
-			db.execute<{ action: string; n: number }>(
-				sql`SELECT action, count(*)::int AS n FROM audit_log WHERE action IN (${sql.join(
-					actions.map((a) => sql`${a}`),
-					sql`, `,
-				)}) GROUP BY action`,
-			),
-			db.execute<{ ts: string | null }>(sql`SELECT max(source_ts_ms)::text AS ts FROM replication_cursor`),
-		]);
+		const [orders, audit, cursor] = await withDb(
+			env,
+			"ops-metrics",
+			(db) =>
+				Promise.all([
+					db.execute<{ status: string; n: number }>(
+						sql`SELECT status, count(*)::int AS n FROM orders WHERE origin = 'backup' GROUP BY status`,
+					),
+					db.execute<{ action: string; n: number }>(
+						sql`SELECT action, count(*)::int AS n FROM audit_log WHERE action IN (${sql.join(
+							actions.map((a) => sql`${a}`),
+							sql`, `,
+						)}) GROUP BY action`,
+					),
+					db.execute<{ ts: string | null }>(sql`SELECT max(source_ts_ms)::text AS ts FROM replication_cursor`),
+				]),
+			waitUntil,
+		);
 		const ts = cursor.rows[0]?.ts;
 		return {
 			ordersByStatus: new Map(orders.rows.map((r) => [r.status, Number(r.n)])),
@@ -66,8 +73,6 @@ async function dbFigures(env: Env, waitUntil: (p: Promise<unknown>) => void): Pr
 	} catch (err) {
 		log("metrics.db_unavailable", { message: String(err) }, "warn");
 		return null;
-	} finally {
-		waitUntil(close());
 	}
 }
 

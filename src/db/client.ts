@@ -33,4 +33,23 @@ export function openDb(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">, label =
 }
 
 export type Db = ReturnType<typeof openDb>["db"];
+
+/**
+ * Runs `use` on a pool of its own and ends the pool afterwards: through `waitUntil` when one is
+ * given (an answer need not wait for the socket to close), otherwise before returning.
+ */
+export async function withDb<T>(
+	env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">,
+	label: string | undefined,
+	use: (db: Db) => Promise<T>,
+	waitUntil?: (p: Promise<unknown>) => void,
+): Promise<T> {
+	const { db, close } = openDb(env, label);
+	try {
+		return await use(db);
+	} finally {
+		if (waitUntil) waitUntil(close());
+		else await close();
+	}
+}
 export { schema };

@@ -1,7 +1,7 @@
 // How fresh the replicated data is: the newest source time replication has applied. Served in
 // /api/status, the positions answer and the metrics; past STALE_AFTER_SECONDS the UI warns.
 import { max } from "drizzle-orm";
-import { openDb, schema } from "../db/client";
+import { schema, withDb } from "../db/client";
 
 export interface DataFreshness {
 	asOf: string | null;
@@ -45,15 +45,17 @@ export async function dataFreshness(
 }
 
 async function newestSourceTs(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">, waitUntil: (p: Promise<unknown>) => void) {
-	const { db, close } = openDb(env, "freshness");
 	try {
-		const [row] = await db.select({ ts: max(schema.replicationCursor.sourceTsMs) }).from(schema.replicationCursor);
+		const [row] = await withDb(
+			env,
+			"freshness",
+			(db) => db.select({ ts: max(schema.replicationCursor.sourceTsMs) }).from(schema.replicationCursor),
+			waitUntil,
+		);
 		return row?.ts == null ? null : Number(row.ts);
 	} catch (err) {
 		console.warn(JSON.stringify({ event: "freshness.unavailable", message: String(err) }));
 		return null;
-	} finally {
-		waitUntil(close());
 	}
 }
 

@@ -11,7 +11,7 @@ import { verifyDummyPassword, verifyPassword } from "../auth/password";
 import { openSeed } from "../auth/seed-box";
 import { ABSOLUTE_TIMEOUT_SECONDS, clearSessionCookie, issueSessionToken, setSessionCookie } from "../auth/session";
 import { verifyTotp } from "../auth/totp";
-import { openDb, schema } from "../db/client";
+import { schema, withDb } from "../db/client";
 import { Problem } from "../http/problem";
 import { validate } from "../http/validate";
 
@@ -51,24 +51,27 @@ const locked = (until: number) =>
 
 /** The client row sign-in needs, or null. Postgres trouble is a 503, never a wrong-password answer. */
 async function findClient(env: Env, clientId: string, waitUntil: (p: Promise<unknown>) => void) {
-	const { db, close } = openDb(env);
 	try {
-		const [row] = await db
-			.select({
-				name: schema.clients.name,
-				passwordHash: schema.clients.passwordHash,
-				sealedSeed: schema.clients.totpSeedEnc,
-				status: schema.clients.status,
-			})
-			.from(schema.clients)
-			.where(eq(schema.clients.clientId, clientId))
-			.limit(1);
+		const [row] = await withDb(
+			env,
+			undefined,
+			(db) =>
+				db
+					.select({
+						name: schema.clients.name,
+						passwordHash: schema.clients.passwordHash,
+						sealedSeed: schema.clients.totpSeedEnc,
+						status: schema.clients.status,
+					})
+					.from(schema.clients)
+					.where(eq(schema.clients.clientId, clientId))
+					.limit(1),
+			waitUntil,
+		);
 		return row ?? null;
 	} catch (err) {
 		console.error(JSON.stringify({ event: "auth.client_lookup_failed", message: String(err) }));
 		return undefined;
-	} finally {
-		waitUntil(close());
 	}
 }
 

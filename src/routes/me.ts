@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { sessionRefusedDetail } from "../../durable-objects/account";
 import { requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
-import { openDb, schema } from "../db/client";
+import { schema, withDb } from "../db/client";
 import { Problem } from "../http/problem";
 
 /**
@@ -14,16 +14,12 @@ export const me = new Hono<SessionEnv>().get("/", requireSessionToken, async (c)
 	const result = await c.var.account.me(sessionRef(c));
 	if (!result.ok) throw new Problem(401, "UNAUTHENTICATED", sessionRefusedDetail(result.reason));
 	if (result.name !== null) return c.json({ clientId: c.var.clientId, name: result.name });
-	const { db, close } = openDb(c.env, `me:${c.var.clientId}`);
-	try {
-		const [row] = await db
-			.select({ name: schema.clients.name })
-			.from(schema.clients)
-			.where(eq(schema.clients.clientId, c.var.clientId))
-			.limit(1);
-		if (!row) throw new Problem(401, "UNAUTHENTICATED", "this client no longer exists");
-		return c.json({ clientId: c.var.clientId, name: row.name });
-	} finally {
-		c.executionCtx.waitUntil(close());
-	}
+	const [row] = await withDb(
+		c.env,
+		`me:${c.var.clientId}`,
+		(db) => db.select({ name: schema.clients.name }).from(schema.clients).where(eq(schema.clients.clientId, c.var.clientId)).limit(1),
+		(p) => c.executionCtx.waitUntil(p),
+	);
+	if (!row) throw new Problem(401, "UNAUTHENTICATED", "this client no longer exists");
+	return c.json({ clientId: c.var.clientId, name: row.name });
 });

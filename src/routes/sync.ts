@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { requireBearer } from "../auth/bearer";
-import { openDb } from "../db/client";
+import { withDb } from "../db/client";
 import { Problem } from "../http/problem";
 import { validate } from "../http/validate";
 import { applyChanges } from "../replication/apply";
@@ -38,37 +38,39 @@ export const sync = new Hono<AppEnv>()
 			throw new Problem(400, "MALFORMED_REQUEST", "the body is not JSON");
 		}
 		const changes = parseChanges(body, replicationMapping(c.env));
-		const { db, close } = openDb(c.env, "sync");
-		try {
-			const result = await applyChanges(db, changes);
-			// Awaited (bounded, never failing the batch) so the sender's 200 means live state was told too.
-			const { notified } = await notifyAccounts(c.env, result);
-			return c.json({
-				applied: result.applied,
-				skipped: result.skipped,
-				duplicates: result.duplicates,
-				tombstones: result.tombstones,
-				notified,
-			});
-		} finally {
-			c.executionCtx.waitUntil(close());
-		}
+		const result = await withDb(
+			c.env,
+			"sync",
+			(db) => applyChanges(db, changes),
+			(p) => c.executionCtx.waitUntil(p),
+		);
+		// Awaited (bounded, never failing the batch) so the sender's 200 means live state was told too.
+		const { notified } = await notifyAccounts(c.env, result);
+		return c.json({
+			applied: result.applied,
+			skipped: result.skipped,
+			duplicates: result.duplicates,
+			tombstones: result.tombstones,
+			notified,
+		});
 	})
 	.get("/outbox", validate("query", OutboxQuery), async (c) => {
 		const { after, limit } = c.req.valid("query");
-		const { db, close } = openDb(c.env, "outbox");
-		try {
-			return c.json(await readOutbox(db, decodeCursor(after), limit));
-		} finally {
-			c.executionCtx.waitUntil(close());
-		}
+		const page = await withDb(
+			c.env,
+			"outbox",
+			(db) => readOutbox(db, decodeCursor(after), limit),
+			(p) => c.executionCtx.waitUntil(p),
+		);
+		return c.json(page);
 	})
 	.post("/outbox/ack", validate("json", AckBody), async (c) => {
 		const { consumer, cursor } = c.req.valid("json");
-		const { db, close } = openDb(c.env, "outbox");
-		try {
-			return c.json(await ackOutbox(db, consumer, decodeCursor(cursor)));
-		} finally {
-			c.executionCtx.waitUntil(close());
-		}
+		const acked = await withDb(
+			c.env,
+			"outbox",
+			(db) => ackOutbox(db, consumer, decodeCursor(cursor)),
+			(p) => c.executionCtx.waitUntil(p),
+		);
+		return c.json(acked);
 	});
