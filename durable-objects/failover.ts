@@ -287,12 +287,15 @@ export class Failover extends DurableObject<Env> {
 	/**
 	 * While fencing: once no order the backup accepted is still PENDING (all reached SENT or a final
 	 * status) or the fence has lasted fenceMaxSeconds, the outbox is marked ready and Lifeboat is standby.
+	 * Postgres is not asked before fenceSettleSeconds: until then it may not know the last orders yet.
 	 */
 	private async advanceFence(): Promise<Transition | null> {
 		const before = this.row();
 		if (before.phase !== "fencing" || before.fence_started === null) return null;
 		const cfg = this.config();
-		const timedOut = Date.now() - before.fence_started >= cfg.fenceMaxSeconds * 1000;
+		const fencedForMs = Date.now() - before.fence_started;
+		const timedOut = fencedForMs >= cfg.fenceMaxSeconds * 1000;
+		if (!timedOut && fencedForMs < cfg.fenceSettleSeconds * 1000) return null;
 		const pg = await this.inFlight(cfg.inFlightClientIds);
 		if (!timedOut && pg.pending !== 0) return null;
 		const after = this.row();

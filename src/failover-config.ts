@@ -24,6 +24,13 @@ export const ProbeConfigSchema = z.object({
 	recoverThreshold: z.number().int().min(1),
 	/** Longest the fence waits for in-flight orders before handing over anyway. */
 	fenceMaxSeconds: z.number().min(0),
+	/**
+	 * Shortest fence. The in-flight check reads Postgres, which learns of an order a few seconds
+	 * after its Account accepted it (an isolate reuses the failover answer for 1 s, the Account
+	 * sends records once a second, the records queue batches for up to 1 s): an exit accepted
+	 * just before the fence must be seen as PENDING, not handed over unnoticed.
+	 */
+	fenceSettleSeconds: z.number().min(0),
 	/** Limits the fence's in-flight check to these clients (drills and tests on a shared database); null = every client. */
 	inFlightClientIds: z.array(z.string()).nullable(),
 });
@@ -55,6 +62,7 @@ export function probeConfig(env: Env, overrides: ProbeConfigOverrides = {}): Pro
 		failThreshold: Math.floor(num(env.FAILOVER_FAIL_THRESHOLD, 3)),
 		recoverThreshold: Math.floor(num(env.FAILOVER_RECOVER_THRESHOLD, 5)),
 		fenceMaxSeconds: num(env.FAILOVER_FENCE_MAX_SECONDS, 120),
+		fenceSettleSeconds: 5,
 		inFlightClientIds: null,
 		...overrides,
 	};

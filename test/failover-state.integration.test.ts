@@ -57,7 +57,7 @@ describe("/api/status", () => {
 		try {
 			await db.execute(sql`INSERT INTO orders (id, client_id, origin, exchange, symbol, side, quantity, order_type, product, status)
 				VALUES (${orderId}, ${clientId}, 'backup', 'NSE', 'TEST', 'SELL', 1, 'MARKET', 'MIS', 'PENDING')`);
-			await failoverStub(env).configure({ inFlightClientIds: [clientId] });
+			await failoverStub(env).configure({ inFlightClientIds: [clientId], fenceSettleSeconds: 0 });
 			await setFailover(true, "drill");
 			await setFailover(false, "drill over");
 			const fencing = (await (await call("/api/status")).json()) as Record<string, unknown>;

@@ -28,11 +28,22 @@ async function healthPath(control: { up?: boolean; delayMs?: number; body?: stri
 	return { name, target, set: (c: { up?: boolean; delayMs?: number; body?: string }) => setPath(name, c) };
 }
 
-/** A Failover instance of its own; the fence only looks at a client no other test has. */
+/**
+ * A Failover instance of its own; the fence only looks at a client no other test has, and (but
+ * for the test of that wait) asks Postgres in the round it starts.
+ */
 async function instance(targets: HealthTarget[], overrides: ProbeConfigOverrides = {}) {
 	const name = uid("fo");
 	const stub = env.FAILOVER.getByName(name);
-	await stub.configure({ targets, failThreshold: 3, recoverThreshold: 5, timeoutMs: 1000, inFlightClientIds: [uid("C")], ...overrides });
+	await stub.configure({
+		targets,
+		failThreshold: 3,
+		recoverThreshold: 5,
+		timeoutMs: 1000,
+		inFlightClientIds: [uid("C")],
+		fenceSettleSeconds: 0,
+		...overrides,
+	});
 	return { name, stub };
 }
 
@@ -144,7 +155,7 @@ describe("manual override", () => {
 
 	it("POST and DELETE /ops/failover drive the real instance: the override holds over healthy rounds and clears", async () => {
 		const stub = env.FAILOVER.getByName("global");
-		await stub.configure({ inFlightClientIds: [uid("C")] });
+		await stub.configure({ inFlightClientIds: [uid("C")], fenceSettleSeconds: 0 });
 		const on = await call("/ops/failover", {
 			method: "POST",
 			headers: opsHeaders,
@@ -229,6 +240,24 @@ describe("fence before failback", () => {
 		expect(done.transition).toBe("deactivated");
 		expect(done.state).toMatchObject({ active: false, phase: "standby", outboxReady: true });
 		expect(done.state.reason).toContain("no order in flight");
+	});
+
+	it("holds the fence fenceSettleSeconds before trusting Postgres (orders accepted just before it reach Postgres within that)", async () => {
+		const path = await healthPath({ up: false });
+		const { stub } = await instance([path.target], { fenceSettleSeconds: 5 });
+		await rounds(stub, 3);
+		await path.set({ up: true });
+		await rounds(stub, 4);
+		const fifth = await stub.probeRound();
+		expect(fifth.transition).toBe("fenced");
+		// Nothing is PENDING in Postgres, yet the fence holds for its first 5 s.
+		expect(await rounds(stub, 2)).toMatchObject({ phase: "fencing", outboxReady: false });
+		await runInDurableObject(stub, (_, state) => {
+			state.storage.sql.exec("UPDATE state SET fence_started = fence_started - 5000");
+		});
+		const done = await stub.probeRound();
+		expect(done.transition).toBe("deactivated");
+		expect(done.state).toMatchObject({ phase: "standby", outboxReady: true });
 	});
 
 	it("hands over after fenceMaxSeconds even if an order never leaves PENDING", async () => {
