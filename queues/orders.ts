@@ -105,9 +105,12 @@ export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env)
 	for (const msg of batch.messages) {
 		const m = msg.body;
 		switch (m.kind) {
-			case "place":
-				placesByClient.set(m.order.clientId, [...(placesByClient.get(m.order.clientId) ?? []), msg as PlaceMessage]);
+			case "place": {
+				const mine = placesByClient.get(m.order.clientId) ?? [];
+				mine.push(msg as PlaceMessage);
+				placesByClient.set(m.order.clientId, mine);
 				break;
+			}
 			case "cancel":
 				cancels.push(msg as CancelMessage);
 				break;
