@@ -64,17 +64,19 @@ export async function omsBehaviour(clientId: string, behaviour: Record<string, u
 	await fetch(`${inject("omsUrl")}/__control`, { method: "POST", body: JSON.stringify({ clients: { [clientId]: behaviour } }) });
 }
 
+/** The collector's view of one client's alerts: those delivered, and how many deliveries it refused. */
+interface AlertSink {
+	alerts: { text: string; event: string }[];
+	refused: number;
+}
+
 /** Ops alerts about this client's orders (ALERT_WEBHOOK_URL points at the primary simulator's collector in tests). */
-export async function alertsFor(clientId: string): Promise<{ text: string; event: string }[]> {
+export async function alertsFor(clientId: string): Promise<AlertSink["alerts"]> {
 	return (await alertSink(clientId)).alerts;
 }
 
-/** The collector's view of this client's alerts: those delivered, and how many deliveries it refused. */
-export async function alertSink(clientId: string): Promise<{ alerts: { text: string; event: string }[]; refused: number }> {
-	return (await (await fetch(`${inject("primaryUrl")}/__alerts?clientId=${clientId}`)).json()) as {
-		alerts: { text: string; event: string }[];
-		refused: number;
-	};
+export async function alertSink(clientId: string): Promise<AlertSink> {
+	return (await (await fetch(`${inject("primaryUrl")}/__alerts?clientId=${clientId}`)).json()) as AlertSink;
 }
 
 /** The collector answers the next `count` alerts about this client with 503. */
