@@ -7,7 +7,8 @@
 //   3. surge: N traders at once: password + TOTP sign-in, positions, exit all, wait for COMPLETE
 //   4. Postgres statements per square-off on the hot path (after each client's first load)
 // BENCH_SECONDS (default 10), BENCH_CONNECTIONS (32), BENCH_CLIENTS (100), BENCH_TRADERS (50),
-// BENCH_DATA_DIR (where the throwaway state lives; default the system temp folder).
+// BENCH_EVENT_BATCH_MS (20), BENCH_DATA_DIR (where the throwaway state lives; default the system
+// temp folder).
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ import pg from "pg";
 import WebSocket from "ws";
 import { hashPassword } from "../src/auth/password.ts";
 import { sealSeed } from "../src/auth/seed-box.ts";
+import type { OmsControl } from "../simulators/oms.ts";
 import type { Order, Position } from "../src/types.ts";
 import { freePort } from "../scripts/local-postgres.ts";
 import { localSecrets } from "../scripts/local-secrets.ts";
@@ -27,6 +29,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
 const TRADERS = Number(process.env.BENCH_TRADERS ?? 50);
+/** How long the OMS simulator holds its events to post them together (0: one request per event). */
+const EVENT_BATCH_MS = Number(process.env.BENCH_EVENT_BATCH_MS ?? 20);
 const PASSWORD = "bench-password";
 const TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const FINAL = new Set(["COMPLETE", "REJECTED", "CANCELLED", "FAILED"]);
@@ -175,6 +179,12 @@ async function load(opts: Parameters<typeof autocannon>[0]) {
 	};
 }
 
+type LoadResult = Awaited<ReturnType<typeof load>>;
+
+/** A table row for a run that explains another (its share of the ceiling given). */
+const diagnosticRow = (label: string, r: LoadResult, ceiling: LoadResult, expected = "") =>
+	`| (diagnostic) ${label} | ${r.total} | ${r.rps.toFixed(0)} (${((r.rps / ceiling.rps) * 100).toFixed(0)}% of ceiling) | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.errors} / ${r.non2xx}${expected} |`;
+
 /** Accept-to-OMS per order: OMS simulator's receivedAt minus the Account's createdAt (one machine, one clock). */
 async function acceptToOms(site: string, omsUrl: string, clientId: string, cookie: string): Promise<number[]> {
 	const { orders } = await getJson<{ orders: Order[] }>(site, "/api/orders", cookie);
@@ -258,11 +268,6 @@ async function main() {
 		console.log(`accept path alone (refused 422, no pipeline), ${SECONDS} s ...`);
 		const acceptPath = await squareOffLoad(1_000_000_000);
 
-		const statementsBefore = acceptClients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
-		console.log(`accept: POST /api/square-offs over ${CLIENTS} clients, ${CONNECTIONS} connections, ${SECONDS} s ...`);
-		const accept = await squareOffLoad(1);
-		const statementsAfter = acceptClients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
-
 		/** Waits (up to 2 min) until the OMS holds `count` orders in all; returns how many it holds. */
 		const drainTo = async (count: number) => {
 			const start = Date.now();
@@ -272,24 +277,32 @@ async function main() {
 				await new Promise((r) => setTimeout(r, 250));
 			}
 		};
-		console.log("waiting for the accept run's orders to reach the OMS ...");
-		const acceptOrders = accept.ok;
-		const drainStart = Date.now();
-		const atOms = await drainTo(acceptOrders);
-		const drainSeconds = (Date.now() - drainStart) / 1000;
-		const acceptRelay = (await pool(acceptClients, 8, (c, i) => acceptToOms(site, stack.oms.url, c.clientId, cookies[i]))).flat();
-
-		// Diagnostic: the same accept run with the OMS posting no ACK/FILL events back, so the
-		// share of the two inbound event requests per order shows (the relay still runs).
-		const omsControl = (patch: Record<string, unknown>) =>
+		const omsControl = (patch: Partial<OmsControl>) =>
 			fetch(`${stack.oms.url}/__control`, { method: "POST", body: JSON.stringify(patch) }).then((r) => r.arrayBuffer());
-		console.log(`accept with the OMS posting no events, ${SECONDS} s ...`);
-		await omsControl({ silent: true });
-		const acceptSilent = await squareOffLoad(1);
-		await drainTo(atOms + acceptSilent.ok);
-		await omsControl({ silent: false });
-		// The surge starts on a quiet site: the records of those orders leave within a second.
-		await new Promise((r) => setTimeout(r, 2000));
+		let ordersAtOms = 0;
+		/** An accept run with the OMS set up as given, then the wait for its orders to reach the OMS. */
+		const acceptRun = async (label: string, oms: Partial<OmsControl>) => {
+			console.log(`accept (${label}): POST /api/square-offs over ${CLIENTS} clients, ${CONNECTIONS} connections, ${SECONDS} s ...`);
+			await omsControl(oms);
+			const result = await squareOffLoad(1);
+			const drainStart = Date.now();
+			const before = ordersAtOms;
+			ordersAtOms = await drainTo(before + result.ok);
+			const drain = { orders: ordersAtOms - before, seconds: (Date.now() - drainStart) / 1000 };
+			// The next run starts on a quiet site: the records of these orders leave within a second.
+			await new Promise((r) => setTimeout(r, 2000));
+			return { ...result, drain };
+		};
+
+		const statementsBefore = acceptClients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
+		const accept = await acceptRun(`OMS batching its events every ${EVENT_BATCH_MS} ms`, { eventBatchMs: EVENT_BATCH_MS });
+		const statementsAfter = acceptClients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
+		const acceptRelay = (await pool(acceptClients, 8, (c, i) => acceptToOms(site, stack.oms.url, c.clientId, cookies[i]))).flat();
+		// Diagnostics: the same run with an OMS that posts each event in its own request, and with
+		// one that posts none (the relay still runs), so the share of the inbound events shows.
+		const acceptPerEvent = await acceptRun("OMS posting one event per request", { eventBatchMs: 0 });
+		const acceptSilent = await acceptRun("OMS posting no events", { silent: true });
+		await omsControl({ silent: false, eventBatchMs: EVENT_BATCH_MS });
 
 		console.log(`surge: ${TRADERS} traders at once ...`);
 		const surgeErrors: string[] = [];
@@ -368,9 +381,15 @@ async function main() {
 			"|---|---|---|---|---|---|---|",
 			`| 1. ceiling: \`GET /api/__ceiling\` (404, no I/O) | ${ceiling.total} | ${ceiling.rps.toFixed(0)} | ${ms(ceiling.p50)} | ${ms(ceiling.p95)} | ${ms(ceiling.p99)} | ${ceiling.errors} / ${ceiling.non2xx} (all 404, expected) |`,
 			`| (reference) \`GET /ops/health\` (1 DO call) | ${health.total} | ${health.rps.toFixed(0)} | ${ms(health.p50)} | ${ms(health.p95)} | ${ms(health.p99)} | ${health.errors} / ${health.non2xx} |`,
-			`| (diagnostic) accept path alone: the same requests refused 422 by the Account, no pipeline | ${acceptPath.total} | ${acceptPath.rps.toFixed(0)} (${((acceptPath.rps / ceiling.rps) * 100).toFixed(0)}% of ceiling) | ${ms(acceptPath.p50)} | ${ms(acceptPath.p95)} | ${ms(acceptPath.p99)} | ${acceptPath.errors} / ${acceptPath.non2xx} (all 422, expected) |`,
-			`| 2. accept: \`POST /api/square-offs\` over ${CLIENTS} clients | ${accept.total} | ${accept.rps.toFixed(0)} (${(ratio * 100).toFixed(0)}% of ceiling) | ${ms(accept.p50)} | ${ms(accept.p95)} | ${ms(accept.p99)} | ${accept.errors} / ${accept.non2xx} |`,
-			`| (diagnostic) accept with the OMS posting no events back (relay only) | ${acceptSilent.total} | ${acceptSilent.rps.toFixed(0)} (${((acceptSilent.rps / ceiling.rps) * 100).toFixed(0)}% of ceiling) | ${ms(acceptSilent.p50)} | ${ms(acceptSilent.p95)} | ${ms(acceptSilent.p99)} | ${acceptSilent.errors} / ${acceptSilent.non2xx} |`,
+			diagnosticRow(
+				"accept path alone: the same requests refused 422 by the Account, no pipeline",
+				acceptPath,
+				ceiling,
+				" (all 422, expected)",
+			),
+			`| 2. accept: \`POST /api/square-offs\` over ${CLIENTS} clients, OMS batching its events every ${EVENT_BATCH_MS} ms | ${accept.total} | ${accept.rps.toFixed(0)} (${(ratio * 100).toFixed(0)}% of ceiling) | ${ms(accept.p50)} | ${ms(accept.p95)} | ${ms(accept.p99)} | ${accept.errors} / ${accept.non2xx} |`,
+			diagnosticRow("accept, OMS posting one event per request (ACK and FILL: two inbound requests per order)", acceptPerEvent, ceiling),
+			diagnosticRow("accept, OMS posting no events back (relay only)", acceptSilent, ceiling),
 		].join("\n");
 		const surgeTable = [
 			"| measure | value |",
@@ -387,7 +406,7 @@ async function main() {
 			"|---|---|",
 			`| statements by \`account:<clientId>\` during the accept run | ${statementsAfter - statementsBefore} over ${accept.ok} accepted square-offs = **${perSquareOff.toFixed(2)} per square-off** |`,
 			`| statements of the ${CLIENTS} first loads (before the run) | ${statementsBefore} (${(statementsBefore / CLIENTS).toFixed(1)} per client, once) |`,
-			`| accept run's orders at the OMS (answered in the run: ${acceptOrders}; also accepted: those in flight when it stopped) | ${atOms} within ${drainSeconds.toFixed(0)} s of its end; accept-to-OMS p50 / p99 under that saturating load: ${ms(pct(acceptRelay, 50))} / ${ms(pct(acceptRelay, 99))} |`,
+			`| accept run's orders at the OMS (answered in the run: ${accept.ok}; also accepted: those in flight when it stopped) | ${accept.drain.orders} within ${accept.drain.seconds.toFixed(0)} s of its end; accept-to-OMS p50 / p99 under that saturating load: ${ms(pct(acceptRelay, 50))} / ${ms(pct(acceptRelay, 99))} |`,
 		].join("\n");
 		const goalTable = [
 			"| goal | measured | met |",
@@ -399,7 +418,7 @@ async function main() {
 
 Written by \`npm run bench\` (\`bench/run.ts\`): the local stack of \`npm start\` (wrangler dev = workerd,
 embedded PostgreSQL 17 with statement logging on, the OMS simulator acking after 20 ms and filling
-after 50 ms), load from autocannon in the same Node process as the simulators. Everything shares
+after 50 ms, posting its events back in batches every ${EVENT_BATCH_MS} ms unless a row says otherwise), load from autocannon in the same Node process as the simulators. Everything shares
 one machine: **${machine()}**. Settings: ${SECONDS} s per load run, ${CONNECTIONS} connections,
 ${CLIENTS} accept clients, ${TRADERS} surge traders.
 

@@ -598,7 +598,14 @@ export class TradingBook {
 	}
 
 	/** One OMS event, applied once (event ids are remembered). Transitions only move forward. */
-	async applyOmsEvent(ev: OmsEvent): Promise<OmsEventResult> {
+	/** Applies the OMS's events in the order given (one request may carry many); one kick for all. */
+	async applyOmsEvents(events: OmsEvent[]): Promise<OmsEventResult[]> {
+		const results = events.map((ev) => this.applyOmsEvent(ev));
+		await this.kick();
+		return results;
+	}
+
+	private applyOmsEvent(ev: OmsEvent): OmsEventResult {
 		if (this.sql.exec("SELECT 1 FROM oms_events WHERE event_id = ?", ev.eventId).toArray().length > 0) return "duplicate";
 		const row = this.order(ev.orderId);
 		if (!row) return "unknown_order";
@@ -618,7 +625,6 @@ export class TradingBook {
 				after = this.fill(row, ev.fillQty ?? 0, ev.fillPrice);
 				break;
 		}
-		await this.kick();
 		return after ? "applied" : "unchanged";
 	}
 

@@ -271,8 +271,8 @@ export class Account extends DurableObject<Env> {
 		return this.book.relayOutcomes(outcomes);
 	}
 
-	applyOmsEvent(event: OmsEvent): Promise<OmsEventResult> {
-		return this.book.applyOmsEvent(event);
+	applyOmsEvents(events: OmsEvent[]): Promise<OmsEventResult[]> {
+		return this.book.applyOmsEvents(events);
 	}
 
 	/** The live socket: GET /api/orders/live forwards its upgrade request here. */

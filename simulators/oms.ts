@@ -5,11 +5,12 @@
 //   POST /__control { mode, ackDelayMs, fillDelayMs, failRate, hangRate, ... }
 //   POST /__control { clients: { "<clientId>": { mode: "error", failTimes: 3, ... } } }
 //        behaviour for one client only (tests share the simulator: each uses its own client)
+//   POST /__control { eventBatchMs: 20 }   post events in batches, as `{ events: [...] }`
 //   GET  /__stats[?clientId=X]   counts of requests, distinct orders and duplicates
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { checkSignature, signatureHeaders } from "../src/oms-signature.ts";
-import type { OmsEvent, RelayOrder } from "../src/types.ts";
+import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent, type RelayOrder } from "../src/types.ts";
 import { close, listen, readBody, sendJson } from "./http.ts";
 
 export interface OmsControl {
@@ -32,6 +33,8 @@ export interface OmsControl {
 	outOfOrder: boolean;
 	/** Take orders but post no events at all (an OMS whose postbacks are down). */
 	silent: boolean;
+	/** 0: one event per request. Above 0: hold events up to this long and post them together as `{ events: [...] }`. */
+	eventBatchMs: number;
 }
 
 /** Per-client overrides: any control field, plus "the first N order requests fail / hang". */
@@ -48,6 +51,9 @@ interface ClientStats {
 	cancels: number;
 	errors: number;
 	hung: number;
+	/** Events about this client posted back, and the requests that carried them. */
+	eventsSent: number;
+	eventRequests: number;
 }
 
 const defaults: OmsControl = {
@@ -62,6 +68,7 @@ const defaults: OmsControl = {
 	fillPrice: null,
 	outOfOrder: false,
 	silent: false,
+	eventBatchMs: 0,
 };
 
 interface SimOrder {
@@ -84,14 +91,17 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 		cancels: 0,
 		eventsSent: 0,
 		eventErrors: 0,
+		eventRequests: 0,
 	};
+	const heldEvents: OmsEvent[] = [];
+	let flushTimer: ReturnType<typeof setTimeout> | undefined;
 	let eventsUrl = opts.eventsUrl ?? "";
 	const hanging = new Set<http.ServerResponse>();
 	const behaviours = new Map<string, ClientBehaviour>();
 	const clientStats = new Map<string, ClientStats>();
 	const behaviourOf = (clientId: string): OmsControl & ClientBehaviour => ({ ...control, ...behaviours.get(clientId) });
 	const statsOf = (clientId: string) => {
-		const s = clientStats.get(clientId) ?? { requests: 0, duplicates: 0, cancels: 0, errors: 0, hung: 0 };
+		const s = clientStats.get(clientId) ?? { requests: 0, duplicates: 0, cancels: 0, errors: 0, hung: 0, eventsSent: 0, eventRequests: 0 };
 		clientStats.set(clientId, s);
 		return s;
 	};
@@ -103,23 +113,44 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 		return true;
 	};
 
+	async function postEvents(events: OmsEvent[], asBatch: boolean) {
+		const body = JSON.stringify(asBatch ? { events } : events[0]);
+		stats.eventRequests++;
+		stats.eventsSent += events.length;
+		for (const e of events) statsOf(e.clientId).eventsSent++;
+		for (const clientId of new Set(events.map((e) => e.clientId))) statsOf(clientId).eventRequests++;
+		try {
+			const res = await fetch(eventsUrl, {
+				method: "POST",
+				headers: { "content-type": "application/json", ...(await signatureHeaders(opts.secret, body)) },
+				body,
+			});
+			if (!res.ok) stats.eventErrors += events.length;
+		} catch {
+			stats.eventErrors += events.length;
+		}
+	}
+
+	function flushHeld() {
+		clearTimeout(flushTimer);
+		flushTimer = undefined;
+		const events = heldEvents.splice(0, MAX_OMS_EVENTS_PER_REQUEST);
+		if (events.length > 0) void postEvents(events, true);
+		if (heldEvents.length > 0) flushHeld();
+	}
+
 	async function emit(event: Omit<OmsEvent, "eventId" | "at">) {
 		if (!eventsUrl) return;
 		const full: OmsEvent = { eventId: randomUUID(), at: new Date().toISOString(), ...event };
-		const body = JSON.stringify(full);
-		const times = behaviourOf(event.clientId).duplicateEvents ? 2 : 1;
-		for (let i = 0; i < times; i++) {
-			try {
-				const res = await fetch(eventsUrl, {
-					method: "POST",
-					headers: { "content-type": "application/json", ...(await signatureHeaders(opts.secret, body)) },
-					body,
-				});
-				stats.eventsSent++;
-				if (!res.ok) stats.eventErrors++;
-			} catch {
-				stats.eventErrors++;
+		const b = behaviourOf(event.clientId);
+		for (let i = 0; i < (b.duplicateEvents ? 2 : 1); i++) {
+			if (b.eventBatchMs <= 0) {
+				await postEvents([full], false);
+				continue;
 			}
+			heldEvents.push(full);
+			if (heldEvents.length >= MAX_OMS_EVENTS_PER_REQUEST) flushHeld();
+			else flushTimer ??= setTimeout(flushHeld, b.eventBatchMs);
 		}
 	}
 
@@ -155,6 +186,7 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 				if (patch.reset) {
 					Object.assign(control, defaults);
 					orders.clear();
+					heldEvents.length = 0;
 					behaviours.clear();
 					clientStats.clear();
 					for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
@@ -249,6 +281,7 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 			eventsUrl = u;
 		},
 		stop: async () => {
+			clearTimeout(flushTimer);
 			for (const res of hanging) res.destroy();
 			await close(server);
 		},

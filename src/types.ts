@@ -151,6 +151,9 @@ export interface OmsEvent {
 	at: string;
 }
 
+/** POST /oms/events takes one event, or up to this many as `{ events: [...] }`. */
+export const MAX_OMS_EVENTS_PER_REQUEST = 500;
+
 /** What an Account answers a trader request with: the HTTP status and body, replayed as is for a repeated Idempotency-Key. */
 /** A signed-in trader's session as a trading call carries it to the Account (which checks it). */
 export interface SessionRef {

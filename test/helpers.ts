@@ -20,7 +20,7 @@ export async function setFailover(active: boolean, reason = "test") {
 }
 
 export async function expectProblem(res: Response, status: number, code: string) {
-	const body = (await res.json()) as { code: string; status: number };
+	const body = (await res.json()) as { code: string; status: number; detail: string };
 	if (res.status !== status || body.code !== code || !res.headers.get("content-type")?.startsWith("application/problem+json")) {
 		throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(body)}`);
 	}

@@ -5,7 +5,18 @@ import { schema } from "../src/db/client";
 import type { Order, OrderMessage } from "../src/types";
 import { createClient, type PositionSpec } from "./fixtures";
 import { expectProblem, query, setFailover } from "./helpers";
-import { alertSink, alertsFor, eventually, omsBehaviour, omsEvent, omsStats, refuseAlerts, type Trader, trader } from "./trading-helpers";
+import {
+	alertSink,
+	alertsFor,
+	eventually,
+	omsBehaviour,
+	omsEvent,
+	omsEventBatch,
+	omsStats,
+	refuseAlerts,
+	type Trader,
+	trader,
+} from "./trading-helpers";
 
 const shortOption = (netQty: number): PositionSpec => ({
 	instrument: { segment: "OPT", lotSize: 75, freezeQty: 1800 },
@@ -243,6 +254,50 @@ describe("POST /oms/events", () => {
 		expect(orders.map((o) => o.id)).toEqual([order.id, primaryOrderId]);
 		expect(orders[1]).toMatchObject({ squareOffId: null, status: "OPEN", price: "120.50", quantity: 150 });
 		await expectProblem(await t.post(`/api/orders/${primaryOrderId}/cancel`), 404, "ORDER_NOT_FOUND");
+	});
+
+	it("takes many events in one request: answered one by one, in order per client, across clients", async () => {
+		const a = await exitOne(-150, 75);
+		const b = await exitOne(-150, 150);
+		await statusIs(a.t, a.order.id, "SENT");
+		await statusIs(b.t, b.order.id, "SENT");
+		const fillA = {
+			eventId: crypto.randomUUID(),
+			orderId: a.order.id,
+			clientId: a.c.clientId,
+			type: "FILL" as const,
+			fillQty: 75,
+			fillPrice: "100.00",
+		};
+		const res = await omsEventBatch([
+			{ orderId: b.order.id, clientId: b.c.clientId, type: "FILL", fillQty: 75, fillPrice: "101.00" },
+			fillA,
+			{ orderId: a.order.id, clientId: a.c.clientId, type: "ACK" },
+			fillA,
+			{ orderId: "unknown", clientId: a.c.clientId, type: "ACK" },
+			{ orderId: b.order.id, clientId: b.c.clientId, type: "FILL", fillQty: 75, fillPrice: "101.00" },
+		]);
+		expect(res.status).toBe(200);
+		const { results } = (await res.json()) as { results: { eventId: string; result: string }[] };
+		expect(results.map((r) => r.result)).toEqual(["applied", "applied", "unchanged", "duplicate", "unknown_order", "applied"]);
+		expect(results[1].eventId).toBe(fillA.eventId);
+		expect(await a.t.order(a.order.id)).toMatchObject({ status: "COMPLETE", filledQty: 75 });
+		expect(await b.t.order(b.order.id)).toMatchObject({ status: "COMPLETE", filledQty: 150 });
+		expect((await a.t.positions())[0].netQty).toBe(-75);
+		expect(await b.t.positions()).toEqual([]);
+	});
+
+	it("refuses a whole batch when one event in it is bad, and applies none of it", async () => {
+		const { c, t, order } = await exitOne(-150, 150);
+		await statusIs(t, order.id, "SENT");
+		const fill = { orderId: order.id, clientId: c.clientId, type: "FILL" as const, fillQty: 75, fillPrice: "100.00" };
+		const bad = await expectProblem(await omsEventBatch([fill, { ...fill, fillQty: undefined }]), 400, "INVALID_BODY");
+		expect(bad.detail).toMatch(/^events\.1: a FILL carries fillQty/);
+		await expectProblem(await omsEventBatch([]), 400, "INVALID_BODY");
+		await expectProblem(await omsEventBatch(Array.from({ length: 501 }, () => fill)), 400, "INVALID_BODY");
+		await expectProblem(await omsEventBatch([fill], { secret: "wrong" }), 401, "INVALID_SIGNATURE");
+		expect(await t.order(order.id)).toMatchObject({ status: "SENT", filledQty: 0 });
+		expect((await t.positions())[0].netQty).toBe(-150);
 	});
 
 	it("refuses bad signatures, stale timestamps, malformed events and unknown orders", async () => {

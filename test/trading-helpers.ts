@@ -51,6 +51,8 @@ export interface SimStats {
 	cancels: number;
 	errors: number;
 	hung: number;
+	eventsSent: number;
+	eventRequests: number;
 	distinctOrders: number;
 	orders: (Record<string, unknown> & { orderId: string; receivedAt: number; marketProtection?: number })[];
 }
@@ -84,12 +86,22 @@ export async function refuseAlerts(clientId: string, count: number) {
 	await fetch(`${inject("primaryUrl")}/__control`, { method: "POST", body: JSON.stringify({ refuseAlerts: { [clientId]: count } }) });
 }
 
+type TestOmsEvent = Omit<OmsEvent, "eventId" | "at"> & { eventId?: string };
+type SigningOptions = { nowSeconds?: number; secret?: string };
+
+const fullEvent = (e: TestOmsEvent): OmsEvent => ({ eventId: crypto.randomUUID(), at: new Date().toISOString(), ...e });
+
 /** Posts a signed OMS event to the Worker, as the OMS would. */
-export async function omsEvent(
-	e: Omit<OmsEvent, "eventId" | "at"> & { eventId?: string },
-	opts: { nowSeconds?: number; secret?: string } = {},
-): Promise<Response> {
-	const body = JSON.stringify({ eventId: crypto.randomUUID(), at: new Date().toISOString(), ...e });
+export function omsEvent(e: TestOmsEvent, opts: SigningOptions = {}): Promise<Response> {
+	return postSignedEvents(JSON.stringify(fullEvent(e)), opts);
+}
+
+/** Posts many OMS events in one signed request, `{ events: [...] }`, as a batching OMS would. */
+export function omsEventBatch(events: TestOmsEvent[], opts: SigningOptions = {}): Promise<Response> {
+	return postSignedEvents(JSON.stringify({ events: events.map(fullEvent) }), opts);
+}
+
+async function postSignedEvents(body: string, opts: SigningOptions): Promise<Response> {
 	const headers = await signatureHeaders(opts.secret ?? env.OMS_HMAC_SECRET, body, opts.nowSeconds);
 	return call("/oms/events", { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 }

@@ -1,27 +1,35 @@
-// POST /oms/events: the OMS reports acknowledgements, fills, rejections and cancellations, one
-// signed event per request. The signature is checked on the raw body before anything is parsed;
-// stale timestamps are refused (oms-signature.ts) and repeated event ids change nothing (the
-// Account remembers them).
+// POST /oms/events: the OMS reports acknowledgements, fills, rejections and cancellations: one
+// signed event per request, or many as `{ events: [...] }` under one signature (an OMS that
+// batches its postbacks costs one request per batch instead of one per event). The signature is
+// checked on the raw body before anything is parsed; stale timestamps are refused
+// (oms-signature.ts) and repeated event ids change nothing (the Account remembers them).
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app-env";
 import { Problem } from "../http/problem";
+import { parseJson } from "../http/validate";
 import { checkSignature } from "../oms-signature";
 import { toPaise } from "../trading/rules";
+import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent } from "../types";
+import type { OmsEventResult } from "../../durable-objects/account-trading";
 
-const OmsEventBody = z.object({
-	eventId: z.string().min(1).max(200),
-	orderId: z.string().min(1).max(100),
-	clientId: z.string().min(1).max(100),
-	type: z.enum(["ACK", "FILL", "REJECT", "CANCELLED"]),
-	fillQty: z.number().int().positive().optional(),
-	fillPrice: z
-		.string()
-		.refine((p) => toPaise(p) !== null, "fillPrice must be a positive amount with at most 2 decimals")
-		.optional(),
-	reason: z.string().max(500).optional(),
-	at: z.string().min(1).max(50),
-});
+const OmsEventBody = z
+	.object({
+		eventId: z.string().min(1).max(200),
+		orderId: z.string().min(1).max(100),
+		clientId: z.string().min(1).max(100),
+		type: z.enum(["ACK", "FILL", "REJECT", "CANCELLED"]),
+		fillQty: z.number().int().positive().optional(),
+		fillPrice: z
+			.string()
+			.refine((p) => toPaise(p) !== null, "fillPrice must be a positive amount with at most 2 decimals")
+			.optional(),
+		reason: z.string().max(500).optional(),
+		at: z.string().min(1).max(50),
+	})
+	.refine((e) => e.type !== "FILL" || e.fillQty !== undefined, "a FILL carries fillQty");
+
+const OmsEventBatch = z.object({ events: z.array(OmsEventBody).min(1).max(MAX_OMS_EVENTS_PER_REQUEST) }).strict();
 
 export const omsEvents = new Hono<AppEnv>().post("/", async (c) => {
 	const text = await c.req.text();
@@ -33,11 +41,32 @@ export const omsEvents = new Hono<AppEnv>().post("/", async (c) => {
 	} catch {
 		throw new Problem(400, "MALFORMED_REQUEST", "the body is not JSON");
 	}
-	const parsed = OmsEventBody.safeParse(json);
-	if (!parsed.success) throw new Problem(400, "INVALID_BODY", parsed.error.issues[0]?.message ?? "invalid event");
-	const event = parsed.data;
-	if (event.type === "FILL" && event.fillQty === undefined) throw new Problem(400, "INVALID_BODY", "a FILL carries fillQty");
-	const result = await c.env.ACCOUNTS.getByName(event.clientId).applyOmsEvent(event);
+	if (typeof json === "object" && json !== null && "events" in json) {
+		// A batch is checked whole before anything is applied: one bad event refuses them all.
+		const { events } = parseJson(OmsEventBatch, json);
+		const results = await applyEvents(c.env, events);
+		return c.json({ results: events.map((e, i) => ({ eventId: e.eventId, result: results[i] })) });
+	}
+	const event = parseJson(OmsEventBody, json);
+	const [result] = await applyEvents(c.env, [event]);
 	if (result === "unknown_order") throw new Problem(404, "ORDER_NOT_FOUND", "no order with this id for this client");
 	return c.json({ eventId: event.eventId, result });
 });
+
+/** One Account call per client, clients side by side; each client's events in the order sent. */
+async function applyEvents(env: AppEnv["Bindings"], events: OmsEvent[]): Promise<OmsEventResult[]> {
+	const byClient = new Map<string, number[]>();
+	for (const [i, e] of events.entries()) {
+		const indexes = byClient.get(e.clientId);
+		if (indexes) indexes.push(i);
+		else byClient.set(e.clientId, [i]);
+	}
+	const results: OmsEventResult[] = new Array(events.length);
+	await Promise.all(
+		[...byClient].map(async ([clientId, indexes]) => {
+			const applied = await env.ACCOUNTS.getByName(clientId).applyOmsEvents(indexes.map((i) => events[i]));
+			for (const [k, i] of indexes.entries()) results[i] = applied[k];
+		}),
+	);
+	return results;
+}
