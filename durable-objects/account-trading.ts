@@ -428,7 +428,7 @@ export class TradingBook {
 		if (!planned.ok) {
 			this.recordAudit("squareoff.refused", clientId, { code: planned.refusal.code, detail: planned.refusal.detail, request: req });
 			const result = this.finishIdempotent(key, refused(planned.refusal));
-			await this.kick();
+			await this.kick({ orders: false });
 			return result;
 		}
 		const squareOffId = crypto.randomUUID();
@@ -444,7 +444,7 @@ export class TradingBook {
 		});
 		const result = this.finishIdempotent(key, { status: 202, body: { squareOffId, orders }, problem: false });
 		for (const e of planned.exits) this.broadcastPosition(e.position.id);
-		await this.kick();
+		await this.kick({ orders: true });
 		return result;
 	}
 
@@ -535,7 +535,7 @@ export class TradingBook {
 			else result = { status: 202, body: { order: this.requestCancel(clientId, row) }, problem: false };
 		}
 		this.finishIdempotent(key, result);
-		await this.kick();
+		await this.kick({ orders: true });
 		return result;
 	}
 
@@ -572,7 +572,7 @@ export class TradingBook {
 	/** Applies what the relay learned, in one call per client and batch; `changed` is false for a duplicate or late outcome. */
 	async relayOutcomes(outcomes: { orderId: string; outcome: RelayOutcome }[]): Promise<{ changed: boolean; order: Order | null }[]> {
 		const results = outcomes.map(({ orderId, outcome }) => this.relayOutcome(orderId, outcome));
-		await this.kick();
+		await this.kick({ orders: false });
 		return results;
 	}
 
@@ -601,7 +601,7 @@ export class TradingBook {
 	/** Applies the OMS's events in the order given (one request may carry many); one kick for all. */
 	async applyOmsEvents(events: OmsEvent[]): Promise<OmsEventResult[]> {
 		const results = events.map((ev) => this.applyOmsEvent(ev));
-		await this.kick();
+		await this.kick({ orders: false });
 		return results;
 	}
 
@@ -701,15 +701,16 @@ export class TradingBook {
 
 	/**
 	 * Answers need not wait for the queues: what is waiting sits in SQLite and an alarm is armed
-	 * (it resends if this object is evicted mid-send). Orders and cancels then leave at once;
+	 * (it resends if this object is evicted mid-send). Orders and cancels then leave at once
+	 * (only a square-off or a cancel makes any, so only those look for them);
 	 * records for Postgres leave together up to RECORDS_BATCH_MS later, so a busy client sends
 	 * one batch of them instead of one per change.
 	 */
-	private async kick(): Promise<void> {
+	private async kick(what: { orders: boolean }): Promise<void> {
 		const soon = Date.now() + RESEND_AFTER_MS;
 		const current = await this.ctx.storage.getAlarm();
 		if (current === null || current > soon) await this.ctx.storage.setAlarm(soon);
-		this.ctx.waitUntil(this.orderSends.run());
+		if (what.orders) this.ctx.waitUntil(this.orderSends.run());
 		if (!this.recordsScheduled) {
 			this.recordsScheduled = true;
 			this.ctx.waitUntil(
