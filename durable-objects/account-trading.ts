@@ -36,6 +36,8 @@ const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How soon the alarm retries sends that failed (orders queue, records queue). */
 const RESEND_AFTER_MS = 5000;
 const QUEUE_BATCH = 100;
+/** Longer than sendAlert can take with its retries: a claim this old belongs to a sender that died. */
+const ALERT_CLAIM_MS = 60_000;
 /** How long records for Postgres may wait to leave together (see kick). */
 const RECORDS_BATCH_MS = 1000;
 
@@ -200,6 +202,8 @@ export class TradingBook {
 		// The primary's own pending orders, replicated in: shown with ours, never touched here.
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS primary_orders (id TEXT PRIMARY KEY, json TEXT NOT NULL)`);
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS outbound_records (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)`);
+		// Ops alerts about this client's orders: 'sending' while a consumer holds the claim, then 'sent'.
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS order_alerts (key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at INTEGER NOT NULL)`);
 	}
 
 	// --- positions ------------------------------------------------------------------------
@@ -567,6 +571,29 @@ export class TradingBook {
 		const row = this.order(orderId);
 		if (!row || isFinal(row.status)) return "skip";
 		return row.status === "PENDING" ? "wait" : "send";
+	}
+
+	/**
+	 * An ops alert goes out once per key, however often its dead letter is delivered: the first
+	 * caller claims it; a send that failed gives the claim back so the retry sends it; a claim
+	 * older than ALERT_CLAIM_MS (its sender died) can be taken over.
+	 */
+	claimAlert(key: string): boolean {
+		const row = this.sql
+			.exec<{ state: string; claimed_at: number }>("SELECT state, claimed_at FROM order_alerts WHERE key = ?", key)
+			.toArray()[0];
+		if (row && (row.state === "sent" || row.claimed_at > Date.now() - ALERT_CLAIM_MS)) return false;
+		this.sql.exec(
+			"INSERT INTO order_alerts (key, state, claimed_at) VALUES (?, 'sending', ?) ON CONFLICT (key) DO UPDATE SET state = 'sending', claimed_at = excluded.claimed_at",
+			key,
+			Date.now(),
+		);
+		return true;
+	}
+
+	settleAlert(key: string, sent: boolean) {
+		if (sent) this.sql.exec("UPDATE order_alerts SET state = 'sent' WHERE key = ?", key);
+		else this.sql.exec("DELETE FROM order_alerts WHERE key = ? AND state = 'sending'", key);
 	}
 
 	/** Applies what the relay learned, in one call per client and batch; `changed` is false for a duplicate or late outcome. */

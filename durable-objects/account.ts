@@ -271,6 +271,14 @@ export class Account extends DurableObject<Env> {
 		return this.book.relayOutcomes(outcomes);
 	}
 
+	claimAlert(key: string) {
+		return this.book.claimAlert(key);
+	}
+
+	settleAlert(key: string, sent: boolean) {
+		return this.book.settleAlert(key, sent);
+	}
+
 	applyOmsEvents(events: OmsEvent[]): Promise<OmsEventResult[]> {
 		return this.book.applyOmsEvents(events);
 	}

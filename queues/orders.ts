@@ -1,7 +1,7 @@
 // Consumers of the orders queue (relay to the OMS) and of its dead-letter queue (FAILED + ops
 // alert). Delivery is at least once and unordered, so every step is safe to repeat: the OMS
 // dedupes by Idempotency-Key (= order id), and the Account only moves an order forward.
-import { sendAlert } from "../src/alerts";
+import { type Alert, sendAlert } from "../src/alerts";
 import { audit, auditEntry } from "../src/audit";
 import { signatureHeaders } from "../src/oms-signature";
 import { retryDelaySeconds } from "../src/trading/rules";
@@ -145,40 +145,56 @@ export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env)
 	]);
 }
 
-/** What the relay gave up on: the order ends FAILED and ops hear about it once. */
+/**
+ * What the relay gave up on: the order ends FAILED and ops hear about it once. An alert the
+ * webhook did not take is not lost: the dead letter is retried (with the relay's backoff, up to
+ * the dead-letter queue's max_retries) until it is; a claim in the Account keeps a redelivered
+ * dead letter from alerting twice.
+ */
 export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: Env): Promise<void> {
+	const base = Number(env.RELAY_RETRY_BASE_SECONDS);
+	const cap = Number(env.RELAY_RETRY_CAP_SECONDS);
 	for (const msg of batch.messages) {
 		const m = msg.body;
 		try {
+			const clientId = m.kind === "place" ? m.order.clientId : m.clientId;
+			const account = env.ACCOUNTS.getByName(clientId);
+			/** Sends the alert unless already sent or being sent; false when the webhook did not take it. */
+			const alertOnce = async (key: string, alert: Alert) => {
+				if (!(await account.claimAlert(key))) return true;
+				const sent = (await sendAlert(env, alert)) !== "failed";
+				await account.settleAlert(key, sent);
+				return sent;
+			};
+			let alerted = true;
 			switch (m.kind) {
 				case "place": {
 					const reason = `could not be relayed to the OMS after ${msg.attempts} attempt(s)`;
-					const [{ changed }] = await env.ACCOUNTS.getByName(m.order.clientId).relayOutcomes([
-						{ orderId: m.order.orderId, outcome: { kind: "failed", reason } },
-					]);
-					if (changed) {
-						await sendAlert(env, {
+					const [{ order }] = await account.relayOutcomes([{ orderId: m.order.orderId, outcome: { kind: "failed", reason } }]);
+					if (order?.status === "FAILED") {
+						alerted = await alertOnce(`failed:${m.order.orderId}`, {
 							event: "order.failed",
-							text: `Order ${m.order.orderId} of client ${m.order.clientId} (${m.order.side} ${m.order.quantity} ${m.order.symbol}) could not be relayed to the OMS: it is FAILED and needs ops`,
-							detail: { orderId: m.order.orderId, clientId: m.order.clientId, order: m.order },
+							text: `Order ${m.order.orderId} of client ${clientId} (${m.order.side} ${m.order.quantity} ${m.order.symbol}) could not be relayed to the OMS: it is FAILED and needs ops`,
+							detail: { orderId: m.order.orderId, clientId, order: m.order },
 						});
 					}
 					break;
 				}
 				case "cancel":
-					await sendAlert(env, {
+					alerted = await alertOnce(`cancel_failed:${m.orderId}`, {
 						event: "order.cancel_failed",
-						text: `The cancel of order ${m.orderId} of client ${m.clientId} could not be delivered to the OMS`,
-						detail: { orderId: m.orderId, clientId: m.clientId },
+						text: `The cancel of order ${m.orderId} of client ${clientId} could not be delivered to the OMS`,
+						detail: { orderId: m.orderId, clientId },
 					});
 					break;
 				default:
 					assertNever(m);
 			}
-			msg.ack();
+			if (alerted) msg.ack();
+			else msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, base, cap) });
 		} catch (err) {
 			console.error(JSON.stringify({ event: "relay.dead_letter_failed", message: String(err), body: m }));
-			msg.retry({ delaySeconds: 30 });
+			msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, base, cap) });
 		}
 	}
 }

@@ -1,5 +1,6 @@
 // Ops alerts: one JSON POST to ALERT_WEBHOOK_URL ({ text } is what Slack needs; the rest is for
-// machines). Without a webhook the alert is only logged. An alert never throws.
+// machines). Without a webhook the alert is only logged. An alert never throws; a caller that
+// must not lose one retries on "failed" (the dead-letter consumer does).
 export interface Alert {
 	event: string;
 	text: string;
@@ -9,9 +10,9 @@ export interface Alert {
 /** A webhook that fails is tried again after 0.5 s and 1.5 s: a blip must not swallow the alert. */
 const ALERT_ATTEMPTS = 3;
 
-export async function sendAlert(env: Pick<Env, "ALERT_WEBHOOK_URL" | "APP_ENV">, alert: Alert): Promise<boolean> {
+export async function sendAlert(env: Pick<Env, "ALERT_WEBHOOK_URL" | "APP_ENV">, alert: Alert): Promise<"delivered" | "logged" | "failed"> {
 	console.warn(JSON.stringify({ level: "alert", ...alert }));
-	if (!env.ALERT_WEBHOOK_URL) return false;
+	if (!env.ALERT_WEBHOOK_URL) return "logged";
 	const body = JSON.stringify({ text: `[lifeboat ${env.APP_ENV}] ${alert.text}`, event: alert.event, detail: alert.detail ?? {} });
 	let failure = "";
 	for (let attempt = 1; attempt <= ALERT_ATTEMPTS; attempt++) {
@@ -22,7 +23,7 @@ export async function sendAlert(env: Pick<Env, "ALERT_WEBHOOK_URL" | "APP_ENV">,
 				body,
 				signal: AbortSignal.timeout(3000),
 			});
-			if (res.ok) return true;
+			if (res.ok) return "delivered";
 			failure = `HTTP ${res.status}`;
 		} catch (err) {
 			failure = String(err);
@@ -30,5 +31,5 @@ export async function sendAlert(env: Pick<Env, "ALERT_WEBHOOK_URL" | "APP_ENV">,
 		if (attempt < ALERT_ATTEMPTS) await scheduler.wait(500 * 3 ** (attempt - 1));
 	}
 	console.error(JSON.stringify({ event: "alert.delivery_failed", alert: alert.event, attempts: ALERT_ATTEMPTS, message: failure }));
-	return false;
+	return "failed";
 }

@@ -2,17 +2,16 @@
 // relay times out), the orders queue redelivers, the consumer throws in the middle of a batch,
 // and Postgres is unreachable for a while. Every accepted order ends final, the OMS holds each
 // order once, and no position is ever exited beyond its open quantity.
-import { createExecutionContext, createMessageBatch, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inArray } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { queue } from "../queues/index";
 import { auditEntry } from "../src/audit";
 import { openDb, schema } from "../src/db/client";
 import type { Order, OrderMessage, RecordMessage } from "../src/types";
 import { createClient, type TestClient } from "./fixtures";
 import { setFailover } from "./helpers";
-import { eventually, omsBehaviour, omsEvent, omsStats, type Trader, trader } from "./trading-helpers";
+import { deliver, eventually, omsBehaviour, omsEvent, omsStats, type Trader, trader } from "./trading-helpers";
 
 const CLIENTS = 40;
 const OPEN_QTY = 25; // per client: 40 x 25 = 1,000 orders of one share
@@ -47,19 +46,6 @@ const placeMessage = (clientId: string, o: Order): OrderMessage => ({
 });
 
 /** Runs the Worker's real queue handler on a batch; returns the explicit acks and whether it threw. */
-async function deliver<T>(queueName: string, bodies: T[], workerEnv: Env) {
-	const batch = createMessageBatch(
-		queueName,
-		bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
-	);
-	const ctx = createExecutionContext();
-	const threw = await queue(batch as MessageBatch<never>, workerEnv, ctx).then(
-		() => false,
-		() => true,
-	);
-	return { threw, result: await getQueueResult(batch, ctx) };
-}
-
 describe("1,000 orders under faults", () => {
 	let clients: TestClient[] = [];
 	let traders: Trader[] = [];

@@ -8,6 +8,7 @@ import { expectProblem, query, setFailover } from "./helpers";
 import {
 	alertSink,
 	alertsFor,
+	deliver,
 	eventually,
 	omsBehaviour,
 	omsEvent,
@@ -104,9 +105,10 @@ describe("relay to the OMS", () => {
 		expect(await omsStats(c.clientId)).toMatchObject({ hung: 1, distinctOrders: 1 });
 	});
 
-	it("an OMS that never answers well: the dead-letter queue marks the order FAILED and alerts ops once, through a webhook that fails twice", async () => {
+	it("an OMS that never answers well: the dead-letter queue marks the order FAILED and alerts ops once, through a webhook down for a whole delivery", async () => {
 		const { c, t, order } = await exitOne(-150, 75, { mode: "error" });
-		await refuseAlerts(c.clientId, 2);
+		// Refused 4 times: all 3 tries of the first dead-letter delivery and the first of its retry.
+		await refuseAlerts(c.clientId, 4);
 		const failed = await statusIs(t, order.id, "FAILED");
 		expect(failed.reason).toContain("could not be relayed");
 		expect((await t.positions())[0].pendingExitQty).toBe(0);
@@ -116,7 +118,7 @@ describe("relay to the OMS", () => {
 		}, "alert");
 		expect(alerts).toHaveLength(1);
 		expect(alerts[0].text).toContain(order.id);
-		expect((await alertSink(c.clientId)).refused).toBe(2);
+		expect((await alertSink(c.clientId)).refused).toBe(4);
 		const audit = await eventually(
 			() =>
 				query(async (db) => {
@@ -130,10 +132,24 @@ describe("relay to the OMS", () => {
 		);
 		expect(audit).toHaveLength(1);
 		// A redelivered dead letter changes nothing and alerts no one.
-		const [again] = await env.ACCOUNTS.getByName(c.clientId).relayOutcomes([
-			{ orderId: order.id, outcome: { kind: "failed", reason: "again" } },
-		]);
-		expect(again.changed).toBe(false);
+		const deadLetter: OrderMessage = {
+			kind: "place",
+			order: {
+				orderId: order.id,
+				clientId: c.clientId,
+				exchange: order.exchange,
+				symbol: order.symbol,
+				side: order.side,
+				quantity: order.quantity,
+				orderType: order.orderType,
+				product: order.product,
+			},
+			acceptedAt: order.createdAt,
+		};
+		const again = await deliver("lifeboat-orders-dlq", [deadLetter], env);
+		expect(again.result.explicitAcks).toHaveLength(1);
+		expect(await alertSink(c.clientId)).toMatchObject({ alerts: [{ event: "order.failed" }], refused: 4 });
+		expect(await t.order(order.id)).toMatchObject({ status: "FAILED", reason: failed.reason });
 	});
 
 	it("duplicate queue deliveries and duplicate OMS events: one order at the OMS, one fill counted", async () => {

@@ -1,9 +1,12 @@
 import { env } from "cloudflare:workers";
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, runInDurableObject } from "cloudflare:test";
 import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
 import { schema } from "../src/db/client";
+import worker from "../src/index";
+import { HOUSEKEEPING_CRON } from "../src/scheduled";
+import wranglerToml from "../wrangler.toml?raw";
 import { MAX_EVENTS_PER_BATCH } from "../src/replication/events";
 import { describeFreshness, freshnessMetrics } from "../src/replication/freshness";
 import type { OrderRecord, Position } from "../src/types";
@@ -346,5 +349,34 @@ describe("data freshness", () => {
 		};
 		expect(data.staleAfterSeconds).toBe(Number(env.STALE_AFTER_SECONDS));
 		expect(data.stale).toBe(data.lagSeconds === null || data.lagSeconds > data.staleAfterSeconds);
+	});
+});
+
+describe("housekeeping", () => {
+	it("the daily cron purges tombstones past their 7 days and keeps newer ones; the minute cron leaves them", async () => {
+		const [old, recent] = [uid("TOLD"), uid("TNEW")];
+		const day = 24 * 60 * 60 * 1000;
+		await query((db) =>
+			db.insert(schema.replicationTombstones).values([
+				{ target: "positions", rowId: old, sourceLsn: 1n, deletedAt: new Date(Date.now() - 8 * day) },
+				{ target: "positions", rowId: recent, sourceLsn: 1n, deletedAt: new Date(Date.now() - 6 * day) },
+			]),
+		);
+		const left = () =>
+			query(async (db) =>
+				(
+					await db
+						.select({ rowId: schema.replicationTombstones.rowId })
+						.from(schema.replicationTombstones)
+						.where(inArray(schema.replicationTombstones.rowId, [old, recent]))
+				)
+					.map((r) => r.rowId)
+					.sort(),
+			);
+		expect(wranglerToml).toContain(`"${HOUSEKEEPING_CRON}"`); // the cron that fires it is configured
+		await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, createExecutionContext());
+		expect(await left()).toEqual([old, recent].sort());
+		await worker.scheduled(createScheduledController({ cron: HOUSEKEEPING_CRON }), env, createExecutionContext());
+		expect(await left()).toEqual([recent]);
 	});
 });

@@ -1,7 +1,9 @@
 // Helpers for the trading and relay tests: a signed-in trader, the OMS simulator's per-client
 // controls and stats, signed OMS events, and polling with a deadline (never a fixed sleep).
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
+import { queue } from "../queues/index";
 import { signatureHeaders } from "../src/oms-signature";
 import type { OmsEvent, Order, Position } from "../src/types";
 import { openSession } from "./fixtures";
@@ -104,4 +106,18 @@ export function omsEventBatch(events: TestOmsEvent[], opts: SigningOptions = {})
 async function postSignedEvents(body: string, opts: SigningOptions): Promise<Response> {
 	const headers = await signatureHeaders(opts.secret ?? env.OMS_HMAC_SECRET, body, opts.nowSeconds);
 	return call("/oms/events", { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+}
+
+/** Hands a batch straight to the Worker's queue handler, as the runtime would: whether it threw, and what it acked or retried. */
+export async function deliver<T>(queueName: string, bodies: T[], workerEnv: Env) {
+	const batch = createMessageBatch(
+		queueName,
+		bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
+	);
+	const ctx = createExecutionContext();
+	const threw = await queue(batch as MessageBatch<never>, workerEnv, ctx).then(
+		() => false,
+		() => true,
+	);
+	return { threw, result: await getQueueResult(batch, ctx) };
 }

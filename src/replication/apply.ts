@@ -196,3 +196,16 @@ export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResu
 	result.refresh = [...refresh];
 	return result;
 }
+
+/**
+ * Tombstones older than this go (housekeeping cron): a change from before a delete is only
+ * redelivered when the connector replays from its last committed offset, minutes back, not days.
+ */
+export const TOMBSTONE_RETENTION_DAYS = 7;
+
+/** Deletes the tombstones past their retention; how many went. */
+export async function purgeTombstones(db: Db, retentionDays = TOMBSTONE_RETENTION_DAYS): Promise<number> {
+	const gone = await db.execute(sql`
+		DELETE FROM replication_tombstones WHERE deleted_at < now() - make_interval(days => ${retentionDays}::int)`);
+	return gone.rowCount ?? 0;
+}
