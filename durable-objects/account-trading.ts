@@ -624,7 +624,6 @@ export class TradingBook {
 		return { changed: after !== null, order: this.orderJson(after ?? row) };
 	}
 
-	/** One OMS event, applied once (event ids are remembered). Transitions only move forward. */
 	/** Applies the OMS's events in the order given (one request may carry many); one kick for all. */
 	async applyOmsEvents(events: OmsEvent[]): Promise<OmsEventResult[]> {
 		const results = events.map((ev) => this.applyOmsEvent(ev));
@@ -632,6 +631,7 @@ export class TradingBook {
 		return results;
 	}
 
+	/** One OMS event, applied once (event ids are remembered). Transitions only move forward. */
 	private applyOmsEvent(ev: OmsEvent): OmsEventResult {
 		if (this.sql.exec("SELECT 1 FROM oms_events WHERE event_id = ?", ev.eventId).toArray().length > 0) return "duplicate";
 		const row = this.order(ev.orderId);
