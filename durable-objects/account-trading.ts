@@ -301,14 +301,36 @@ export class TradingBook {
 		return new Map(rows.map((r) => [r.id, r.net_qty]));
 	}
 
-	private pendingExit(positionId: string): number {
-		const rows = this.sql
-			.exec<{ qty: number | null }>(
-				"SELECT SUM(quantity - filled_qty) AS qty FROM orders WHERE position_id = ? AND status IN ('PENDING', 'SENT', 'OPEN')",
-				positionId,
+	/**
+	 * What is already on its way out of a position: the unfilled rest of our live exit orders,
+	 * and of the primary's pending orders on the exit side (they sit at the exchange and may still
+	 * fill while the primary is down; exiting that quantity again here could flip the position).
+	 */
+	private pendingExit(position: PositionRow): number {
+		const ours =
+			this.sql
+				.exec<{ qty: number | null }>(
+					"SELECT SUM(quantity - filled_qty) AS qty FROM orders WHERE position_id = ? AND status IN ('PENDING', 'SENT', 'OPEN')",
+					position.id,
+				)
+				.toArray()[0]?.qty ?? 0;
+		const side = exitSide(position.net_qty);
+		const primary = this.primaryOrders()
+			.filter(
+				(o) =>
+					o.side === side &&
+					(o.positionId === position.id ||
+						(o.positionId === null && o.exchange === position.exchange && o.symbol === position.symbol && o.product === position.product)),
 			)
-			.toArray();
-		return rows[0]?.qty ?? 0;
+			.reduce((n, o) => n + Math.max(0, o.quantity - o.filledQty), 0);
+		return ours + primary;
+	}
+
+	private primaryOrders(): Order[] {
+		return this.sql
+			.exec<{ json: string }>("SELECT json FROM primary_orders ORDER BY id")
+			.toArray()
+			.map((r) => JSON.parse(r.json) as Order);
 	}
 
 	private positionJson(r: PositionRow): Position {
@@ -327,7 +349,7 @@ export class TradingBook {
 			freezeQty: r.freeze_qty,
 			...(r.band_low === null ? {} : { priceBandLow: r.band_low }),
 			...(r.band_high === null ? {} : { priceBandHigh: r.band_high }),
-			pendingExitQty: this.pendingExit(r.id),
+			pendingExitQty: this.pendingExit(r),
 		};
 	}
 
@@ -378,11 +400,7 @@ export class TradingBook {
 			.exec<OrderRow>("SELECT * FROM orders ORDER BY rowid DESC")
 			.toArray()
 			.map((r) => this.orderJson(r));
-		const primary = this.sql
-			.exec<{ json: string }>("SELECT json FROM primary_orders ORDER BY id")
-			.toArray()
-			.map((r) => JSON.parse(r.json) as Order);
-		return { orders: [...ours, ...primary] };
+		return { orders: [...ours, ...this.primaryOrders()] };
 	}
 
 	// --- idempotency ------------------------------------------------------------------------
@@ -458,7 +476,7 @@ export class TradingBook {
 			return { ok: false, refusal: { status: 404, code: "POSITION_NOT_FOUND", detail: "no open position with this id" } };
 		}
 		const pricePaise = req.price === undefined ? undefined : (toPaise(req.price) ?? undefined);
-		const available = Math.abs(position.net_qty) - this.pendingExit(position.id);
+		const available = Math.abs(position.net_qty) - this.pendingExit(position);
 		const check = checkExit(this.limits(position), available, { quantity: req.quantity, orderType: req.orderType, pricePaise });
 		if (!check.ok) return check;
 		const price = pricePaise === undefined ? undefined : fromPaise(pricePaise);
@@ -469,7 +487,7 @@ export class TradingBook {
 		const rows = this.sql.exec<PositionRow>("SELECT * FROM positions WHERE net_qty != 0").toArray();
 		const exits = exitAllOrder(rows.map((r) => ({ ...r, netQty: r.net_qty })))
 			.filter((r) => !segment || r.segment === segment)
-			.map((position) => ({ position, quantity: Math.abs(position.net_qty) - this.pendingExit(position.id), orderType: "MARKET" as const }))
+			.map((position) => ({ position, quantity: Math.abs(position.net_qty) - this.pendingExit(position), orderType: "MARKET" as const }))
 			// A partly exited F&O position exits its whole lots; an odd remainder cannot be sent.
 			.map((e) => ({ ...e, quantity: e.quantity - (e.quantity % e.position.lot_size) }))
 			.filter((e) => e.quantity > 0);

@@ -108,6 +108,42 @@ describe("square-off rules over HTTP", () => {
 		expect(edge.orders).toMatchObject([{ orderType: "LIMIT", price: "500.00", quantity: 150 }]);
 	});
 
+	it("the primary's pending exit orders count against what is left to exit; its orders adding to the position do not", async () => {
+		const c = await createClient({ positions: [shortNiftyOption(-300)] });
+		const t = await trader(c.clientId);
+		const [position] = await t.positions();
+		const primaryOrder = (id: string, side: "BUY" | "SELL", quantity: number, filledQty: number, positionId: string | null) => ({
+			id: `PRI-${id}-${c.clientId}`,
+			clientId: c.clientId,
+			origin: "primary" as const,
+			positionId,
+			exchange: position.exchange,
+			symbol: position.symbol,
+			side,
+			quantity,
+			filledQty,
+			orderType: "LIMIT" as const,
+			price: "20.00",
+			product: position.product,
+			status: "OPEN" as const,
+		});
+		const db = openDb(env);
+		try {
+			await db.db.insert(schema.orders).values([
+				primaryOrder("exit", "BUY", 150, 75, position.id), // covers its unfilled 75
+				primaryOrder("unlinked", "BUY", 75, 0, null), // same instrument and product, no position id: covers 75
+				primaryOrder("adds", "SELL", 75, 0, position.id), // adds to the short: covers nothing
+			]);
+		} finally {
+			await db.close();
+		}
+		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
+		expect((await t.positions())[0]).toMatchObject({ netQty: -300, pendingExitQty: 150 });
+		await expectProblem(await t.post("/api/square-offs", { positionId: position.id, quantity: 225 }), 422, "QTY_EXCEEDS_POSITION");
+		const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
+		expect(orders.map((o) => [o.side, o.quantity])).toEqual([["BUY", 150]]);
+	});
+
 	it("exit-all closes the short legs before the long legs that hedge them, sliced, and then has nothing left", async () => {
 		const c = await createClient({
 			positions: [
