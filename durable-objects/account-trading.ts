@@ -357,10 +357,22 @@ export class TradingBook {
 		return this.sql.exec<PositionRow>("SELECT * FROM positions WHERE id = ?", id).toArray()[0];
 	}
 
-	async listPositions(clientId: string): Promise<{ asOf: string | null; positions: Position[] }> {
-		await this.ensurePositions(clientId);
+	/** null once the client's data is loaded; the 503 to answer when Postgres could not give it. */
+	private async unavailable(clientId: string): Promise<ApiResult | null> {
+		try {
+			await this.ensurePositions(clientId);
+			return null;
+		} catch (err) {
+			console.error(JSON.stringify({ event: "positions.load_failed", clientId, message: String(err) }));
+			return refused({ status: 503, code: "POSITIONS_UNAVAILABLE", detail: "positions could not be loaded; try again" });
+		}
+	}
+
+	async listPositions(clientId: string): Promise<ApiResult> {
+		const unavailable = await this.unavailable(clientId);
+		if (unavailable) return unavailable;
 		const rows = this.sql.exec<PositionRow>("SELECT * FROM positions WHERE net_qty != 0 ORDER BY symbol").toArray();
-		return { asOf: this.meta("positions_as_of"), positions: rows.map((r) => this.positionJson(r)) };
+		return { status: 200, body: { asOf: this.meta("positions_as_of"), positions: rows.map((r) => this.positionJson(r)) }, problem: false };
 	}
 
 	// --- orders ---------------------------------------------------------------------------
@@ -395,12 +407,15 @@ export class TradingBook {
 	}
 
 	/** Our orders, newest first, then the primary's pending orders replicated in. */
-	listOrders(): { orders: Order[] } {
+	async listOrders(clientId: string): Promise<ApiResult> {
+		// The primary's pending orders come with the first load.
+		const unavailable = await this.unavailable(clientId);
+		if (unavailable) return unavailable;
 		const ours = this.sql
 			.exec<OrderRow>("SELECT * FROM orders ORDER BY rowid DESC")
 			.toArray()
 			.map((r) => this.orderJson(r));
-		return { orders: [...ours, ...this.primaryOrders()] };
+		return { status: 200, body: { orders: [...ours, ...this.primaryOrders()] }, problem: false };
 	}
 
 	// --- idempotency ------------------------------------------------------------------------
@@ -437,13 +452,11 @@ export class TradingBook {
 	async squareOff(clientId: string, key: string, hash: string, req: SquareOffRequest): Promise<ApiResult> {
 		const early = this.beginIdempotent(key, hash);
 		if (early) return early;
-		try {
-			await this.ensurePositions(clientId);
-		} catch (err) {
+		const unavailable = await this.unavailable(clientId);
+		if (unavailable) {
 			// Nothing was decided: forget the key so the client can retry with it.
 			this.sql.exec("DELETE FROM idempotency WHERE key = ?", key);
-			console.error(JSON.stringify({ event: "positions.load_failed", clientId, message: String(err) }));
-			return refused({ status: 503, code: "POSITIONS_UNAVAILABLE", detail: "positions could not be loaded; try again" });
+			return unavailable;
 		}
 		// From here to finishIdempotent: synchronous storage calls only (see the file comment).
 		const planned = req.kind === "one" ? this.planOne(req) : this.planAll(req.segment);

@@ -238,11 +238,11 @@ export class Account extends DurableObject<Env> {
 	}
 
 	async listPositions(s: SessionRef): Promise<ApiResult> {
-		return this.sessionRefusal(s) ?? { status: 200, body: await this.book.listPositions(s.clientId), problem: false };
+		return this.sessionRefusal(s) ?? this.book.listPositions(s.clientId);
 	}
 
-	listOrders(s: SessionRef): ApiResult {
-		return this.sessionRefusal(s) ?? { status: 200, body: this.book.listOrders(), problem: false };
+	async listOrders(s: SessionRef): Promise<ApiResult> {
+		return this.sessionRefusal(s) ?? this.book.listOrders(s.clientId);
 	}
 
 	/** Replication calls this after applying changes to the client's positions or instruments. */

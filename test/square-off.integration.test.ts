@@ -110,36 +110,42 @@ describe("square-off rules over HTTP", () => {
 
 	it("the primary's pending exit orders count against what is left to exit; its orders adding to the position do not", async () => {
 		const c = await createClient({ positions: [shortNiftyOption(-300)] });
-		const t = await trader(c.clientId);
-		const [position] = await t.positions();
-		const primaryOrder = (id: string, side: "BUY" | "SELL", quantity: number, filledQty: number, positionId: string | null) => ({
-			id: `PRI-${id}-${c.clientId}`,
-			clientId: c.clientId,
-			origin: "primary" as const,
-			positionId,
-			exchange: position.exchange,
-			symbol: position.symbol,
-			side,
-			quantity,
-			filledQty,
-			orderType: "LIMIT" as const,
-			price: "20.00",
-			product: position.product,
-			status: "OPEN" as const,
-		});
+		const positionId = c.positionIds[0];
 		const db = openDb(env);
 		try {
+			const [{ exchange, symbol }] = await db.db
+				.select({ exchange: schema.instruments.exchange, symbol: schema.instruments.symbol })
+				.from(schema.positions)
+				.innerJoin(schema.instruments, eq(schema.positions.instrumentId, schema.instruments.id))
+				.where(eq(schema.positions.id, positionId));
+			const primaryOrder = (id: string, side: "BUY" | "SELL", quantity: number, filledQty: number, linked: boolean) => ({
+				id: `PRI-${id}-${c.clientId}`,
+				clientId: c.clientId,
+				origin: "primary" as const,
+				positionId: linked ? positionId : null,
+				exchange,
+				symbol,
+				side,
+				quantity,
+				filledQty,
+				orderType: "LIMIT" as const,
+				price: "20.00",
+				product: "NRML",
+				status: "OPEN" as const,
+			});
 			await db.db.insert(schema.orders).values([
-				primaryOrder("exit", "BUY", 150, 75, position.id), // covers its unfilled 75
-				primaryOrder("unlinked", "BUY", 75, 0, null), // same instrument and product, no position id: covers 75
-				primaryOrder("adds", "SELL", 75, 0, position.id), // adds to the short: covers nothing
+				primaryOrder("exit", "BUY", 150, 75, true), // covers its unfilled 75
+				primaryOrder("unlinked", "BUY", 75, 0, false), // same instrument and product, no position id: covers 75
+				primaryOrder("adds", "SELL", 75, 0, true), // adds to the short: covers nothing
 			]);
 		} finally {
 			await db.close();
 		}
-		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
+		const t = await trader(c.clientId);
+		// The client's first request is the orders list: it loads the primary's pending orders too.
+		expect((await t.orders()).map((o) => o.id).sort()).toEqual(["adds", "exit", "unlinked"].map((id) => `PRI-${id}-${c.clientId}`).sort());
 		expect((await t.positions())[0]).toMatchObject({ netQty: -300, pendingExitQty: 150 });
-		await expectProblem(await t.post("/api/square-offs", { positionId: position.id, quantity: 225 }), 422, "QTY_EXCEEDS_POSITION");
+		await expectProblem(await t.post("/api/square-offs", { positionId, quantity: 225 }), 422, "QTY_EXCEEDS_POSITION");
 		const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
 		expect(orders.map((o) => [o.side, o.quantity])).toEqual([["BUY", 150]]);
 	});

@@ -93,6 +93,8 @@ export interface BrowserPosition {
 	lotSize?: number;
 	freezeQty?: number | null;
 	optionType?: "CE" | "PE";
+	/** A pending LIMIT order on the primary exiting this much of the position (replicated in, read-only here). */
+	primaryExit?: number;
 }
 
 export interface BrowserClient {
@@ -142,6 +144,13 @@ export async function createBrowserClient(positions: BrowserPosition[]): Promise
 				"INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, '95.00')",
 				[id, clientId, instrumentId, eq ? "MIS" : "NRML", p.netQty],
 			);
+			if (p.primaryExit) {
+				await db.query(
+					`INSERT INTO orders (id, client_id, origin, position_id, exchange, symbol, side, quantity, order_type, price, product, status)
+					 VALUES ($1, $2, 'primary', $3, $4, $5, $6, $7, 'LIMIT', '90.00', $8, 'OPEN')`,
+					[uid("PRI"), clientId, id, eq ? "NSE" : "NFO", symbol, p.netQty > 0 ? "SELL" : "BUY", p.primaryExit, eq ? "MIS" : "NRML"],
+				);
+			}
 			out.push({ id, symbol });
 		}
 		return { clientId, password, totpSecret, name, positions: out };
