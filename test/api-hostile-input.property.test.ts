@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createClient, openSession } from "./fixtures";
 import type { Position } from "../src/types";
 import { call, SITE, setFailover } from "./helpers";
-import { omsStats } from "./trading-helpers";
+import { eventually, omsStats, postSignedEvents, trader } from "./trading-helpers";
 
 const endpoints: { method: string; path: (id: string) => string; changesState: boolean }[] = [
 	{ method: "POST", path: () => "/api/auth/login", changesState: true },
@@ -125,5 +125,68 @@ describe("hostile input on every endpoint", () => {
 			expect(listed.map((p) => [p.netQty, p.pendingExitQty])).toEqual([[-1500, 0]]);
 			expect((await omsStats(clientId)).requests).toBe(0);
 		}
+	});
+});
+
+describe("hostile but correctly signed OMS events", () => {
+	it("never answer 5xx; refusals are problem+json; what is refused changes nothing", async () => {
+		await setFailover(true, "property test");
+		const client = await createClient({ positions: [{ instrument: { segment: "OPT", lotSize: 75, freezeQty: 1800 }, netQty: -150 }] });
+		const t = await trader(client.clientId);
+		const res = await t.post("/api/square-offs", { positionId: client.positionIds[0], quantity: 75 });
+		const [order] = ((await res.json()) as { orders: { id: string }[] }).orders;
+		// Relayed first, so only the events under test change the order from here on.
+		await eventually(async () => (await t.order(order.id)).status === "SENT", "order SENT");
+		const validEvent = fc.record({
+			eventId: fc.uuid(),
+			orderId: fc.constantFrom(order.id, "unknown-order"),
+			clientId: fc.constantFrom(client.clientId, "UNKNOWN01"),
+			type: fc.constantFrom("ACK", "FILL", "REJECT", "CANCELLED"),
+			fillQty: fc.integer({ min: 1, max: 200 }),
+			fillPrice: fc.constantFrom("100.00", "0.05"),
+			at: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+		});
+		const hostileEvent = fc.record(
+			{
+				eventId: fc.oneof(fc.uuid(), hostileString),
+				orderId: fc.oneof(fc.constant(order.id), hostileString),
+				clientId: fc.oneof(fc.constant(client.clientId), hostileString),
+				type: fc.oneof(fc.constantFrom("ACK", "FILL", "REJECT", "CANCELLED"), hostileString),
+				fillQty: fc.oneof(fc.integer(), fc.double(), hostileString),
+				fillPrice: fc.oneof(fc.constantFrom("100.00", "0", "-1", "1e9", "1.234"), hostileString),
+				reason: hostileString,
+				at: fc.oneof(
+					fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+					hostileString,
+				),
+			},
+			{ requiredKeys: [] },
+		);
+		const event = fc.oneof({ arbitrary: validEvent, weight: 3 }, { arbitrary: hostileEvent, weight: 1 });
+		const signedBody = fc.oneof(
+			fc.jsonValue().map((v) => JSON.stringify(v)),
+			hostileString,
+			event.map((e) => JSON.stringify(e)),
+			fc
+				.record({ events: fc.oneof(fc.array(event, { maxLength: 6 }), fc.jsonValue()) }, { requiredKeys: [] })
+				.map((v) => JSON.stringify(v)),
+		);
+		const state = async () => JSON.stringify([await t.order(order.id), await t.positions()]);
+		await fc.assert(
+			fc.asyncProperty(signedBody, async (body) => {
+				const before = await state();
+				const answer = await postSignedEvents(body);
+				expect(answer.status, `${body.slice(0, 200)} -> ${answer.status}`).toBeLessThan(500);
+				const json = (await answer.json()) as { code?: string; result?: string; results?: { result: string }[] };
+				if (answer.status >= 400) {
+					expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+					expect(json.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
+					expect(await state()).toBe(before);
+				} else if (!(json.result === "applied" || json.results?.some((r) => r.result === "applied"))) {
+					expect(await state()).toBe(before); // duplicates, unknown orders and late events change nothing either
+				}
+			}),
+			{ numRuns: 200 },
+		);
 	});
 });

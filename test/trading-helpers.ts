@@ -103,7 +103,8 @@ export function omsEventBatch(events: TestOmsEvent[], opts: SigningOptions = {})
 	return postSignedEvents(JSON.stringify({ events: events.map(fullEvent) }), opts);
 }
 
-async function postSignedEvents(body: string, opts: SigningOptions): Promise<Response> {
+/** Posts a raw body to POST /oms/events, signed as the OMS would sign it. */
+export async function postSignedEvents(body: string, opts: SigningOptions = {}): Promise<Response> {
 	const headers = await signatureHeaders(opts.secret ?? env.OMS_HMAC_SECRET, body, opts.nowSeconds);
 	return call("/oms/events", { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 }
