@@ -201,6 +201,9 @@ export class TradingBook {
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS oms_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
 		// The primary's own pending orders, replicated in: shown with ours, never touched here.
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS primary_orders (id TEXT PRIMARY KEY, json TEXT NOT NULL)`);
+		// Cancels of the primary's pending orders asked for here: 'requested', 'sent' (to the OMS
+		// queue), 'cancelled' (the OMS said so). Kept across reloads: replicated data may lag.
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS primary_cancels (order_id TEXT PRIMARY KEY, state TEXT NOT NULL)`);
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS outbound_records (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)`);
 		// Ops alerts about this client's orders: 'sending' while a consumer holds the claim, then 'sent'.
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS order_alerts (key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at INTEGER NOT NULL)`);
@@ -319,6 +322,7 @@ export class TradingBook {
 			.filter(
 				(o) =>
 					o.side === side &&
+					!isFinal(o.status) &&
 					(o.positionId === position.id ||
 						(o.positionId === null && o.exchange === position.exchange && o.symbol === position.symbol && o.product === position.product)),
 			)
@@ -326,11 +330,21 @@ export class TradingBook {
 		return ours + primary;
 	}
 
+	/** The primary's pending orders as replicated, CANCELLED where the OMS has confirmed our cancel. */
 	private primaryOrders(): Order[] {
 		return this.sql
-			.exec<{ json: string }>("SELECT json FROM primary_orders ORDER BY id")
+			.exec<{ json: string; cancel: string | null }>(
+				"SELECT p.json, c.state AS cancel FROM primary_orders p LEFT JOIN primary_cancels c ON c.order_id = p.id ORDER BY p.id",
+			)
 			.toArray()
-			.map((r) => JSON.parse(r.json) as Order);
+			.map((r) => {
+				const o = JSON.parse(r.json) as Order;
+				return r.cancel === "cancelled" ? { ...o, status: "CANCELLED" as const, reason: "cancelled from the backup site" } : o;
+			});
+	}
+
+	private primaryOrder(id: string): Order | undefined {
+		return this.primaryOrders().find((o) => o.id === id);
 	}
 
 	private positionJson(r: PositionRow): Position {
@@ -561,10 +575,17 @@ export class TradingBook {
 		let result: ApiResult;
 		if (orderId === null) {
 			const open = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status IN ('PENDING', 'SENT', 'OPEN') ORDER BY rowid").toArray();
-			result = { status: 202, body: { orders: open.map((o) => this.requestCancel(clientId, o)) }, problem: false };
+			const primary = this.primaryOrders().filter((o) => !isFinal(o.status));
+			const orders = [...open.map((o) => this.requestCancel(clientId, o)), ...primary.map((o) => this.requestPrimaryCancel(clientId, o))];
+			result = { status: 202, body: { orders }, problem: false };
 		} else {
 			const row = this.order(orderId);
-			if (!row) result = refused({ status: 404, code: "ORDER_NOT_FOUND", detail: "no order with this id" });
+			const primary = row ? undefined : this.primaryOrder(orderId);
+			if (primary)
+				result = isFinal(primary.status)
+					? refused({ status: 409, code: "ORDER_NOT_CANCELLABLE", detail: `the order is already ${primary.status}` })
+					: { status: 202, body: { order: this.requestPrimaryCancel(clientId, primary) }, problem: false };
+			else if (!row) result = refused({ status: 404, code: "ORDER_NOT_FOUND", detail: "no order with this id" });
 			else if (isFinal(row.status))
 				result = refused({ status: 409, code: "ORDER_NOT_CANCELLABLE", detail: `the order is already ${row.status}` });
 			else result = { status: 202, body: { order: this.requestCancel(clientId, row) }, problem: false };
@@ -585,6 +606,13 @@ export class TradingBook {
 		return this.orderJson(this.order(row.id)!);
 	}
 
+	/** The primary's order is at the exchange: its cancel always goes to the OMS, once. */
+	private requestPrimaryCancel(clientId: string, o: Order): Order {
+		const asked = this.sql.exec("INSERT INTO primary_cancels (order_id, state) VALUES (?, 'requested') ON CONFLICT DO NOTHING", o.id);
+		if (asked.rowsWritten > 0) this.recordAudit("order.cancel_requested", clientId, { orderId: o.id, status: o.status, origin: "primary" });
+		return o;
+	}
+
 	// --- relay ----------------------------------------------------------------------------
 
 	/**
@@ -600,7 +628,11 @@ export class TradingBook {
 	/** Whether a cancel should still go to the OMS: "wait" while the order itself is still being placed. */
 	cancelRelay(orderId: string): "send" | "skip" | "wait" {
 		const row = this.order(orderId);
-		if (!row || isFinal(row.status)) return "skip";
+		if (!row) {
+			const primary = this.primaryOrder(orderId);
+			return primary && !isFinal(primary.status) ? "send" : "skip";
+		}
+		if (isFinal(row.status)) return "skip";
 		return row.status === "PENDING" ? "wait" : "send";
 	}
 
@@ -666,7 +698,7 @@ export class TradingBook {
 	private applyOmsEvent(ev: OmsEvent): OmsEventResult {
 		if (this.sql.exec("SELECT 1 FROM oms_events WHERE event_id = ?", ev.eventId).toArray().length > 0) return "duplicate";
 		const row = this.order(ev.orderId);
-		if (!row) return "unknown_order";
+		if (!row) return this.applyPrimaryEvent(ev);
 		this.sql.exec("INSERT INTO oms_events (event_id, at) VALUES (?, ?)", ev.eventId, Date.now());
 		let after: OrderRow | null = null;
 		switch (ev.type) {
@@ -684,6 +716,26 @@ export class TradingBook {
 				break;
 		}
 		return after ? "applied" : "unchanged";
+	}
+
+	/**
+	 * An event about one of the primary's pending orders: a CANCELLED marks it so here (until
+	 * replication says the same); anything else is left to replication, which carries the
+	 * primary's fills into positions (applying them here too would count them twice).
+	 */
+	private applyPrimaryEvent(ev: OmsEvent): OmsEventResult {
+		const primary = this.primaryOrder(ev.orderId);
+		if (!primary) return "unknown_order";
+		this.sql.exec("INSERT INTO oms_events (event_id, at) VALUES (?, ?)", ev.eventId, Date.now());
+		if (ev.type !== "CANCELLED" || isFinal(primary.status)) return "unchanged";
+		this.sql.exec(
+			"INSERT INTO primary_cancels (order_id, state) VALUES (?, 'cancelled') ON CONFLICT (order_id) DO UPDATE SET state = 'cancelled'",
+			primary.id,
+		);
+		const after = this.primaryOrder(primary.id);
+		if (after) this.broadcast({ type: "order", order: after });
+		if (primary.positionId) this.broadcastPosition(primary.positionId);
+		return "applied";
 	}
 
 	/**
@@ -783,17 +835,28 @@ export class TradingBook {
 	private async sendOrders(): Promise<void> {
 		const places = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 ORDER BY rowid").toArray();
 		const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();
+		const primaryCancels = this.sql.exec<{ order_id: string }>("SELECT order_id FROM primary_cancels WHERE state = 'requested'").toArray();
+		const clientId = this.meta("client_id");
 		const now = new Date().toISOString();
 		const messages: { id: string; body: OrderMessage }[] = [
 			...places.map((r) => ({ id: r.id, body: { kind: "place", order: this.relayOrder(r), acceptedAt: r.created_at } as const })),
 			...cancels.map((r) => ({ id: r.id, body: { kind: "cancel", orderId: r.id, clientId: r.client_id, requestedAt: now } as const })),
+			...(clientId === null
+				? []
+				: primaryCancels.map((r) => ({
+						id: r.order_id,
+						body: { kind: "cancel", orderId: r.order_id, clientId, requestedAt: now } as const,
+					}))),
 		];
 		for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
 			const chunk = messages.slice(i, i + QUEUE_BATCH);
 			await this.env.ORDERS.sendBatch(chunk.map((m) => ({ body: m.body })));
 			for (const m of chunk) {
 				if (m.body.kind === "place") this.sql.exec("UPDATE orders SET enqueued = 1 WHERE id = ?", m.id);
-				else this.sql.exec("UPDATE orders SET cancel_state = 'sent' WHERE id = ? AND cancel_state = 'requested'", m.id);
+				else {
+					this.sql.exec("UPDATE orders SET cancel_state = 'sent' WHERE id = ? AND cancel_state = 'requested'", m.id);
+					this.sql.exec("UPDATE primary_cancels SET state = 'sent' WHERE order_id = ? AND state = 'requested'", m.id);
+				}
 			}
 		}
 	}
@@ -814,7 +877,7 @@ export class TradingBook {
 		return (
 			this.sql
 				.exec(
-					"SELECT 1 FROM orders WHERE (status = 'PENDING' AND enqueued = 0) OR cancel_state = 'requested' UNION ALL SELECT 1 FROM outbound_records LIMIT 1",
+					"SELECT 1 FROM orders WHERE (status = 'PENDING' AND enqueued = 0) OR cancel_state = 'requested' UNION ALL SELECT 1 FROM primary_cancels WHERE state = 'requested' UNION ALL SELECT 1 FROM outbound_records LIMIT 1",
 				)
 				.toArray().length > 0
 		);

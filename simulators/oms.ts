@@ -6,6 +6,7 @@
 //   POST /__control { clients: { "<clientId>": { mode: "error", failTimes: 3, ... } } }
 //        behaviour for one client only (tests share the simulator: each uses its own client)
 //   POST /__control { eventBatchMs: 20 }   post events in batches, as `{ events: [...] }`
+//   POST /__control { existingOrders: [RelayOrder] }   orders the primary placed, open here
 //   GET  /__stats[?clientId=X]   counts of requests, distinct orders and duplicates
 import http from "node:http";
 import { randomUUID } from "node:crypto";
@@ -192,6 +193,9 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 					for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
 				}
 				if (patch.eventsUrl) eventsUrl = patch.eventsUrl;
+				// Orders the primary placed before it went down: the OMS holds them, open.
+				for (const order of (patch.existingOrders ?? []) as RelayOrder[])
+					orders.set(order.orderId, { order, receivedAt: Date.now(), filled: 0, state: "OPEN" });
 				for (const [clientId, b] of Object.entries((patch.clients ?? {}) as Record<string, ClientBehaviour>))
 					behaviours.set(clientId, { ...b });
 				for (const k of Object.keys(defaults) as (keyof OmsControl)[]) if (k in patch) Object.assign(control, { [k]: patch[k] });

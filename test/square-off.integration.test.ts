@@ -3,9 +3,9 @@ import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openDb, schema } from "../src/db/client";
 import type { Order, Position } from "../src/types";
-import { createClient, type PositionSpec } from "./fixtures";
+import { createClient, type PositionSpec, type TestClient } from "./fixtures";
 import { call, expectProblem, SITE, setFailover, statementsRunBy } from "./helpers";
-import { eventually, omsStats, trader } from "./trading-helpers";
+import { eventually, omsEvent, omsExistingOrders, omsStats, trader } from "./trading-helpers";
 
 const shortNiftyOption = (netQty: number): PositionSpec => ({
 	instrument: { segment: "OPT", lotSize: 75, freezeQty: 1800, tickSize: "0.05", priceBandLow: "10.00", priceBandHigh: "500.00" },
@@ -17,6 +17,57 @@ const longEquity = (netQty: number): PositionSpec => ({ instrument: { segment: "
 async function accepted(res: Response) {
 	if (res.status !== 202) throw new Error(`expected 202, got ${res.status} ${await res.text()}`);
 	return (await res.json()) as { squareOffId: string; orders: Order[] };
+}
+
+/**
+ * The primary's pending orders on the client's first position, as replication brings them into
+ * Postgres; the OMS simulator holds them open, as the broker's OMS would. Returns their ids.
+ */
+async function primaryOrders(
+	c: TestClient,
+	specs: { name: string; side: "BUY" | "SELL"; quantity: number; filledQty?: number; linked?: boolean }[],
+): Promise<string[]> {
+	const positionId = c.positionIds[0];
+	const db = openDb(env);
+	try {
+		const [{ exchange, symbol }] = await db.db
+			.select({ exchange: schema.instruments.exchange, symbol: schema.instruments.symbol })
+			.from(schema.positions)
+			.innerJoin(schema.instruments, eq(schema.positions.instrumentId, schema.instruments.id))
+			.where(eq(schema.positions.id, positionId));
+		const rows = specs.map((o) => ({
+			id: `PRI-${o.name}-${c.clientId}`,
+			clientId: c.clientId,
+			origin: "primary" as const,
+			positionId: o.linked === false ? null : positionId,
+			exchange,
+			symbol,
+			side: o.side,
+			quantity: o.quantity,
+			filledQty: o.filledQty ?? 0,
+			orderType: "LIMIT" as const,
+			price: "20.00",
+			product: "NRML",
+			status: "OPEN" as const,
+		}));
+		await db.db.insert(schema.orders).values(rows);
+		await omsExistingOrders(
+			rows.map((r) => ({
+				orderId: r.id,
+				clientId: r.clientId,
+				exchange,
+				symbol,
+				side: r.side,
+				quantity: r.quantity,
+				orderType: "LIMIT",
+				price: "20.00",
+				product: "NRML",
+			})),
+		);
+		return rows.map((r) => r.id);
+	} finally {
+		await db.close();
+	}
 }
 
 beforeAll(() => setFailover(true));
@@ -110,44 +161,45 @@ describe("square-off rules over HTTP", () => {
 
 	it("the primary's pending exit orders count against what is left to exit; its orders adding to the position do not", async () => {
 		const c = await createClient({ positions: [shortNiftyOption(-300)] });
-		const positionId = c.positionIds[0];
-		const db = openDb(env);
-		try {
-			const [{ exchange, symbol }] = await db.db
-				.select({ exchange: schema.instruments.exchange, symbol: schema.instruments.symbol })
-				.from(schema.positions)
-				.innerJoin(schema.instruments, eq(schema.positions.instrumentId, schema.instruments.id))
-				.where(eq(schema.positions.id, positionId));
-			const primaryOrder = (id: string, side: "BUY" | "SELL", quantity: number, filledQty: number, linked: boolean) => ({
-				id: `PRI-${id}-${c.clientId}`,
-				clientId: c.clientId,
-				origin: "primary" as const,
-				positionId: linked ? positionId : null,
-				exchange,
-				symbol,
-				side,
-				quantity,
-				filledQty,
-				orderType: "LIMIT" as const,
-				price: "20.00",
-				product: "NRML",
-				status: "OPEN" as const,
-			});
-			await db.db.insert(schema.orders).values([
-				primaryOrder("exit", "BUY", 150, 75, true), // covers its unfilled 75
-				primaryOrder("unlinked", "BUY", 75, 0, false), // same instrument and product, no position id: covers 75
-				primaryOrder("adds", "SELL", 75, 0, true), // adds to the short: covers nothing
-			]);
-		} finally {
-			await db.close();
-		}
+		const ids = await primaryOrders(c, [
+			{ name: "exit", side: "BUY", quantity: 150, filledQty: 75 }, // covers its unfilled 75
+			{ name: "unlinked", side: "BUY", quantity: 75, linked: false }, // same instrument and product, no position id: covers 75
+			{ name: "adds", side: "SELL", quantity: 75 }, // adds to the short: covers nothing
+		]);
 		const t = await trader(c.clientId);
 		// The client's first request is the orders list: it loads the primary's pending orders too.
-		expect((await t.orders()).map((o) => o.id).sort()).toEqual(["adds", "exit", "unlinked"].map((id) => `PRI-${id}-${c.clientId}`).sort());
+		expect((await t.orders()).map((o) => o.id).sort()).toEqual([...ids].sort());
 		expect((await t.positions())[0]).toMatchObject({ netQty: -300, pendingExitQty: 150 });
-		await expectProblem(await t.post("/api/square-offs", { positionId, quantity: 225 }), 422, "QTY_EXCEEDS_POSITION");
+		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 225 }), 422, "QTY_EXCEEDS_POSITION");
 		const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
 		expect(orders.map((o) => [o.side, o.quantity])).toEqual([["BUY", 150]]);
+	});
+
+	it("cancels one of the primary's pending orders through the OMS; once the OMS confirms, it no longer covers the position", async () => {
+		const c = await createClient({ positions: [shortNiftyOption(-300)] });
+		const [id] = await primaryOrders(c, [{ name: "exit", side: "BUY", quantity: 150 }]);
+		const t = await trader(c.clientId);
+		expect((await t.positions())[0].pendingExitQty).toBe(150);
+		const res = await t.post(`/api/orders/${id}/cancel`);
+		expect(res.status).toBe(202);
+		expect(((await res.json()) as { order: Order }).order).toMatchObject({ id, status: "OPEN", squareOffId: null });
+		expect((await t.post(`/api/orders/${id}/cancel`)).status).toBe(202); // asked twice, sent once
+		const sim = await eventually(async () => {
+			const s = await omsStats(c.clientId);
+			return s.cancels > 0 && s;
+		}, "cancel at the OMS");
+		expect(sim.cancels).toBe(1);
+		expect((await (await omsEvent({ orderId: id, clientId: c.clientId, type: "CANCELLED" })).json()) as object).toMatchObject({
+			result: "applied",
+		});
+		expect((await t.order(id)).status).toBe("CANCELLED");
+		expect((await t.positions())[0].pendingExitQty).toBe(0);
+		// Replicated data still says OPEN (the primary is down): a reload keeps what the OMS said.
+		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
+		expect((await t.order(id)).status).toBe("CANCELLED");
+		await expectProblem(await t.post(`/api/orders/${id}/cancel`), 409, "ORDER_NOT_CANCELLABLE");
+		const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
+		expect(orders.map((o) => [o.side, o.quantity])).toEqual([["BUY", 300]]);
 	});
 
 	it("exit-all closes the short legs before the long legs that hedge them, sliced, and then has nothing left", async () => {

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import { queue } from "../queues/index";
 import { signatureHeaders } from "../src/oms-signature";
-import type { OmsEvent, Order, Position } from "../src/types";
+import type { OmsEvent, Order, Position, RelayOrder } from "../src/types";
 import { openSession } from "./fixtures";
 import { call, SITE } from "./helpers";
 
@@ -66,6 +66,11 @@ export async function omsStats(clientId: string): Promise<SimStats> {
 /** Behaviour for this client's orders only (the simulator is shared by every test file). */
 export async function omsBehaviour(clientId: string, behaviour: Record<string, unknown>) {
 	await fetch(`${inject("omsUrl")}/__control`, { method: "POST", body: JSON.stringify({ clients: { [clientId]: behaviour } }) });
+}
+
+/** Orders the primary placed before it went down: the OMS simulator holds them open. */
+export async function omsExistingOrders(orders: RelayOrder[]) {
+	await fetch(`${inject("omsUrl")}/__control`, { method: "POST", body: JSON.stringify({ existingOrders: orders }) });
 }
 
 /** The collector's view of one client's alerts: those delivered, and how many deliveries it refused. */

@@ -145,11 +145,23 @@ export async function createBrowserClient(positions: BrowserPosition[]): Promise
 				[id, clientId, instrumentId, eq ? "MIS" : "NRML", p.netQty],
 			);
 			if (p.primaryExit) {
+				const order = {
+					orderId: uid("PRI"),
+					clientId,
+					exchange: eq ? "NSE" : "NFO",
+					symbol,
+					side: p.netQty > 0 ? "SELL" : "BUY",
+					quantity: p.primaryExit,
+					orderType: "LIMIT",
+					price: "90.00",
+					product: eq ? "MIS" : "NRML",
+				};
 				await db.query(
 					`INSERT INTO orders (id, client_id, origin, position_id, exchange, symbol, side, quantity, order_type, price, product, status)
-					 VALUES ($1, $2, 'primary', $3, $4, $5, $6, $7, 'LIMIT', '90.00', $8, 'OPEN')`,
-					[uid("PRI"), clientId, id, eq ? "NSE" : "NFO", symbol, p.netQty > 0 ? "SELL" : "BUY", p.primaryExit, eq ? "MIS" : "NRML"],
+					 VALUES ($1, $2, 'primary', $3, $4, $5, $6, $7, $8, $9, $10, 'OPEN')`,
+					[order.orderId, clientId, id, order.exchange, symbol, order.side, order.quantity, order.orderType, order.price, order.product],
 				);
+				await omsControl({ existingOrders: [order] }); // the broker's OMS holds it, open
 			}
 			out.push({ id, symbol });
 		}

@@ -8,9 +8,9 @@ import { IntentStatus } from "./IntentStatus";
 import { CloseButton, Modal } from "./Modal";
 
 const CANCELLABLE = new Set(["PENDING", "SENT", "OPEN"]);
-/** The primary's pending orders (no square-off of ours) are listed, but only the help desk can cancel them. */
+export const isCancellable = (o: Order) => CANCELLABLE.has(o.status);
+/** The primary's pending orders carry no square-off of ours. */
 const fromPrimary = (o: Order) => o.squareOffId === null;
-export const isCancellable = (o: Order) => !fromPrimary(o) && CANCELLABLE.has(o.status);
 
 const statusWords: Record<Order["status"], string> = {
 	PENDING: "accepted",
@@ -50,10 +50,8 @@ function OrderRow(props: { order: Order; onChanged: (o: Order) => void }) {
 				</p>
 			)}
 			{o.reason && <p class="muted">Reason: {o.reason}</p>}
-			{fromPrimary(o) && CANCELLABLE.has(o.status) && (
-				<p class="muted">
-					Placed on the main platform: it can still fill, so it counts as a pending exit. To cancel it, call the help desk.
-				</p>
+			{fromPrimary(o) && isCancellable(o) && (
+				<p class="muted">Placed on the main platform before it went down: still live at the exchange, so it can fill.</p>
 			)}
 			{isCancellable(o) && cancel.state.phase !== "done" && (
 				<>
