@@ -732,6 +732,8 @@ export class TradingBook {
 			"INSERT INTO primary_cancels (order_id, state) VALUES (?, 'cancelled') ON CONFLICT (order_id) DO UPDATE SET state = 'cancelled'",
 			primary.id,
 		);
+		// In the outbox for failback: the primary reconciles its own order against this.
+		this.recordAudit("order.primary_cancelled", ev.clientId, { orderId: primary.id, eventId: ev.eventId }, "oms");
 		const after = this.primaryOrder(primary.id);
 		if (after) this.broadcast({ type: "order", order: after });
 		if (primary.positionId) this.broadcastPosition(primary.positionId);

@@ -101,6 +101,7 @@ export type AuditAction =
 	| "squareoff.accepted"
 	| "squareoff.refused"
 	| "order.cancel_requested"
+	| "order.primary_cancelled"
 	| "order.sent"
 	| "order.rejected"
 	| "order.failed"

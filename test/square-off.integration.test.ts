@@ -194,6 +194,20 @@ describe("square-off rules over HTTP", () => {
 		});
 		expect((await t.order(id)).status).toBe("CANCELLED");
 		expect((await t.positions())[0].pendingExitQty).toBe(0);
+		// Both the request and the OMS's word are audited (and so in the outbox for failback).
+		await eventually(async () => {
+			const db = openDb(env);
+			try {
+				const rows = await db.db
+					.select({ action: schema.auditLog.action })
+					.from(schema.auditLog)
+					.where(eq(schema.auditLog.clientId, c.clientId));
+				const actions = rows.map((r) => r.action);
+				return actions.includes("order.cancel_requested") && actions.includes("order.primary_cancelled");
+			} finally {
+				await db.close();
+			}
+		}, "cancel audited");
 		// Replicated data still says OPEN (the primary is down): a reload keeps what the OMS said.
 		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
 		expect((await t.order(id)).status).toBe("CANCELLED");
