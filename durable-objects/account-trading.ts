@@ -204,6 +204,11 @@ export class TradingBook {
 		// Cancels of the primary's pending orders asked for here: 'requested', 'sent' (to the OMS
 		// queue), 'cancelled' (the OMS said so). Kept across reloads: replicated data may lag.
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS primary_cancels (order_id TEXT PRIMARY KEY, state TEXT NOT NULL)`);
+		// Fills of the primary's orders the OMS reported here: `qty` on top of the `base` the
+		// replicated data showed at the first one (so a reload of lagging data cannot undo them).
+		this.sql.exec(`CREATE TABLE IF NOT EXISTS primary_fills (
+			order_id TEXT PRIMARY KEY, position_id TEXT, base INTEGER NOT NULL, qty INTEGER NOT NULL
+		)`);
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS outbound_records (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)`);
 		// Ops alerts about this client's orders: 'sending' while a consumer holds the claim, then 'sent'.
 		this.sql.exec(`CREATE TABLE IF NOT EXISTS order_alerts (key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at INTEGER NOT NULL)`);
@@ -294,11 +299,12 @@ export class TradingBook {
 		this.setMeta("positions_as_of", cursor?.ts ? new Date(Number(cursor.ts)).toISOString() : loadedAt);
 	}
 
-	/** Net quantities of positions this book has seen fills on: a reload must not undo those fills. */
+	/** Net quantities of positions this book has seen fills on (ours or the primary's): a reload must not undo those fills. */
 	private heldNetQty(): Map<string, number> {
 		const rows = this.sql
 			.exec<{ id: string; net_qty: number }>(
-				"SELECT p.id, p.net_qty FROM positions p WHERE EXISTS (SELECT 1 FROM orders o WHERE o.position_id = p.id AND o.filled_qty > 0)",
+				`SELECT p.id, p.net_qty FROM positions p WHERE EXISTS (SELECT 1 FROM orders o WHERE o.position_id = p.id AND o.filled_qty > 0)
+				 OR EXISTS (SELECT 1 FROM primary_fills f WHERE f.position_id = p.id)`,
 			)
 			.toArray();
 		return new Map(rows.map((r) => [r.id, r.net_qty]));
@@ -319,27 +325,35 @@ export class TradingBook {
 				.toArray()[0]?.qty ?? 0;
 		const side = exitSide(position.net_qty);
 		const primary = this.primaryOrders()
-			.filter(
-				(o) =>
-					o.side === side &&
-					!isFinal(o.status) &&
-					(o.positionId === position.id ||
-						(o.positionId === null && o.exchange === position.exchange && o.symbol === position.symbol && o.product === position.product)),
-			)
+			.filter((o) => o.side === side && !isFinal(o.status) && this.positionOf(o)?.id === position.id)
 			.reduce((n, o) => n + Math.max(0, o.quantity - o.filledQty), 0);
 		return ours + primary;
 	}
 
-	/** The primary's pending orders as replicated, CANCELLED where the OMS has confirmed our cancel. */
+	/** A primary order's position: the one it names, else the one with its exchange, symbol and product. */
+	private positionOf(o: Order): PositionRow | undefined {
+		if (o.positionId) return this.sql.exec<PositionRow>("SELECT * FROM positions WHERE id = ?", o.positionId).toArray()[0];
+		return this.sql
+			.exec<PositionRow>("SELECT * FROM positions WHERE exchange = ? AND symbol = ? AND product = ?", o.exchange, o.symbol, o.product)
+			.toArray()[0];
+	}
+
+	/**
+	 * The primary's pending orders as replicated, with what the OMS told us since: fills reported
+	 * here (never fewer than replicated), CANCELLED where it confirmed our cancel.
+	 */
 	private primaryOrders(): Order[] {
 		return this.sql
-			.exec<{ json: string; cancel: string | null }>(
-				"SELECT p.json, c.state AS cancel FROM primary_orders p LEFT JOIN primary_cancels c ON c.order_id = p.id ORDER BY p.id",
+			.exec<{ json: string; cancel: string | null; base: number | null; qty: number | null }>(
+				`SELECT p.json, c.state AS cancel, f.base, f.qty FROM primary_orders p
+				 LEFT JOIN primary_cancels c ON c.order_id = p.id LEFT JOIN primary_fills f ON f.order_id = p.id ORDER BY p.id`,
 			)
 			.toArray()
 			.map((r) => {
 				const o = JSON.parse(r.json) as Order;
-				return r.cancel === "cancelled" ? { ...o, status: "CANCELLED" as const, reason: "cancelled from the backup site" } : o;
+				const filledQty = Math.min(o.quantity, Math.max(o.filledQty, (r.base ?? 0) + (r.qty ?? 0)));
+				if (r.cancel === "cancelled") return { ...o, filledQty, status: "CANCELLED" as const, reason: "cancelled from the backup site" };
+				return { ...o, filledQty, status: filledQty === o.quantity ? ("COMPLETE" as const) : o.status };
 			});
 	}
 
@@ -719,24 +733,39 @@ export class TradingBook {
 	}
 
 	/**
-	 * An event about one of the primary's pending orders: a CANCELLED marks it so here (until
-	 * replication says the same); anything else is left to replication, which carries the
-	 * primary's fills into positions (applying them here too would count them twice).
+	 * An event about one of the primary's pending orders. A FILL moves its position at once, as
+	 * our own fills do (replicated data may have stopped; a reload keeps the fill, see
+	 * heldNetQty); a CANCELLED marks it so here until replication says the same. Others change
+	 * nothing here.
 	 */
 	private applyPrimaryEvent(ev: OmsEvent): OmsEventResult {
 		const primary = this.primaryOrder(ev.orderId);
 		if (!primary) return "unknown_order";
 		this.sql.exec("INSERT INTO oms_events (event_id, at) VALUES (?, ?)", ev.eventId, Date.now());
-		if (ev.type !== "CANCELLED" || isFinal(primary.status)) return "unchanged";
-		this.sql.exec(
-			"INSERT INTO primary_cancels (order_id, state) VALUES (?, 'cancelled') ON CONFLICT (order_id) DO UPDATE SET state = 'cancelled'",
-			primary.id,
-		);
-		// In the outbox for failback: the primary reconciles its own order against this.
-		this.recordAudit("order.primary_cancelled", ev.clientId, { orderId: primary.id, eventId: ev.eventId }, "oms");
+		const position = this.positionOf(primary);
+		if (ev.type === "FILL") {
+			const q = Math.min(ev.fillQty ?? 0, primary.quantity - primary.filledQty);
+			if (q <= 0) return "unchanged";
+			this.sql.exec(
+				`INSERT INTO primary_fills (order_id, position_id, base, qty) VALUES (?, ?, ?, ?)
+				 ON CONFLICT (order_id) DO UPDATE SET qty = qty + excluded.qty`,
+				primary.id,
+				position?.id ?? null,
+				primary.filledQty,
+				q,
+			);
+			if (position) this.sql.exec("UPDATE positions SET net_qty = net_qty + ? WHERE id = ?", primary.side === "SELL" ? -q : q, position.id);
+		} else if (ev.type === "CANCELLED" && !isFinal(primary.status)) {
+			this.sql.exec(
+				"INSERT INTO primary_cancels (order_id, state) VALUES (?, 'cancelled') ON CONFLICT (order_id) DO UPDATE SET state = 'cancelled'",
+				primary.id,
+			);
+			// In the outbox for failback: the primary reconciles its own order against this.
+			this.recordAudit("order.primary_cancelled", ev.clientId, { orderId: primary.id, eventId: ev.eventId }, "oms");
+		} else return "unchanged";
 		const after = this.primaryOrder(primary.id);
 		if (after) this.broadcast({ type: "order", order: after });
-		if (primary.positionId) this.broadcastPosition(primary.positionId);
+		if (position) this.broadcastPosition(position.id);
 		return "applied";
 	}
 

@@ -216,6 +216,33 @@ describe("square-off rules over HTTP", () => {
 		expect(orders.map((o) => [o.side, o.quantity])).toEqual([["BUY", 300]]);
 	});
 
+	it("a fill of the primary's order reported by the OMS moves the position at once, and a reload of lagging data keeps it", async () => {
+		const c = await createClient({ positions: [shortNiftyOption(-300)] });
+		const [id] = await primaryOrders(c, [{ name: "exit", side: "BUY", quantity: 150, filledQty: 25 }]);
+		const t = await trader(c.clientId);
+		expect((await t.positions())[0]).toMatchObject({ netQty: -300, pendingExitQty: 125 });
+		const fill = {
+			eventId: crypto.randomUUID(),
+			orderId: id,
+			clientId: c.clientId,
+			type: "FILL" as const,
+			fillQty: 50,
+			fillPrice: "20.00",
+		};
+		expect(await (await omsEvent(fill)).json()).toMatchObject({ result: "applied" });
+		expect(await (await omsEvent(fill)).json()).toMatchObject({ result: "duplicate" });
+		expect((await t.positions())[0]).toMatchObject({ netQty: -250, pendingExitQty: 75 });
+		expect(await t.order(id)).toMatchObject({ filledQty: 75, status: "OPEN" });
+		// Replicated data still says -300 and 25 filled: a reload keeps what the OMS reported.
+		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
+		expect((await t.positions())[0]).toMatchObject({ netQty: -250, pendingExitQty: 75 });
+		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 225 }), 422, "QTY_EXCEEDS_POSITION");
+		// The rest fills: a fill beyond what is left counts only what is left.
+		await omsEvent({ orderId: id, clientId: c.clientId, type: "FILL", fillQty: 100, fillPrice: "20.00" });
+		expect(await t.order(id)).toMatchObject({ filledQty: 150, status: "COMPLETE" });
+		expect((await t.positions())[0]).toMatchObject({ netQty: -175, pendingExitQty: 0 });
+	});
+
 	it("exit-all closes the short legs before the long legs that hedge them, sliced, and then has nothing left", async () => {
 		const c = await createClient({
 			positions: [
