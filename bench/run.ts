@@ -181,9 +181,12 @@ async function load(opts: Parameters<typeof autocannon>[0]) {
 
 type LoadResult = Awaited<ReturnType<typeof load>>;
 
-/** A table row for a run that explains another (its share of the ceiling given). */
+/** A table row for a load run, with its share of the ceiling. */
+const loadRow = (label: string, r: LoadResult, ceilingRps: number, expected = "") =>
+	`| ${label} | ${r.total} | ${r.rps.toFixed(0)} (${((r.rps / ceilingRps) * 100).toFixed(0)}% of ceiling) | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.errors} / ${r.non2xx}${expected} |`;
+/** The row of a run that explains another. */
 const diagnosticRow = (label: string, r: LoadResult, ceilingRps: number, expected = "") =>
-	`| (diagnostic) ${label} | ${r.total} | ${r.rps.toFixed(0)} (${((r.rps / ceilingRps) * 100).toFixed(0)}% of ceiling) | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.errors} / ${r.non2xx}${expected} |`;
+	loadRow(`(diagnostic) ${label}`, r, ceilingRps, expected);
 
 /** Accept-to-OMS per order: OMS simulator's receivedAt minus the Account's createdAt (one machine, one clock). */
 async function acceptToOms(site: string, omsUrl: string, clientId: string, cookie: string): Promise<number[]> {
@@ -405,7 +408,11 @@ async function main() {
 				ceilingRps,
 				" (all 422, expected)",
 			),
-			`| 2. accept: \`POST /api/square-offs\` over ${CLIENTS} clients, OMS batching its events every ${EVENT_BATCH_MS} ms | ${accept.total} | ${accept.rps.toFixed(0)} (${(ratio * 100).toFixed(0)}% of ceiling) | ${ms(accept.p50)} | ${ms(accept.p95)} | ${ms(accept.p99)} | ${accept.errors} / ${accept.non2xx} |`,
+			loadRow(
+				`2. accept: \`POST /api/square-offs\` over ${CLIENTS} clients, OMS batching its events every ${EVENT_BATCH_MS} ms`,
+				accept,
+				ceilingRps,
+			),
 			diagnosticRow("accept, OMS posting one event per request (ACK and FILL: two inbound requests per order)", acceptPerEvent, ceilingRps),
 			diagnosticRow("accept, OMS posting no events back (relay only)", acceptSilent, ceilingRps),
 		].join("\n");

@@ -754,7 +754,7 @@ export class TradingBook {
 				primary.filledQty,
 				q,
 			);
-			if (position) this.sql.exec("UPDATE positions SET net_qty = net_qty + ? WHERE id = ?", primary.side === "SELL" ? -q : q, position.id);
+			if (position) this.moveByFill(position.id, primary.side, q);
 		} else if (ev.type === "CANCELLED" && !isFinal(primary.status)) {
 			this.sql.exec(
 				"INSERT INTO primary_cancels (order_id, state) VALUES (?, 'cancelled') ON CONFLICT (order_id) DO UPDATE SET state = 'cancelled'",
@@ -779,13 +779,18 @@ export class TradingBook {
 		const filled = row.filled_qty + q;
 		const status: OrderStatus = isFinal(row.status) ? row.status : filled === row.quantity ? "COMPLETE" : "OPEN";
 		const pricePaise = price === undefined ? null : toPaise(price);
-		this.sql.exec("UPDATE positions SET net_qty = net_qty + ? WHERE id = ?", row.side === "SELL" ? -q : q, row.position_id);
+		if (row.position_id) this.moveByFill(row.position_id, row.side, q);
 		const after = this.change(
 			row,
 			{ status, filled_qty: filled, fill_value_paise: row.fill_value_paise + q * (pricePaise ?? 0) },
 			{ fillQty: q, ...(price === undefined ? {} : { fillPrice: price }) },
 		);
 		return after;
+	}
+
+	/** A fill of `qty` on an order of `side` moves its position by that much (a SELL down, a BUY up). */
+	private moveByFill(positionId: string, side: Side, qty: number) {
+		this.sql.exec("UPDATE positions SET net_qty = net_qty + ? WHERE id = ?", side === "SELL" ? -qty : qty, positionId);
 	}
 
 	/** Every applied change: version + 1, a record for Postgres, a push to the live sockets. */
