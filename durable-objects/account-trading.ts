@@ -6,7 +6,7 @@
 // synchronous SQLite calls only, so no other request interleaves between the check and the
 // write; queue sends come after, and an alarm re-sends whatever a failed send left behind.
 import { and, eq, max, ne, notInArray } from "drizzle-orm";
-import { auditEntry } from "../src/audit";
+import { auditEntry } from "../src/observability/audit";
 import { schema, withDb } from "../src/db/client";
 import { problemBody } from "../src/http/problem";
 import { checkExit, exitAllOrder, exitLimits, exitSide, fromPaise, type Refusal, slice, STATUS_RANK, toPaise } from "../src/trading/rules";
@@ -30,7 +30,7 @@ import {
 	type Segment,
 	type Side,
 	type SquareOffRequest,
-} from "../src/types";
+} from "../src/contract";
 
 const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How soon the alarm retries sends that failed (orders queue, records queue). */

@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { IDLE_TIMEOUT_SECONDS } from "../src/auth/session";
 import { problemBody } from "../src/http/problem";
-import type { ApiResult, OmsEvent, RelayOutcome, SessionRef, SquareOffRequest } from "../src/types";
+import type { ApiResult, OmsEvent, RelayOutcome, SessionRef, SquareOffRequest } from "../src/contract";
 import { type OmsEventResult, TradingBook } from "./account-trading";
 
 // Sign-in throttling. Every attempt (a password, or a TOTP code) is counted as a failure the

@@ -4,21 +4,14 @@
 // once: KV mirror (fast reads, src/failover-state.ts), alert webhook, audit entry, log line.
 import { DurableObject } from "cloudflare:workers";
 import { and, eq, inArray, max, sql as dsql } from "drizzle-orm";
-import { sendAlert } from "../src/alerts";
-import { audit, auditEntry } from "../src/audit";
+import { sendAlert } from "../src/observability/alerts";
+import { audit, auditEntry } from "../src/observability/audit";
 import { schema, withDb } from "../src/db/client";
-import { type ProbeConfig, ProbeConfigOverrides, probeConfig } from "../src/failover-config";
-import { log } from "../src/log";
-import { type ProbeResult, probeRound } from "../src/probe";
-import type { AuditAction, FailoverPhase, FailoverState } from "../src/types";
-
-export const FAILOVER_KV_KEY = "failover";
-export const FAILOVER_INSTANCE = "global";
-
-/** The KV key an instance mirrors to: only the real ("global") instance writes the key readers use. */
-export function failoverKvKey(instance: string): string {
-	return instance === FAILOVER_INSTANCE ? FAILOVER_KV_KEY : `${FAILOVER_KV_KEY}:${instance}`;
-}
+import { type ProbeConfig, ProbeConfigOverrides, probeConfig } from "../src/failover/config";
+import { log } from "../src/observability/log";
+import { probeRound } from "../src/failover/probe";
+import type { AuditAction, FailoverMetrics, FailoverPhase, FailoverState, ProbeResult, Transition } from "../src/contract";
+import { FAILOVER_INSTANCE, failoverKvKey } from "../src/failover/state";
 
 type StateRow = {
 	active: number;
@@ -42,24 +35,11 @@ type StateRow = {
 	overrides: string;
 };
 
-export type Transition = "activated" | "fenced" | "deactivated";
-
 export interface RoundOutcome {
 	up: boolean;
 	results: ProbeResult[];
 	transition: Transition | null;
 	state: FailoverState;
-}
-
-export interface FailoverMetrics {
-	state: FailoverState;
-	consecutiveFail: number;
-	consecutiveOk: number;
-	roundsUp: number;
-	roundsDown: number;
-	transitions: Record<Transition, number>;
-	lastRoundAt: string | null;
-	probes: ProbeResult[];
 }
 
 const AUDIT_ACTION: Record<Transition, AuditAction> = {

@@ -1,5 +1,5 @@
 // The Worker's queue handler: one entry point, dispatched by queue name.
-import type { OrderMessage, RecordMessage } from "../src/types";
+import type { OrderMessage, RecordMessage } from "../src/contract";
 import { consumeDeadOrders, consumeOrders } from "./orders";
 import { consumeDeadRecords, consumeRecords } from "./records";
 

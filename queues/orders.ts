@@ -1,11 +1,11 @@
 // Consumers of the orders queue (relay to the OMS) and of its dead-letter queue (FAILED + ops
 // alert). Delivery is at least once and unordered, so every step is safe to repeat: the OMS
 // dedupes by Idempotency-Key (= order id), and the Account only moves an order forward.
-import { type Alert, sendAlert } from "../src/alerts";
-import { audit, auditEntry } from "../src/audit";
-import { signatureHeaders } from "../src/oms-signature";
-import { retryDelaySeconds } from "../src/trading/rules";
-import { assertNever, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/types";
+import { type Alert, sendAlert } from "../src/observability/alerts";
+import { audit, auditEntry } from "../src/observability/audit";
+import { signatureHeaders } from "../src/relay/signature";
+import { retryDelaySeconds } from "../src/relay/backoff";
+import { assertNever, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/contract";
 
 type OmsAnswer = { status: number; body: Record<string, unknown> } | { status: null; error: string };
 type Step = { done: true } | { done: false; reason: string };

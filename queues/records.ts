@@ -4,9 +4,9 @@
 // (keyed by order version or entry id), so a redelivered batch changes nothing; an older order
 // version never overwrites a newer.
 import { sql } from "drizzle-orm";
-import { sendAlert } from "../src/alerts";
+import { sendAlert } from "../src/observability/alerts";
 import { schema, withDb } from "../src/db/client";
-import { assertNever, type AuditEntry, type OrderRecord, type RecordMessage } from "../src/types";
+import { assertNever, type AuditEntry, type OrderRecord, type RecordMessage } from "../src/contract";
 
 type OrderMessage = Extract<RecordMessage, { kind: "order" }>;
 

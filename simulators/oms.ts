@@ -10,8 +10,8 @@
 //   GET  /__stats[?clientId=X]   counts of requests, distinct orders and duplicates
 import http from "node:http";
 import { randomUUID } from "node:crypto";
-import { checkSignature, signatureHeaders } from "../src/oms-signature.ts";
-import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent, type RelayOrder } from "../src/types.ts";
+import { checkSignature, signatureHeaders } from "../src/relay/signature.ts";
+import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent, type RelayOrder } from "../src/contract.ts";
 import { close, listen, readBody, sendJson } from "./http.ts";
 
 export interface OmsControl {

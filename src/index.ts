@@ -3,9 +3,9 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { queue, type QueueMessage } from "../queues";
-import type { AppEnv } from "./app-env";
-import { gateway } from "./gateway";
-import { requestLog } from "./log";
+import type { AppEnv } from "./http/app-env";
+import { gateway } from "./failover/gateway";
+import { requestLog } from "./observability/log";
 import { notFound, onError } from "./http/errors";
 import { requireSameOrigin } from "./http/origin";
 import { securityHeaders } from "./http/security-headers";

@@ -1,6 +1,6 @@
 import { withDb } from "./db/client";
-import { failoverStub } from "./failover-state";
-import { log } from "./log";
+import { failoverStub } from "./failover/state";
+import { log } from "./observability/log";
 import { purgeTombstones } from "./replication/apply";
 
 /** The daily cron in wrangler.toml's [triggers]; the other one fires every minute. */

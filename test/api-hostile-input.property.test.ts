@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createClient, openSession } from "./fixtures";
-import type { Position } from "../src/types";
+import type { Position } from "../src/contract";
 import { call, SITE, setFailover } from "./helpers";
 import { eventually, omsStats, postSignedEvents, trader } from "./trading-helpers";
 

@@ -3,9 +3,9 @@
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { FAILOVER_KV_KEY } from "../durable-objects/failover";
+import { FAILOVER_KV_KEY } from "../src/failover/state";
 import { openDb } from "../src/db/client";
-import { failoverStub, readFailover } from "../src/failover-state";
+import { failoverStub, readFailover } from "../src/failover/state";
 import { uid } from "./fixtures";
 import { call, setFailover } from "./helpers";
 

@@ -5,7 +5,7 @@ import { openDb, schema } from "../src/db/client";
 import { hashPassword } from "../src/auth/password";
 import { sealSeed } from "../src/auth/seed-box";
 import { issueSessionToken, SESSION_COOKIE } from "../src/auth/session";
-import type { OrderRecord, Product } from "../src/types";
+import type { OrderRecord, Product } from "../src/contract";
 
 export const uid = (prefix = "T") => `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 10).toUpperCase()}`;
 

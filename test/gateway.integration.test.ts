@@ -2,8 +2,8 @@
 // in tests) pass through while Lifeboat is in standby and go to the backup while it is active.
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { FAILOVER_KV_KEY } from "../durable-objects/failover";
-import { failoverStub } from "../src/failover-state";
+import { FAILOVER_KV_KEY } from "../src/failover/state";
+import { failoverStub } from "../src/failover/state";
 import { uid } from "./fixtures";
 import { call, expectProblem, setFailover } from "./helpers";
 

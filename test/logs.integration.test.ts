@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { clientHash } from "../src/log";
+import { clientHash } from "../src/observability/log";
 import { createClient, openSession } from "./fixtures";
 import { call } from "./helpers";
 

@@ -4,8 +4,8 @@ import { createExecutionContext } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { openDb } from "../src/db/client";
-import { failoverStub } from "../src/failover-state";
-import { renderMetrics } from "../src/metrics";
+import { failoverStub } from "../src/failover/state";
+import { renderMetrics } from "../src/observability/metrics";
 import { uid } from "./fixtures";
 import { call, expectProblem, opsHeaders } from "./helpers";
 

@@ -2,9 +2,9 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
-import { auditEntry } from "../src/audit";
+import { auditEntry } from "../src/observability/audit";
 import { openDb, schema } from "../src/db/client";
-import type { OrderRecord } from "../src/types";
+import type { OrderRecord } from "../src/contract";
 import { syncHeaders } from "./cdc";
 import { orderRecord, uid } from "./fixtures";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
 import { openDb } from "../src/db/client";
 import { BACKUP_ORDERS_SQL, type BackupOrder, type ExchangeTrade, parseTrades, reconcile } from "../src/replication/reconcile";
-import type { OrderRecord } from "../src/types";
+import type { OrderRecord } from "../src/contract";
 import { uid } from "./fixtures";
 
 function filled(id: string, side: OrderRecord["side"], symbol: string, filledQty: number, avgFillPrice?: string): OrderRecord {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
-import { audit, auditEntry } from "../src/audit";
+import { audit, auditEntry } from "../src/observability/audit";
 import { schema } from "../src/db/client";
 import { orderRecord as order, uid } from "./fixtures";
 import { eventually, query } from "./helpers";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { schema } from "../src/db/client";
-import type { Order, OrderMessage } from "../src/types";
+import type { Order, OrderMessage } from "../src/contract";
 import { createClient, type PositionSpec } from "./fixtures";
 import { expectProblem, query, setFailover } from "./helpers";
 import {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkExit, exitAllOrder, exitSide, fromPaise, retryDelaySeconds, slice, sliceSize, toPaise } from "../src/trading/rules";
+import { checkExit, exitAllOrder, exitSide, fromPaise, slice, sliceSize, toPaise } from "../src/trading/rules";
+import { retryDelaySeconds } from "../src/relay/backoff";
 
 const nifty = { segment: "OPT" as const, lotSize: 75, tickPaise: 5, bandLowPaise: 100, bandHighPaise: 100_000 };
 

@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openDb, schema } from "../src/db/client";
-import type { Order, Position } from "../src/types";
+import type { Order, Position } from "../src/contract";
 import { createClient, type PositionSpec, type TestClient } from "./fixtures";
 import { call, expectProblem, SITE, setFailover, statementsRunBy } from "./helpers";
 import { eventually, omsEvent, omsExistingOrders, omsStats, trader } from "./trading-helpers";

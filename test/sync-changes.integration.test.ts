@@ -9,7 +9,7 @@ import { HOUSEKEEPING_CRON } from "../src/scheduled";
 import wranglerToml from "../wrangler.toml?raw";
 import { MAX_EVENTS_PER_BATCH } from "../src/replication/events";
 import { describeFreshness, freshnessMetrics } from "../src/replication/freshness";
-import type { OrderRecord, Position } from "../src/types";
+import type { OrderRecord, Position } from "../src/contract";
 import { applied, change, clientRow, nextLsn, pendingOrderRow, positionRow, postChanges, query, scripRow } from "./cdc";
 import { createClient, openSession, uid } from "./fixtures";
 import { call, expectProblem } from "./helpers";

@@ -4,8 +4,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
 import { queue } from "../queues/index";
-import { signatureHeaders } from "../src/oms-signature";
-import type { OmsEvent, Order, Position, RelayOrder } from "../src/types";
+import { signatureHeaders } from "../src/relay/signature";
+import type { OmsEvent, Order, Position, RelayOrder } from "../src/contract";
 import { openSession } from "./fixtures";
 import { call, SITE } from "./helpers";
 

@@ -3,7 +3,7 @@
 // Prints p50/p99/max. Sequential by default (latency, not throughput); BENCH_CONCURRENCY > 1
 // sends that many at once.
 import { expect, it } from "vitest";
-import type { Order } from "../../src/types";
+import type { Order } from "../../src/contract";
 import { createClient } from "../../test/fixtures";
 import { setFailover } from "../../test/helpers";
 import { eventually, omsStats, trader } from "../../test/trading-helpers";

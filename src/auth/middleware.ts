@@ -1,9 +1,9 @@
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { type Account, sessionRefusedDetail } from "../../durable-objects/account";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../http/app-env";
 import { Problem } from "../http/problem";
-import type { SessionRef } from "../types";
+import type { SessionRef } from "../contract";
 import { SESSION_COOKIE, verifySessionToken } from "./session";
 
 export interface SessionEnv extends AppEnv {

@@ -1,6 +1,6 @@
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "./app-env";
 import { Problem, problemResponse, respondProblem } from "./problem";
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => {

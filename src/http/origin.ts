@@ -3,7 +3,7 @@
 // Origin is refused. Machine endpoints (/ops, /sync, /oms) use bearer tokens or signatures
 // instead and are not mounted under this middleware.
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "./app-env";
 import { Problem } from "./problem";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -5,12 +5,12 @@
 // (oms-signature.ts) and repeated event ids change nothing (the Account remembers them).
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../http/app-env";
 import { Problem } from "../http/problem";
 import { parseJson } from "../http/validate";
-import { checkSignature } from "../oms-signature";
+import { checkSignature } from "../relay/signature";
 import { toPaise } from "../trading/rules";
-import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent } from "../types";
+import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent } from "../contract";
 import type { OmsEventResult } from "../../durable-objects/account-trading";
 
 const OmsEventBody = z

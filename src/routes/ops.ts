@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../http/app-env";
 import { requireBearer } from "../auth/bearer";
-import { failoverStub, rememberFromObject } from "../failover-state";
+import { failoverStub, rememberFromObject } from "../failover/state";
 import { validate } from "../http/validate";
-import { renderMetrics } from "../metrics";
+import { renderMetrics } from "../observability/metrics";
 
 /** For load balancers: 200 when this Worker can serve, i.e. it runs and its failover state answers. */
 export const health = new Hono<AppEnv>().get("/", async (c) => {

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app-env";
-import { readFailover } from "../failover-state";
+import type { AppEnv } from "../http/app-env";
+import { readFailover } from "../failover/state";
 import { dataFreshness } from "../replication/freshness";
 
 export const status = new Hono<AppEnv>().get("/", async (c) => {

@@ -2,7 +2,7 @@
 // outbox out to the primary's failback job.
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app-env";
+import type { AppEnv } from "../http/app-env";
 import { requireBearer } from "../auth/bearer";
 import { withDb } from "../db/client";
 import { Problem } from "../http/problem";

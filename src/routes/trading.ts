@@ -4,12 +4,12 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { requireSession, requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
-import { readFailover } from "../failover-state";
+import { readFailover } from "../failover/state";
 import { Problem } from "../http/problem";
-import { sha256Hex } from "../hex";
+import { sha256Hex } from "../http/hex";
 import { validate } from "../http/validate";
 import { toPaise } from "../trading/rules";
-import type { ApiResult } from "../types";
+import type { ApiResult } from "../contract";
 
 interface IdempotentEnv extends SessionEnv {
 	Variables: SessionEnv["Variables"] & { idempotencyKey: string };

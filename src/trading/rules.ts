@@ -1,7 +1,7 @@
 // The square-off rules as pure functions over plain data (no storage, no I/O), so each rule
 // is tested at its boundaries on its own. Prices are integer paise (price * 100) here: tick
 // and band checks on floats go wrong (0.15 % 0.05 !== 0).
-import type { OrderStatus, Segment, Side } from "../types";
+import type { OrderStatus, Segment, Side } from "../contract";
 
 export const STATUS_RANK: Record<OrderStatus, number> = {
 	PENDING: 0,
@@ -123,10 +123,4 @@ export function checkExit(
  */
 export function exitAllOrder<P extends { netQty: number; underlying: string }>(positions: P[]): P[] {
 	return [...positions].sort((a, b) => Number(a.netQty > 0) - Number(b.netQty > 0) || a.underlying.localeCompare(b.underlying));
-}
-
-/** Backoff of a relay retry: full jitter over min(cap, base * 2^(attempt-1)) seconds. */
-export function retryDelaySeconds(attempts: number, baseSeconds: number, capSeconds: number, random = Math.random): number {
-	const ceiling = Math.min(capSeconds, baseSeconds * 2 ** Math.max(0, attempts - 1));
-	return Math.round(random() * ceiling);
 }

@@ -1,6 +1,6 @@
 // The one module that talks to the Lifeboat API (contract: shared spec api.md). Plain fetch
 // wrappers typed with the Worker's own types: the routes behind them are not in AppType yet.
-import type { Order, OrderType, Position } from "../../src/types";
+import type { Order, OrderType, Position } from "../../src/contract";
 
 export type { Order, OrderType, Position };
 

@@ -8,7 +8,7 @@ import { Orders, describeOrder } from "./components/Orders";
 import { Positions } from "./components/Positions";
 import { SignIn } from "./components/SignIn";
 import { connectLive, type LiveMode } from "./live";
-import { isFinal } from "../../src/types";
+import { isFinal } from "../../src/contract";
 
 const STATUS_POLL_MS = 10_000;
 const DEFAULT_STALE_AFTER_SECONDS = 120;

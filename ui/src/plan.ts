@@ -1,7 +1,7 @@
 // What an exit turns into, for the confirmation: computed with the same rules the Account
 // applies (src/trading/rules.ts), so the trader sees exactly the orders that will be placed.
 import { exitAllOrder, exitSide, slice } from "../../src/trading/rules";
-import type { Position, Side } from "../../src/types";
+import type { Position, Side } from "../../src/contract";
 
 export interface PlannedOrder {
 	positionId: string;

@@ -2,8 +2,8 @@
 // instance may carry overrides (Failover.configure): drills and tests point one instance
 // at its own health URLs and thresholds without touching the shared configuration.
 import { z } from "zod";
-import { log } from "./log";
-import type { HealthTarget } from "./types";
+import { log } from "../observability/log";
+import type { HealthTarget } from "../contract";
 
 const Target = z.object({
 	url: z.url(),

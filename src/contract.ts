@@ -65,6 +65,28 @@ export interface FailoverState {
 	outboxUpTo: number | null;
 }
 
+export type Transition = "activated" | "fenced" | "deactivated";
+
+/** One health check of one URL of the primary. */
+export interface ProbeResult {
+	url: string;
+	ok: boolean;
+	status: number | null;
+	latencyMs: number;
+	error: string | null;
+}
+
+export interface FailoverMetrics {
+	state: FailoverState;
+	consecutiveFail: number;
+	consecutiveOk: number;
+	roundsUp: number;
+	roundsDown: number;
+	transitions: Record<Transition, number>;
+	lastRoundAt: string | null;
+	probes: ProbeResult[];
+}
+
 /** One health URL of the primary (PRIMARY_HEALTH_URLS). */
 export interface HealthTarget {
 	url: string;

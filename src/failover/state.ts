@@ -9,9 +9,16 @@
 // the Durable Object's answer, reused by this isolate for at most CONSISTENT_MAX_AGE_MS so a
 // surge of square-offs does not queue on the one Failover object (about 1,000 requests/s).
 // The fence waits longer than that before it hands over.
-import { FAILOVER_INSTANCE, FAILOVER_KV_KEY } from "../durable-objects/failover";
-import { log } from "./log";
-import type { FailoverState } from "./types";
+import { log } from "../observability/log";
+import type { FailoverState } from "../contract";
+
+export const FAILOVER_KV_KEY = "failover";
+export const FAILOVER_INSTANCE = "global";
+
+/** The KV key an instance mirrors to: only the real ("global") instance writes the key readers use. */
+export function failoverKvKey(instance: string): string {
+	return instance === FAILOVER_INSTANCE ? FAILOVER_KV_KEY : `${FAILOVER_KV_KEY}:${instance}`;
+}
 
 /** Seconds an edge location may reuse a KV read; 30 is the smallest KV accepts. */
 const KV_CACHE_TTL_SECONDS = 30;

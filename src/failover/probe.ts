@@ -1,14 +1,6 @@
 // One health check of the primary: a GET that must answer the expected status (and body
 // text, when configured) within the timeout. Never throws: a failure is a result.
-import type { HealthTarget } from "./types";
-
-export interface ProbeResult {
-	url: string;
-	ok: boolean;
-	status: number | null;
-	latencyMs: number;
-	error: string | null;
-}
+import type { HealthTarget, ProbeResult } from "../contract";
 
 export async function probe(target: HealthTarget, timeoutMs: number): Promise<ProbeResult> {
 	const started = Date.now();

@@ -1,6 +1,6 @@
 // The audit trail: entries go on the records queue and reach Postgres (audit_log + outbox)
 // through queues/records.ts, so no request waits on Postgres to be audited.
-import type { AuditAction, AuditEntry, RecordMessage } from "./types";
+import type { AuditAction, AuditEntry, RecordMessage } from "../contract";
 
 export function auditEntry(action: AuditAction, actor: string, clientId: string | null, detail: Record<string, unknown> = {}): AuditEntry {
 	return { id: crypto.randomUUID(), at: new Date().toISOString(), clientId, actor, action, detail };

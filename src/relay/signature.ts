@@ -2,8 +2,8 @@
 //   X-Lifeboat-Timestamp: <unix seconds>
 //   X-Lifeboat-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>
 // WebCrypto only, imports with explicit extensions: the OMS simulator (Node) signs with it too.
-import { constantTimeEqual } from "./auth/constant-time.ts";
-import { toHex } from "./hex.ts";
+import { constantTimeEqual } from "../auth/constant-time.ts";
+import { toHex } from "../http/hex.ts";
 
 export const SIGNATURE_HEADER = "x-lifeboat-signature";
 export const TIMESTAMP_HEADER = "x-lifeboat-timestamp";

@@ -3,10 +3,10 @@
 // active it sends browsers to the backup UI and API clients a 503 naming the backup.
 // Requests for any other host (the backup's own) go on to the app untouched.
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "./app-env";
-import { readFailover } from "./failover-state";
-import { problemResponse } from "./http/problem";
-import { log } from "./log";
+import type { AppEnv } from "../http/app-env";
+import { readFailover } from "./state";
+import { problemResponse } from "../http/problem";
+import { log } from "../observability/log";
 
 /** Marks a request this gateway already forwarded: if it ever comes back to us, it must not go round again. */
 const FORWARDED = "x-lifeboat-gateway";

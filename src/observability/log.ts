@@ -2,8 +2,8 @@
 // Request-scoped lines carry `requestId`; a client id never appears in clear, only as
 // `clientHash` (SHA-256, first 16 hex digits): use logForClient.
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "./app-env";
-import { sha256Hex } from "./hex";
+import type { AppEnv } from "../http/app-env";
+import { sha256Hex } from "../http/hex";
 
 export type LogLevel = "info" | "warn" | "error";
 

@@ -2,11 +2,10 @@
 // Failover Durable Object; order, relay, sign-in and replication figures from Postgres. When
 // Postgres is away the Durable Object's part is still served, with lifeboat_metrics_db_up 0.
 import { sql } from "drizzle-orm";
-import type { FailoverMetrics } from "../durable-objects/failover";
-import { withDb } from "./db/client";
+import { withDb } from "../db/client";
 import { log } from "./log";
-import { STATUS_RANK } from "./trading/rules";
-import type { AuditAction } from "./types";
+import { STATUS_RANK } from "../trading/rules";
+import type { AuditAction, FailoverMetrics } from "../contract";
 
 /** Audit actions counted, and the metric each becomes. */
 const COUNTED_ACTIONS: Partial<Record<AuditAction, { name: string; help: string }>> = {
