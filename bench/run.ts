@@ -19,7 +19,7 @@ import WebSocket from "ws";
 import { hashPassword } from "../src/auth/password.ts";
 import { sealSeed } from "../src/auth/seed-box.ts";
 import type { OmsControl } from "../simulators/oms.ts";
-import type { Order, Position } from "../src/contract.ts";
+import type { Order, Position } from "../src/contract/index.ts";
 import { freePort } from "../scripts/local-postgres.ts";
 import { localSecrets } from "../scripts/local-secrets.ts";
 import { startStack } from "../scripts/stack.ts";

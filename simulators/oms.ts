@@ -11,7 +11,7 @@
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { checkSignature, signatureHeaders } from "../src/relay/signature.ts";
-import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent, type RelayOrder } from "../src/contract.ts";
+import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent, type RelayOrder } from "../src/contract/index.ts";
 import { close, listen, readBody, sendJson } from "./http.ts";
 
 export interface OmsControl {

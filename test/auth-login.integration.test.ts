@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { runInDurableObject } from "cloudflare:test";
 import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
-import { LOCK_AFTER_FAILURES } from "../durable-objects/account";
+import { LOCK_AFTER_FAILURES } from "../durable-objects/account/sign-in";
 import { createClient, type TestClient, uid } from "./fixtures";
 import { auditActions, browserHeaders, call, cookieOf, expectProblem, randomIp, signIn } from "./helpers";
 

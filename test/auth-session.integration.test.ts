@@ -3,7 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { SESSION_AUDIENCE, SESSION_COOKIE, SESSION_ISSUER, SESSION_TYP, verifySessionToken } from "../src/auth/session";
-import { TOUCH_EVERY_SECONDS } from "../durable-objects/account";
+import { TOUCH_EVERY_SECONDS } from "../durable-objects/account/sessions";
 import { SECURITY_HEADERS } from "../src/http/security-headers";
 import { createClient, openSession } from "./fixtures";
 import { auditActions, browserHeaders, call, eventually, expectProblem, SITE, signIn, statementsRunBy } from "./helpers";

@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { REFUSAL_STATUS } from "../src/http/problem";
 import { checkExit, type ExitLimits, slice, sliceSize } from "../src/trading/rules";
 import { createClient } from "./fixtures";
 import { setFailover } from "./helpers";
@@ -59,7 +60,7 @@ describe("checkExit", () => {
 					} else {
 						const q = quantity ?? available;
 						expect(q === 0 || q > available || q % lotSize !== 0).toBe(true);
-						expect(r.refusal.status).toBe(422);
+						expect(REFUSAL_STATUS[r.refusal.code]).toBe(422);
 					}
 				},
 			),

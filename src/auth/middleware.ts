@@ -1,10 +1,10 @@
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import { type Account, sessionRefusedDetail } from "../../durable-objects/account";
+import type { Account } from "../../durable-objects/account";
 import type { AppEnv } from "../http/app-env";
 import { Problem } from "../http/problem";
 import type { SessionRef } from "../contract";
-import { SESSION_COOKIE, verifySessionToken } from "./session";
+import { SESSION_COOKIE, sessionRefusedDetail, verifySessionToken } from "./session";
 
 export interface SessionEnv extends AppEnv {
 	Variables: AppEnv["Variables"] & {

@@ -4,6 +4,7 @@
 import type { Context } from "hono";
 import { setCookie } from "hono/cookie";
 import { SignJWT, errors, jwtVerify } from "jose";
+import type { SessionRefusedReason } from "../contract";
 import { Problem } from "../http/problem";
 
 export const SESSION_COOKIE = "__Host-lb_session";
@@ -12,6 +13,9 @@ export const SESSION_AUDIENCE = "lifeboat-trader";
 export const SESSION_TYP = "lb-session+jwt";
 export const IDLE_TIMEOUT_SECONDS = 15 * 60;
 export const ABSOLUTE_TIMEOUT_SECONDS = 8 * 60 * 60;
+
+/** The 401 detail for a session the Account no longer accepts. */
+export const sessionRefusedDetail = (reason: SessionRefusedReason) => `session not valid (${reason.toLowerCase().replaceAll("_", " ")})`;
 
 export interface SessionClaims {
 	clientId: string;

@@ -1,8 +1,7 @@
 // RFC 9457 problem details. Every error the API returns goes through here.
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-
-export type ProblemCode = Uppercase<string>;
+import type { ProblemCode, Refusal, RefusalCode } from "../contract";
 
 /** A refusal we meant to give: becomes problem+json with its status and stable code. */
 export class Problem extends Error {
@@ -16,12 +15,30 @@ export class Problem extends Error {
 	}
 }
 
+/** The HTTP status of each refusal a Durable Object can give. */
+export const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
+	UNAUTHENTICATED: 401,
+	POSITIONS_UNAVAILABLE: 503,
+	POSITION_NOT_FOUND: 404,
+	QTY_EXCEEDS_POSITION: 422,
+	NOTHING_TO_EXIT: 422,
+	NOT_LOT_MULTIPLE: 422,
+	PRICE_NOT_ON_TICK: 422,
+	PRICE_OUTSIDE_BAND: 422,
+	ORDER_NOT_FOUND: 404,
+	ORDER_NOT_CANCELLABLE: 409,
+	IDEMPOTENCY_KEY_REUSED: 422,
+	IDEMPOTENCY_KEY_IN_FLIGHT: 409,
+};
+
+export const refusalProblem = (r: Refusal) => new Problem(REFUSAL_STATUS[r.code], r.code, r.detail);
+
 export interface ProblemBody {
 	type: string;
 	title: string;
 	status: number;
 	detail: string;
-	code: string;
+	code: ProblemCode;
 	[extra: string]: unknown;
 }
 
@@ -43,7 +60,7 @@ const titles: Record<number, string> = {
 	508: "Loop Detected",
 };
 
-export function problemBody(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): ProblemBody {
+export function problemBody(status: number, code: ProblemCode, detail: string, extra: Record<string, unknown> = {}): ProblemBody {
 	return {
 		type: `https://lifeboat.dev/problems/${code.toLowerCase().replaceAll("_", "-")}`,
 		title: titles[status] ?? "Error",
@@ -54,7 +71,7 @@ export function problemBody(status: number, code: string, detail: string, extra:
 	};
 }
 
-export function problemResponse(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Response {
+export function problemResponse(status: number, code: ProblemCode, detail: string, extra: Record<string, unknown> = {}): Response {
 	return new Response(JSON.stringify(problemBody(status, code, detail, extra)), {
 		status,
 		headers: { "content-type": "application/problem+json" },

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { sessionRefusedDetail } from "../../durable-objects/account";
 import { requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
+import { sessionRefusedDetail } from "../auth/session";
 import { schema, withDb } from "../db/client";
 import { Problem } from "../http/problem";
 

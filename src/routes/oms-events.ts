@@ -4,32 +4,12 @@
 // checked on the raw body before anything is parsed; stale timestamps are refused
 // (oms-signature.ts) and repeated event ids change nothing (the Account remembers them).
 import { Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../http/app-env";
 import { Problem } from "../http/problem";
 import { parseJson } from "../http/validate";
 import { checkSignature } from "../relay/signature";
-import { toPaise } from "../trading/rules";
-import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent } from "../contract";
-import type { OmsEventResult } from "../../durable-objects/account-trading";
-
-const OmsEventBody = z
-	.object({
-		eventId: z.string().min(1).max(200),
-		orderId: z.string().min(1).max(100),
-		clientId: z.string().min(1).max(100),
-		type: z.enum(["ACK", "FILL", "REJECT", "CANCELLED"]),
-		fillQty: z.number().int().positive().optional(),
-		fillPrice: z
-			.string()
-			.refine((p) => toPaise(p) !== null, "fillPrice must be a positive amount with at most 2 decimals")
-			.optional(),
-		reason: z.string().max(500).optional(),
-		at: z.string().min(1).max(50),
-	})
-	.refine((e) => e.type !== "FILL" || e.fillQty !== undefined, "a FILL carries fillQty");
-
-const OmsEventBatch = z.object({ events: z.array(OmsEventBody).min(1).max(MAX_OMS_EVENTS_PER_REQUEST) }).strict();
+import type { OmsEvent, OmsEventResult } from "../contract";
+import { OmsEventBatch, OmsEventBody } from "../contract/schemas";
 
 export const omsEvents = new Hono<AppEnv>().post("/", async (c) => {
 	const text = await c.req.text();

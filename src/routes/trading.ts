@@ -5,11 +5,11 @@ import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { requireSession, requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
 import { readFailover } from "../failover/state";
-import { Problem } from "../http/problem";
+import { Problem, refusalProblem } from "../http/problem";
 import { sha256Hex } from "../http/hex";
 import { validate } from "../http/validate";
-import { toPaise } from "../trading/rules";
-import type { ApiResult } from "../contract";
+import type { Refused } from "../contract";
+import { SquareOffAllBody, SquareOffBody } from "../contract/schemas";
 
 interface IdempotentEnv extends SessionEnv {
 	Variables: SessionEnv["Variables"] & { idempotencyKey: string };
@@ -27,11 +27,14 @@ const requireIdempotencyKey = createMiddleware<IdempotentEnv>(async (c, next) =>
 /** What identifies "the same request" for an Idempotency-Key: method, path and the validated body. */
 const requestHash = (method: string, path: string, body: unknown) => sha256Hex(`${method} ${path}\n${JSON.stringify(body ?? null)}`);
 
-function answer(r: ApiResult): Response {
-	return new Response(JSON.stringify(r.body), {
-		status: r.status,
-		headers: { "content-type": r.problem ? "application/problem+json" : "application/json" },
-	});
+/** An outcome's fields (RPC answers also carry Symbol.dispose: not part of the answer). */
+type Fields<O> = O extends { ok: true } ? Omit<O, "ok" | keyof Disposable> : never;
+
+/** A Durable Object's outcome: its fields when ok, otherwise its refusal as a problem. */
+function accepted<O extends { ok: true } | Refused>(o: O): Fields<O> {
+	if (!o.ok) throw refusalProblem((o as Refused).refusal);
+	const { ok: _, ...fields } = o as { ok: true };
+	return fields as Fields<O>;
 }
 
 /** In standby the primary is up: exits go there, never through both sites at once. */
@@ -41,28 +44,9 @@ async function requireActive(env: Env) {
 	}
 }
 
-const Price = z
-	.union([z.string(), z.number()])
-	.refine((p) => toPaise(p) !== null, "price must be a positive amount with at most 2 decimals")
-	.transform(String);
-
-const SquareOffBody = z
-	.object({
-		positionId: z.string().min(1).max(100),
-		quantity: z.number().int().positive().optional(),
-		orderType: z.enum(["MARKET", "LIMIT"]).default("MARKET"),
-		price: Price.optional(),
-	})
-	.refine((b) => (b.orderType === "LIMIT") === (b.price !== undefined), {
-		message: "a LIMIT order needs a price; a MARKET order takes none",
-		path: ["price"],
-	});
-
-const SquareOffAllBody = z.object({ segment: z.enum(["EQ", "FUT", "OPT"]).optional() });
-
 export const positions = new Hono<SessionEnv>()
 	.use(requireSessionToken)
-	.get("/", async (c) => answer(await c.var.account.listPositions(sessionRef(c))));
+	.get("/", async (c) => c.json(accepted(await c.var.account.listPositions(sessionRef(c)))));
 
 export const squareOffs = new Hono<IdempotentEnv>()
 	.use(requireSessionToken, requireIdempotencyKey)
@@ -70,13 +54,13 @@ export const squareOffs = new Hono<IdempotentEnv>()
 		await requireActive(c.env);
 		const body = c.req.valid("json");
 		const hash = await requestHash("POST", "/api/square-offs", body);
-		return answer(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, { kind: "one", ...body }));
+		return c.json(accepted(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, { kind: "one", ...body })), 202);
 	})
 	.post("/all", validate("json", SquareOffAllBody), async (c) => {
 		await requireActive(c.env);
 		const body = c.req.valid("json");
 		const hash = await requestHash("POST", "/api/square-offs/all", body);
-		return answer(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, { kind: "all", ...body }));
+		return c.json(accepted(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, { kind: "all", ...body })), 202);
 	});
 
 const OrderParam = z.object({ orderId: z.string().min(1).max(100) });
@@ -84,17 +68,17 @@ const OrderParam = z.object({ orderId: z.string().min(1).max(100) });
 // Cancels are allowed in standby too: they only ever reduce what is in the market.
 export const orders = new Hono<IdempotentEnv>()
 	.use(requireSessionToken)
-	.get("/", async (c) => answer(await c.var.account.listOrders(sessionRef(c))))
+	.get("/", async (c) => c.json(accepted(await c.var.account.listOrders(sessionRef(c)))))
 	.get("/live", requireSession, async (c) => {
 		if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new Problem(426, "UPGRADE_REQUIRED", "open this as a WebSocket");
 		return c.var.account.fetch(c.req.raw);
 	})
 	.post("/cancel-all", requireIdempotencyKey, async (c) => {
 		const hash = await requestHash("POST", "/api/orders/cancel-all", null);
-		return answer(await c.var.account.cancelOrders(sessionRef(c), c.var.idempotencyKey, hash, null));
+		return c.json(accepted(await c.var.account.cancelAll(sessionRef(c), c.var.idempotencyKey, hash)), 202);
 	})
 	.post("/:orderId/cancel", requireIdempotencyKey, validate("param", OrderParam), async (c) => {
 		const { orderId } = c.req.valid("param");
 		const hash = await requestHash("POST", `/api/orders/${orderId}/cancel`, null);
-		return answer(await c.var.account.cancelOrders(sessionRef(c), c.var.idempotencyKey, hash, orderId));
+		return c.json(accepted(await c.var.account.cancelOrder(sessionRef(c), c.var.idempotencyKey, hash, orderId)), 202);
 	});

@@ -1,7 +1,7 @@
 // The square-off rules as pure functions over plain data (no storage, no I/O), so each rule
 // is tested at its boundaries on its own. Prices are integer paise (price * 100) here: tick
 // and band checks on floats go wrong (0.15 % 0.05 !== 0).
-import type { OrderStatus, Segment, Side } from "../contract";
+import type { OrderStatus, Refusal, Segment, Side } from "../contract/index.ts";
 
 export const STATUS_RANK: Record<OrderStatus, number> = {
 	PENDING: 0,
@@ -66,8 +66,6 @@ export function exitLimits(p: {
 	};
 }
 
-export type Refusal = { status: 404 | 409 | 422 | 503; code: Uppercase<string>; detail: string };
-
 /** Checks one exit against its position; returns the quantity to exit or why not. */
 export function checkExit(
 	limits: ExitLimits,
@@ -75,13 +73,11 @@ export function checkExit(
 	req: { quantity?: number; orderType: "MARKET" | "LIMIT"; pricePaise?: number },
 ): { ok: true; quantity: number } | { ok: false; refusal: Refusal } {
 	const quantity = req.quantity ?? available;
-	if (quantity === 0)
-		return { ok: false, refusal: { status: 422, code: "NOTHING_TO_EXIT", detail: "this position has nothing left to exit" } };
+	if (quantity === 0) return { ok: false, refusal: { code: "NOTHING_TO_EXIT", detail: "this position has nothing left to exit" } };
 	if (quantity > available) {
 		return {
 			ok: false,
 			refusal: {
-				status: 422,
 				code: "QTY_EXCEEDS_POSITION",
 				detail: `quantity ${quantity} exceeds the ${available} open and not already being exited`,
 			},
@@ -90,14 +86,14 @@ export function checkExit(
 	if (quantity % limits.lotSize !== 0) {
 		return {
 			ok: false,
-			refusal: { status: 422, code: "NOT_LOT_MULTIPLE", detail: `quantity must be a multiple of the lot size ${limits.lotSize}` },
+			refusal: { code: "NOT_LOT_MULTIPLE", detail: `quantity must be a multiple of the lot size ${limits.lotSize}` },
 		};
 	}
 	if (req.orderType === "LIMIT" && req.pricePaise !== undefined) {
 		if (req.pricePaise % limits.tickPaise !== 0) {
 			return {
 				ok: false,
-				refusal: { status: 422, code: "PRICE_NOT_ON_TICK", detail: `price must be a multiple of the tick ${fromPaise(limits.tickPaise)}` },
+				refusal: { code: "PRICE_NOT_ON_TICK", detail: `price must be a multiple of the tick ${fromPaise(limits.tickPaise)}` },
 			};
 		}
 		const low = limits.bandLowPaise;
@@ -106,7 +102,6 @@ export function checkExit(
 			return {
 				ok: false,
 				refusal: {
-					status: 422,
 					code: "PRICE_OUTSIDE_BAND",
 					detail: `price must be within today's band ${low === null ? "-" : fromPaise(low)} .. ${high === null ? "-" : fromPaise(high)}`,
 				},

@@ -1,14 +1,84 @@
-// Types that cross a boundary: API bodies, Durable Object RPC results, queue messages.
-// Both sides import them from here.
+// The contract: what crosses a boundary (API bodies, Durable Object RPC results, queue
+// messages, stored rows). Constant tuples are the source; the TypeScript types, drizzle's
+// `text({ enum })` columns, the zod enums and the UI's tables are derived from them.
 
-export type Side = "BUY" | "SELL";
-export type Product = "MIS" | "NRML" | "CNC" | "MTF";
-export type Segment = "EQ" | "FUT" | "OPT";
-export type OrderType = "MARKET" | "LIMIT";
-export type OrderStatus = "PENDING" | "SENT" | "OPEN" | "COMPLETE" | "REJECTED" | "CANCELLED" | "FAILED";
+export const SIDES = ["BUY", "SELL"] as const;
+export const PRODUCTS = ["MIS", "NRML", "CNC", "MTF"] as const;
+export const SEGMENTS = ["EQ", "FUT", "OPT"] as const;
+export const ORDER_TYPES = ["MARKET", "LIMIT"] as const;
+/** Live: may still reach or sit at the exchange. */
+export const OPEN_STATUSES = ["PENDING", "SENT", "OPEN"] as const;
+export const FINAL_STATUSES = ["COMPLETE", "REJECTED", "CANCELLED", "FAILED"] as const;
+export const ORDER_STATUSES = [...OPEN_STATUSES, ...FINAL_STATUSES] as const;
 
-export const FINAL_STATUSES: readonly OrderStatus[] = ["COMPLETE", "REJECTED", "CANCELLED", "FAILED"];
-export const isFinal = (s: OrderStatus) => FINAL_STATUSES.includes(s);
+export type Side = (typeof SIDES)[number];
+export type Product = (typeof PRODUCTS)[number];
+export type Segment = (typeof SEGMENTS)[number];
+export type OrderType = (typeof ORDER_TYPES)[number];
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const isFinal = (s: OrderStatus) => (FINAL_STATUSES as readonly OrderStatus[]).includes(s);
+
+/** `IN (...)` of a status tuple, for SQL that cannot bind a list (SQLite in a Durable Object). */
+export const sqlList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(", ");
+
+/** What a Durable Object refuses, in the domain's words; the routes give each code its HTTP status. */
+export const REFUSAL_CODES = [
+	"UNAUTHENTICATED",
+	"POSITIONS_UNAVAILABLE",
+	"POSITION_NOT_FOUND",
+	"QTY_EXCEEDS_POSITION",
+	"NOTHING_TO_EXIT",
+	"NOT_LOT_MULTIPLE",
+	"PRICE_NOT_ON_TICK",
+	"PRICE_OUTSIDE_BAND",
+	"ORDER_NOT_FOUND",
+	"ORDER_NOT_CANCELLABLE",
+	"IDEMPOTENCY_KEY_REUSED",
+	"IDEMPOTENCY_KEY_IN_FLIGHT",
+] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/** Every stable `code` of a problem+json answer. */
+export const PROBLEM_CODES = [
+	...REFUSAL_CODES,
+	"ACCOUNT_LOCKED",
+	"BATCH_TOO_LARGE",
+	"CROSS_SITE_REQUEST",
+	"GATEWAY_LOOP",
+	"HTTP_ERROR",
+	"IDEMPOTENCY_KEY_INVALID",
+	"IDEMPOTENCY_KEY_REQUIRED",
+	"INTERNAL_ERROR",
+	"INVALID_BODY",
+	"INVALID_CHANGE_EVENT",
+	"INVALID_CREDENTIALS",
+	"INVALID_CURSOR",
+	"INVALID_OTP",
+	"INVALID_REQUEST",
+	"INVALID_SIGNATURE",
+	"MALFORMED_REQUEST",
+	"NOT_FOUND",
+	"PRIMARY_ACTIVE",
+	"PRIMARY_UNAVAILABLE",
+	"PRIMARY_UNREACHABLE",
+	"RATE_LIMITED",
+	"REPLICATION_CONFLICT",
+	"SIGN_IN_UNAVAILABLE",
+	"UNKNOWN_CURSOR",
+	"UNKNOWN_TABLE",
+	"UPGRADE_REQUIRED",
+] as const;
+export type ProblemCode = (typeof PROBLEM_CODES)[number];
+
+export interface Refusal {
+	code: RefusalCode;
+	detail: string;
+}
+
+/** What a Durable Object answers: the result's fields, or a refusal. Idempotent replays store it as is. */
+export type Outcome<T extends object = object> = ({ ok: true } & T) | Refused;
+export type Refused = { ok: false; refusal: Refusal };
 
 /** Prices travel as decimal strings ("123.45") so no float rounding creeps in. */
 export type Price = string;
@@ -159,25 +229,18 @@ export function assertNever(x: never): never {
 	throw new Error(`unexpected value: ${JSON.stringify(x)}`);
 }
 
-/** What the OMS reports back on POST /oms/events (signed like relay requests). */
-export interface OmsEvent {
-	/** Unique per event: a repeat of the same id is a duplicate and changes nothing. */
-	eventId: string;
-	orderId: string;
-	/** The client the order belongs to (the OMS got it in the RelayOrder): routes the event to its Account. */
-	clientId: string;
-	type: "ACK" | "FILL" | "REJECT" | "CANCELLED";
-	/** For FILL: this fill's quantity and price. */
-	fillQty?: number;
-	fillPrice?: Price;
-	reason?: string;
-	at: string;
-}
-
 /** POST /oms/events takes one event, or up to this many as `{ events: [...] }`. */
 export const MAX_OMS_EVENTS_PER_REQUEST = 500;
 
-/** What an Account answers a trader request with: the HTTP status and body, replayed as is for a repeated Idempotency-Key. */
+export const OMS_EVENT_TYPES = ["ACK", "FILL", "REJECT", "CANCELLED"] as const;
+/** What applying one OMS event did (POST /oms/events answers it per event). */
+export const OMS_EVENT_RESULTS = ["applied", "unchanged", "duplicate", "unknown_order"] as const;
+export type OmsEventResult = (typeof OMS_EVENT_RESULTS)[number];
+
+/** Why an Account no longer accepts a session. */
+export type SessionRefusedReason = "UNKNOWN" | "REVOKED" | "IDLE_TIMEOUT" | "EXPIRED" | "CLIENT_DISABLED";
+export type SessionCheck = { ok: true } | { ok: false; reason: SessionRefusedReason };
+
 /** A signed-in trader's session as a trading call carries it to the Account (which checks it). */
 export interface SessionRef {
 	clientId: string;
@@ -185,19 +248,10 @@ export interface SessionRef {
 	nowSeconds: number;
 }
 
-export interface ApiResult {
-	status: number;
-	body: unknown;
-	/** true: body is a problem+json document. */
-	problem: boolean;
-}
-
-export type SquareOffRequest =
-	| { kind: "one"; positionId: string; quantity?: number; orderType: OrderType; price?: Price }
-	| { kind: "all"; segment?: Segment };
-
 /** What the relay learned from the OMS about one order. */
 export type RelayOutcome = { kind: "sent" } | { kind: "rejected"; reason: string } | { kind: "failed"; reason: string };
 
 /** Pushed to the client's live sockets. */
 export type LiveMessage = { type: "order"; order: Order } | { type: "position"; position: Position };
+
+export type { OmsEvent, SquareOffRequest } from "./schemas.ts";

@@ -1,0 +1,181 @@
+// One Account per client (env.ACCOUNTS.getByName(clientId)): it serializes everything that
+// changes the client's state. This file is its RPC surface only; each concern has its module:
+// sign-in.ts and sessions.ts, positions.ts and primary-orders.ts (what the client holds),
+// square-off.ts and cancels.ts (trader requests, idempotent through idempotency.ts),
+// order-lifecycle.ts and oms-events.ts (how orders move), outbox.ts (what leaves for the
+// queues), live.ts (sockets), alerts.ts (ops alert claims), schema.ts (tables).
+//
+// A trader's call checks its session in the same RPC as the work: one round trip to the
+// Account per request, and a revoked session can never slip in between check and work.
+// Answers are domain outcomes ({ ok: true, ... } | { ok: false, refusal }); routes make them HTTP.
+import { DurableObject } from "cloudflare:workers";
+import type {
+	OmsEvent,
+	OmsEventResult,
+	Order,
+	Outcome,
+	RelayOutcome,
+	SessionCheck,
+	SessionRef,
+	SquareOffRequest,
+} from "../../src/contract";
+import { claimAlert, settleAlert } from "./alerts";
+import { cancelAll, cancelOrder } from "./cancels";
+import { expireIdempotent, IDEMPOTENCY_TTL_MS } from "./idempotency";
+import { acceptLive } from "./live";
+import { applyOmsEvent, expireOmsEvents } from "./oms-events";
+import { beginRelay, cancelRelay, allOrders, relayOutcome } from "./order-lifecycle";
+import { Outbox, RESEND_AFTER_MS } from "./outbox";
+import { listPositions, loadPositions, unavailable } from "./positions";
+import { type Book, clientRow, migrate, updateClient } from "./schema";
+import { openSession, revokeSession, sessionRefusal, touchSession } from "./sessions";
+import { beginAttempt, beginTotpAttempt, completeSignIn, passwordAccepted, releaseAttempt } from "./sign-in";
+import { squareOff } from "./square-off";
+
+export class Account extends DurableObject<Env> {
+	private readonly book: Book;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.book = { sql: ctx.storage.sql, ctx, env, outbox: new Outbox(ctx, env), loading: null };
+		ctx.blockConcurrencyWhile(async () => migrate(ctx.storage.sql));
+	}
+
+	private get sql() {
+		return this.book.sql;
+	}
+
+	// --- sign-in and sessions --------------------------------------------------------------
+
+	beginAttempt(nowSeconds: number) {
+		return beginAttempt(this.sql, nowSeconds);
+	}
+
+	passwordAccepted(locking: boolean, challenge: { nonce: string; name: string; sealedSeed: string }, nowSeconds: number) {
+		return passwordAccepted(this.sql, locking, challenge, nowSeconds);
+	}
+
+	releaseAttempt(locking: boolean) {
+		releaseAttempt(this.sql, locking);
+	}
+
+	beginTotpAttempt(nonce: string, nowSeconds: number) {
+		return beginTotpAttempt(this.sql, nonce, nowSeconds);
+	}
+
+	completeSignIn(nonce: string, totpStep: number, sessionId: string, nowSeconds: number, expiresAt: number) {
+		return completeSignIn(this.sql, nonce, totpStep, sessionId, nowSeconds, expiresAt);
+	}
+
+	openSession(sessionId: string, nowSeconds: number, expiresAt: number) {
+		openSession(this.sql, sessionId, nowSeconds, expiresAt);
+	}
+
+	touchSession(sessionId: string, nowSeconds: number): SessionCheck {
+		return touchSession(this.sql, sessionId, nowSeconds);
+	}
+
+	revokeSession(sessionId: string, nowSeconds: number) {
+		revokeSession(this.sql, sessionId, nowSeconds);
+	}
+
+	/** Replication tells the Account when the primary disables or re-enables the client. */
+	setClientStatus(status: "active" | "disabled") {
+		updateClient(this.sql, { status });
+	}
+
+	/** GET /api/me: the session checked, and the client's name as it was at sign-in (null if this Account never saw one). */
+	me(s: SessionRef): Exclude<SessionCheck, { ok: true }> | { ok: true; name: string | null } {
+		const check = touchSession(this.sql, s.sessionId, s.nowSeconds);
+		return check.ok ? { ok: true, name: clientRow(this.sql).name } : check;
+	}
+
+	// --- trader requests -------------------------------------------------------------------
+
+	async listPositions(s: SessionRef) {
+		return sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? listPositions(this.book, s.clientId);
+	}
+
+	/** Our orders, newest first, then the primary's pending orders (they come with the first load). */
+	async listOrders(s: SessionRef): Promise<Outcome<{ orders: Order[] }>> {
+		const refused = sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? (await unavailable(this.book, s.clientId));
+		return refused ?? { ok: true, orders: allOrders(this.sql) };
+	}
+
+	async squareOff(s: SessionRef, idempotencyKey: string, requestHash: string, req: SquareOffRequest) {
+		return sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? squareOff(this.book, s.clientId, idempotencyKey, requestHash, req);
+	}
+
+	async cancelOrder(s: SessionRef, idempotencyKey: string, requestHash: string, orderId: string) {
+		return sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? cancelOrder(this.book, s.clientId, idempotencyKey, requestHash, orderId);
+	}
+
+	async cancelAll(s: SessionRef, idempotencyKey: string, requestHash: string) {
+		return sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? cancelAll(this.book, s.clientId, idempotencyKey, requestHash);
+	}
+
+	/** The live socket: GET /api/orders/live forwards its upgrade request here. */
+	async fetch(request: Request): Promise<Response> {
+		if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+		return acceptLive(this.ctx);
+	}
+
+	webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
+		if (message === "ping") ws.send("pong");
+	}
+
+	webSocketClose(ws: WebSocket, code: number) {
+		ws.close(code === 1005 ? 1000 : code, "closing");
+	}
+
+	// --- replication, relay and OMS --------------------------------------------------------
+
+	/** Replication calls this after applying changes to the client's positions or instruments. */
+	refreshPositions(clientId: string): Promise<void> {
+		return loadPositions(this.book, clientId);
+	}
+
+	beginRelay(orderIds: string[]): string[] {
+		return beginRelay(this.sql, orderIds);
+	}
+
+	cancelRelay(orderId: string) {
+		return cancelRelay(this.sql, orderId);
+	}
+
+	/** Applies what the relay learned, in one call per client and batch. */
+	async relayOutcomes(outcomes: { orderId: string; outcome: RelayOutcome }[]) {
+		const results = outcomes.map(({ orderId, outcome }) => relayOutcome(this.book, orderId, outcome));
+		await this.book.outbox.kick({ orders: false });
+		return results;
+	}
+
+	/** Applies the OMS's events in the order given (one request may carry many); one kick for all. */
+	async applyOmsEvents(events: OmsEvent[]): Promise<OmsEventResult[]> {
+		const results = events.map((ev) => applyOmsEvent(this.book, ev));
+		await this.book.outbox.kick({ orders: false });
+		return results;
+	}
+
+	claimAlert(key: string) {
+		return claimAlert(this.sql, key);
+	}
+
+	settleAlert(key: string, sent: boolean) {
+		settleAlert(this.sql, key, sent);
+	}
+
+	/**
+	 * Resends what a failed or interrupted send left behind, expires idempotency keys and event
+	 * ids, and comes back soon while anything waits, else when the oldest key expires. Only here
+	 * does the alarm move later: kicks only bring it nearer, so a busy client does not rewrite it
+	 * on every request.
+	 */
+	async alarm(): Promise<void> {
+		const nextKeyExpiry = expireIdempotent(this.sql);
+		expireOmsEvents(this.sql, Date.now() - IDEMPOTENCY_TTL_MS);
+		const waiting = await this.book.outbox.flush();
+		const at = waiting ? Date.now() + RESEND_AFTER_MS : nextKeyExpiry;
+		if (at !== null) await this.ctx.storage.setAlarm(at);
+	}
+}

@@ -1,0 +1,154 @@
+// What leaves the Account: orders and cancels for the orders queue, records (order versions,
+// audit entries) for the records queue. Both wait in SQLite until sent, so nothing accepted is
+// lost if a send fails or the object is evicted: an alarm sends what is left.
+import type { AuditAction, OrderMessage, RecordMessage } from "../../src/contract";
+import { auditEntry } from "../../src/observability/audit";
+import { log } from "../../src/observability/log";
+import { orderRecord, relayOrder } from "./orders";
+import { clientRow, type OrderRow } from "./schema";
+
+/** How soon the alarm retries sends that failed (orders queue, records queue). */
+export const RESEND_AFTER_MS = 5000;
+const QUEUE_BATCH = 100;
+/** How long records for Postgres may wait to leave together (see kick). */
+const RECORDS_BATCH_MS = 1000;
+
+/**
+ * Runs a send at most once at a time. A call arriving while one runs is not run alongside
+ * (that would send the same rows twice): the running send goes round once more instead.
+ * A failure is logged and leaves the rows in SQLite for the alarm.
+ */
+class SerialRunner {
+	private running: Promise<void> | null = null;
+	private again = false;
+
+	constructor(private readonly send: () => Promise<void>) {}
+
+	run(): Promise<void> {
+		if (this.running) {
+			this.again = true;
+			return this.running;
+		}
+		this.running = (async () => {
+			do {
+				this.again = false;
+				try {
+					await this.send();
+				} catch (err) {
+					log("account.send_failed", { message: String(err) }, "error");
+					return;
+				}
+			} while (this.again);
+		})().finally(() => {
+			this.running = null;
+		});
+		return this.running;
+	}
+}
+
+export class Outbox {
+	private readonly sql: SqlStorage;
+	private readonly orderSends = new SerialRunner(() => this.sendOrders());
+	private readonly recordSends = new SerialRunner(() => this.sendRecords());
+	private recordsScheduled = false;
+
+	constructor(
+		private readonly ctx: DurableObjectState,
+		private readonly env: Env,
+	) {
+		this.sql = ctx.storage.sql;
+	}
+
+	recordOrder(row: OrderRow, event: { fillQty?: number; fillPrice?: string }) {
+		this.record({ kind: "order", order: orderRecord(row), event });
+	}
+
+	recordAudit(action: AuditAction, clientId: string, detail: Record<string, unknown>, actor = `client:${clientId}`) {
+		this.record({ kind: "audit", entry: auditEntry(action, actor, clientId, detail) });
+	}
+
+	private record(msg: RecordMessage) {
+		this.sql.exec("INSERT INTO outbound_records (body) VALUES (?)", JSON.stringify(msg));
+	}
+
+	/**
+	 * Answers need not wait for the queues: what is waiting sits in SQLite and an alarm is armed
+	 * (it resends if this object is evicted mid-send). Orders and cancels then leave at once
+	 * (only a square-off or a cancel makes any, so only those look for them);
+	 * records for Postgres leave together up to RECORDS_BATCH_MS later, so a busy client sends
+	 * one batch of them instead of one per change.
+	 */
+	async kick(what: { orders: boolean }): Promise<void> {
+		const soon = Date.now() + RESEND_AFTER_MS;
+		const current = await this.ctx.storage.getAlarm();
+		if (current === null || current > soon) await this.ctx.storage.setAlarm(soon);
+		if (what.orders) this.ctx.waitUntil(this.orderSends.run());
+		if (!this.recordsScheduled) {
+			this.recordsScheduled = true;
+			this.ctx.waitUntil(
+				scheduler.wait(RECORDS_BATCH_MS).then(() => {
+					this.recordsScheduled = false;
+					return this.recordSends.run();
+				}),
+			);
+		}
+	}
+
+	/** Sends whatever waits (the alarm's part); true while anything is still left to send. */
+	async flush(): Promise<boolean> {
+		await Promise.all([this.orderSends.run(), this.recordSends.run()]);
+		return this.waiting();
+	}
+
+	private async sendOrders(): Promise<void> {
+		const places = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 ORDER BY rowid").toArray();
+		const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();
+		const primaryCancels = this.sql.exec<{ order_id: string }>("SELECT order_id FROM primary_cancels WHERE state = 'requested'").toArray();
+		const clientId = clientRow(this.sql).client_id;
+		const now = new Date().toISOString();
+		const messages: { id: string; body: OrderMessage }[] = [
+			...places.map((r) => ({ id: r.id, body: { kind: "place", order: relayOrder(r), acceptedAt: r.created_at } as const })),
+			...cancels.map((r) => ({ id: r.id, body: { kind: "cancel", orderId: r.id, clientId: r.client_id, requestedAt: now } as const })),
+			...(clientId === null
+				? []
+				: primaryCancels.map((r) => ({
+						id: r.order_id,
+						body: { kind: "cancel", orderId: r.order_id, clientId, requestedAt: now } as const,
+					}))),
+		];
+		for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
+			const chunk = messages.slice(i, i + QUEUE_BATCH);
+			await this.env.ORDERS.sendBatch(chunk.map((m) => ({ body: m.body })));
+			for (const m of chunk) {
+				if (m.body.kind === "place") this.sql.exec("UPDATE orders SET enqueued = 1 WHERE id = ?", m.id);
+				else {
+					this.sql.exec("UPDATE orders SET cancel_state = 'sent' WHERE id = ? AND cancel_state = 'requested'", m.id);
+					this.sql.exec("UPDATE primary_cancels SET state = 'sent' WHERE order_id = ? AND state = 'requested'", m.id);
+				}
+			}
+		}
+	}
+
+	private async sendRecords(): Promise<void> {
+		for (;;) {
+			const rows = this.sql
+				.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbound_records ORDER BY seq LIMIT ?", QUEUE_BATCH)
+				.toArray();
+			const last = rows.at(-1);
+			if (!last) return;
+			await this.env.RECORDS.sendBatch(rows.map((r) => ({ body: JSON.parse(r.body) as RecordMessage })));
+			this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", last.seq);
+		}
+	}
+
+	/** Whether anything still waits to be sent (the alarm keeps coming back until nothing does). */
+	private waiting(): boolean {
+		return (
+			this.sql
+				.exec(
+					"SELECT 1 FROM orders WHERE (status = 'PENDING' AND enqueued = 0) OR cancel_state = 'requested' UNION ALL SELECT 1 FROM primary_cancels WHERE state = 'requested' UNION ALL SELECT 1 FROM outbound_records LIMIT 1",
+				)
+				.toArray().length > 0
+		);
+	}
+}

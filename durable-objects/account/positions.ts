@@ -1,0 +1,199 @@
+// The client's positions: loaded from Postgres once (with the primary's pending orders), then
+// kept here and moved by fills, so the hot path runs no query. What is left to exit is the
+// open quantity minus what live exit orders (ours and the primary's) already cover.
+import { and, eq, max, ne, notInArray } from "drizzle-orm";
+import {
+	FINAL_STATUSES,
+	isFinal,
+	OPEN_STATUSES,
+	type Order,
+	type Outcome,
+	type Position,
+	type Refused,
+	type Side,
+	sqlList,
+} from "../../src/contract";
+import { schema, withDb } from "../../src/db/client";
+import { log } from "../../src/observability/log";
+import { exitSide } from "../../src/trading/rules";
+import { broadcast } from "./live";
+import { primaryOrderJson, primaryOrders, replacePrimaryOrders } from "./primary-orders";
+import { type Book, clientRow, type PositionRow, updateClient } from "./schema";
+
+/**
+ * A position's net quantity after a reload. Replicated data wins, except that it never takes
+ * back an exit filled here: a snapshot that lags our fills would otherwise re-open quantity
+ * already closed, and a second exit of it would over-exit. (While Lifeboat is active the
+ * trader cannot add to a position anywhere else, so a larger same-side quantity is that lag.)
+ */
+export function reloadedNetQty(replicated: number, heldAfterFills: number | undefined): number {
+	if (heldAfterFills === undefined) return replicated;
+	if (heldAfterFills !== 0 && Math.sign(replicated) !== Math.sign(heldAfterFills)) return replicated;
+	return Math.abs(replicated) > Math.abs(heldAfterFills) ? heldAfterFills : replicated;
+}
+
+/**
+ * Reloads the client's open positions, the primary's pending orders and the data's as-of time
+ * from Postgres (first use, and replication after it applied changes for this client).
+ */
+export async function loadPositions(book: Book, clientId: string): Promise<void> {
+	updateClient(book.sql, { client_id: clientId });
+	const p = schema.positions;
+	const i = schema.instruments;
+	const o = schema.orders;
+	const { pending, cursor, rows } = await withDb(book.env, `account:${clientId}`, async (db) => {
+		const [pending, [cursor]] = await Promise.all([
+			db
+				.select()
+				.from(o)
+				.where(and(eq(o.clientId, clientId), eq(o.origin, "primary"), notInArray(o.status, [...FINAL_STATUSES]))),
+			db.select({ ts: max(schema.replicationCursor.sourceTsMs) }).from(schema.replicationCursor),
+		]);
+		const rows = await db
+			.select({
+				id: p.id,
+				exchange: i.exchange,
+				segment: i.segment,
+				symbol: i.symbol,
+				underlying: i.underlying,
+				product: p.product,
+				netQty: p.netQty,
+				avgPrice: p.avgPrice,
+				ltp: i.ltp,
+				lotSize: i.lotSize,
+				tickSize: i.tickSize,
+				freezeQty: i.freezeQty,
+				bandLow: i.priceBandLow,
+				bandHigh: i.priceBandHigh,
+			})
+			.from(p)
+			.innerJoin(i, eq(p.instrumentId, i.id))
+			.where(and(eq(p.clientId, clientId), ne(p.netQty, 0)));
+		return { pending, cursor, rows };
+	});
+	const held = heldNetQty(book.sql);
+	book.sql.exec("DELETE FROM positions");
+	for (const r of rows) {
+		book.sql.exec(
+			"INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			r.id,
+			r.exchange,
+			r.segment,
+			r.symbol,
+			r.underlying,
+			r.product,
+			reloadedNetQty(r.netQty, held.get(r.id)),
+			r.avgPrice,
+			r.ltp,
+			r.lotSize,
+			r.tickSize,
+			r.freezeQty,
+			r.bandLow,
+			r.bandHigh,
+		);
+	}
+	replacePrimaryOrders(book.sql, pending.map(primaryOrderJson));
+	const asOf = cursor?.ts ? new Date(Number(cursor.ts)).toISOString() : new Date().toISOString();
+	updateClient(book.sql, { positions_as_of: asOf });
+}
+
+/** The first use loads from Postgres; every later one reads SQLite only. */
+async function ensureLoaded(book: Book, clientId: string): Promise<void> {
+	if (clientRow(book.sql).positions_as_of) return;
+	book.loading ??= loadPositions(book, clientId).finally(() => {
+		book.loading = null;
+	});
+	await book.loading;
+}
+
+/** null once the client's data is loaded; the refusal to give when Postgres could not give it. */
+export async function unavailable(book: Book, clientId: string): Promise<Refused | null> {
+	try {
+		await ensureLoaded(book, clientId);
+		return null;
+	} catch (err) {
+		log("positions.load_failed", { clientId, message: String(err) }, "error");
+		return { ok: false, refusal: { code: "POSITIONS_UNAVAILABLE", detail: "positions could not be loaded; try again" } };
+	}
+}
+
+/** Net quantities of positions this Account has seen fills on (ours or the primary's): a reload must not undo those fills. */
+function heldNetQty(sql: SqlStorage): Map<string, number> {
+	const rows = sql
+		.exec<{ id: string; net_qty: number }>(
+			`SELECT p.id, p.net_qty FROM positions p WHERE EXISTS (SELECT 1 FROM orders o WHERE o.position_id = p.id AND o.filled_qty > 0)
+			 OR EXISTS (SELECT 1 FROM primary_fills f WHERE f.position_id = p.id)`,
+		)
+		.toArray();
+	return new Map(rows.map((r) => [r.id, r.net_qty]));
+}
+
+export const positionRow = (sql: SqlStorage, id: string) => sql.exec<PositionRow>("SELECT * FROM positions WHERE id = ?", id).toArray()[0];
+
+export const openPositionRows = (sql: SqlStorage) =>
+	sql.exec<PositionRow>("SELECT * FROM positions WHERE net_qty != 0 ORDER BY symbol").toArray();
+
+/** A primary order's position: the one it names, else the one with its exchange, symbol and product. */
+export function positionOf(sql: SqlStorage, o: Order): PositionRow | undefined {
+	if (o.positionId) return positionRow(sql, o.positionId);
+	return sql
+		.exec<PositionRow>("SELECT * FROM positions WHERE exchange = ? AND symbol = ? AND product = ?", o.exchange, o.symbol, o.product)
+		.toArray()[0];
+}
+
+/**
+ * What is already on its way out of a position: the unfilled rest of our live exit orders,
+ * and of the primary's pending orders on the exit side (they sit at the exchange and may still
+ * fill while the primary is down; exiting that quantity again here could flip the position).
+ */
+export function pendingExit(sql: SqlStorage, position: PositionRow): number {
+	const ours =
+		sql
+			.exec<{ qty: number | null }>(
+				`SELECT SUM(quantity - filled_qty) AS qty FROM orders WHERE position_id = ? AND status IN (${sqlList(OPEN_STATUSES)})`,
+				position.id,
+			)
+			.one().qty ?? 0;
+	const side = exitSide(position.net_qty);
+	const primary = primaryOrders(sql)
+		.filter((o) => o.side === side && !isFinal(o.status) && positionOf(sql, o)?.id === position.id)
+		.reduce((n, o) => n + Math.max(0, o.quantity - o.filledQty), 0);
+	return ours + primary;
+}
+
+export function positionJson(sql: SqlStorage, r: PositionRow): Position {
+	return {
+		id: r.id,
+		exchange: r.exchange,
+		segment: r.segment,
+		symbol: r.symbol,
+		underlying: r.underlying,
+		product: r.product,
+		netQty: r.net_qty,
+		avgPrice: r.avg_price,
+		...(r.ltp === null ? {} : { ltp: r.ltp }),
+		lotSize: r.lot_size,
+		tickSize: r.tick_size,
+		freezeQty: r.freeze_qty,
+		...(r.band_low === null ? {} : { priceBandLow: r.band_low }),
+		...(r.band_high === null ? {} : { priceBandHigh: r.band_high }),
+		pendingExitQty: pendingExit(sql, r),
+	};
+}
+
+export async function listPositions(book: Book, clientId: string): Promise<Outcome<{ asOf: string; positions: Position[] }>> {
+	const refused = await unavailable(book, clientId);
+	if (refused) return refused;
+	const positions = openPositionRows(book.sql).map((r) => positionJson(book.sql, r));
+	return { ok: true, asOf: clientRow(book.sql).positions_as_of ?? new Date().toISOString(), positions };
+}
+
+/** A fill of `qty` on an order of `side` moves its position by that much (a SELL down, a BUY up). */
+export function moveByFill(sql: SqlStorage, positionId: string, side: Side, qty: number): void {
+	sql.exec("UPDATE positions SET net_qty = net_qty + ? WHERE id = ?", side === "SELL" ? -qty : qty, positionId);
+}
+
+export function broadcastPosition(book: Book, positionId: string): void {
+	const p = positionRow(book.sql, positionId);
+	if (p) broadcast(book.ctx, { type: "position", position: positionJson(book.sql, p) });
+}

@@ -1,0 +1,170 @@
+// The Account's SQLite tables, their row types, and what every module of the Account shares.
+import type { OrderStatus, OrderType, Product, Segment, Side } from "../../src/contract";
+import type { Outbox } from "./outbox";
+
+/** What the Account's modules work on: its storage, its context, its bindings and its outbox. */
+export interface Book {
+	readonly sql: SqlStorage;
+	readonly ctx: DurableObjectState;
+	readonly env: Env;
+	readonly outbox: Outbox;
+	/** The first load of the client's data from Postgres, while it runs (see ensureLoaded). */
+	loading: Promise<void> | null;
+}
+
+/** The one row about the client itself. */
+export interface ClientRow {
+	client_id: string | null;
+	/** As it was at sign-in, so /api/me answers without Postgres. */
+	name: string | null;
+	status: "active" | "disabled";
+	/** Set once the client's data is loaded: the replicated data's as-of time. */
+	positions_as_of: string | null;
+	[k: string]: SqlStorageValue;
+}
+
+export interface PositionRow {
+	id: string;
+	exchange: string;
+	segment: Segment;
+	symbol: string;
+	underlying: string;
+	product: Product;
+	net_qty: number;
+	avg_price: string;
+	ltp: string | null;
+	lot_size: number;
+	tick_size: string;
+	freeze_qty: number | null;
+	band_low: string | null;
+	band_high: string | null;
+	[k: string]: SqlStorageValue;
+}
+
+export interface OrderRow {
+	id: string;
+	client_id: string;
+	square_off_id: string | null;
+	position_id: string | null;
+	exchange: string;
+	symbol: string;
+	side: Side;
+	quantity: number;
+	filled_qty: number;
+	fill_value_paise: number;
+	order_type: OrderType;
+	price: string | null;
+	product: Product;
+	market_protection: number | null;
+	status: OrderStatus;
+	reason: string | null;
+	version: number;
+	created_at: string;
+	updated_at: string;
+	enqueued: number;
+	relaying: number;
+	cancel_state: "none" | "requested" | "sent";
+	[k: string]: SqlStorageValue;
+}
+
+const TABLES = [
+	`CREATE TABLE IF NOT EXISTS client (
+		id INTEGER PRIMARY KEY CHECK (id = 1), client_id TEXT, name TEXT, status TEXT NOT NULL DEFAULT 'active', positions_as_of TEXT
+	)`,
+	`CREATE TABLE IF NOT EXISTS sessions (
+		id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER
+	)`,
+	`CREATE TABLE IF NOT EXISTS sign_in (
+		id INTEGER PRIMARY KEY CHECK (id = 1), failures INTEGER NOT NULL, lock_level INTEGER NOT NULL,
+		locked_until INTEGER NOT NULL, last_totp_step INTEGER
+	)`,
+	`CREATE TABLE IF NOT EXISTS challenges (
+		nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL, name TEXT NOT NULL, sealed_seed TEXT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS positions (
+		id TEXT PRIMARY KEY, exchange TEXT NOT NULL, segment TEXT NOT NULL, symbol TEXT NOT NULL, underlying TEXT NOT NULL,
+		product TEXT NOT NULL, net_qty INTEGER NOT NULL, avg_price TEXT NOT NULL, ltp TEXT, lot_size INTEGER NOT NULL,
+		tick_size TEXT NOT NULL, freeze_qty INTEGER, band_low TEXT, band_high TEXT
+	)`,
+	`CREATE TABLE IF NOT EXISTS orders (
+		id TEXT PRIMARY KEY, client_id TEXT NOT NULL, square_off_id TEXT, position_id TEXT, exchange TEXT NOT NULL,
+		symbol TEXT NOT NULL, side TEXT NOT NULL, quantity INTEGER NOT NULL, filled_qty INTEGER NOT NULL DEFAULT 0,
+		fill_value_paise INTEGER NOT NULL DEFAULT 0, order_type TEXT NOT NULL, price TEXT, product TEXT NOT NULL,
+		market_protection REAL, status TEXT NOT NULL, reason TEXT, version INTEGER NOT NULL, created_at TEXT NOT NULL,
+		updated_at TEXT NOT NULL, enqueued INTEGER NOT NULL DEFAULT 0, relaying INTEGER NOT NULL DEFAULT 0,
+		cancel_state TEXT NOT NULL DEFAULT 'none'
+	)`,
+	// An Idempotency-Key's request hash and, once done, the outcome it answered (replayed as is).
+	`CREATE TABLE IF NOT EXISTS idempotency_keys (
+		key TEXT PRIMARY KEY, hash TEXT NOT NULL, outcome TEXT, created_at INTEGER NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS oms_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
+	// The primary's own pending orders, replicated in: shown with ours, never touched here.
+	`CREATE TABLE IF NOT EXISTS primary_orders (id TEXT PRIMARY KEY, json TEXT NOT NULL)`,
+	// Cancels of the primary's pending orders asked for here: 'requested', 'sent' (to the OMS
+	// queue), 'cancelled' (the OMS said so). Kept across reloads: replicated data may lag.
+	`CREATE TABLE IF NOT EXISTS primary_cancels (order_id TEXT PRIMARY KEY, state TEXT NOT NULL)`,
+	// Fills of the primary's orders the OMS reported here: `qty` on top of the `base` the
+	// replicated data showed at the first one (so a reload of lagging data cannot undo them).
+	`CREATE TABLE IF NOT EXISTS primary_fills (order_id TEXT PRIMARY KEY, position_id TEXT, base INTEGER NOT NULL, qty INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS outbound_records (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)`,
+	// Ops alerts about this client's orders: 'sending' while a consumer holds the claim, then 'sent'.
+	`CREATE TABLE IF NOT EXISTS order_alerts (key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at INTEGER NOT NULL)`,
+];
+
+const hasTable = (sql: SqlStorage, name: string) =>
+	sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
+
+/** Creates the tables, and carries an Account stored by an earlier version over to them. */
+export function migrate(sql: SqlStorage): void {
+	for (const ddl of TABLES) sql.exec(ddl);
+	sql.exec("INSERT OR IGNORE INTO sign_in VALUES (1, 0, 0, 0, NULL)");
+	sql.exec("INSERT OR IGNORE INTO client (id) VALUES (1)");
+	// Earlier versions kept the client's facts as key-value rows in `meta` and `book_meta`.
+	for (const [table, key, column] of [
+		["meta", "client_status", "status"],
+		["meta", "client_name", "name"],
+		["book_meta", "client_id", "client_id"],
+		["book_meta", "positions_as_of", "positions_as_of"],
+	] as const) {
+		if (hasTable(sql, table))
+			sql.exec(
+				`UPDATE client SET ${column} = (SELECT value FROM ${table} WHERE key = ?) WHERE EXISTS (SELECT 1 FROM ${table} WHERE key = ?)`,
+				key,
+				key,
+			);
+	}
+	sql.exec("DROP TABLE IF EXISTS meta");
+	sql.exec("DROP TABLE IF EXISTS book_meta");
+	// ... and idempotency records as HTTP answers: a done one becomes the outcome it stood for.
+	if (hasTable(sql, "idempotency")) {
+		const old = sql.exec<{ key: string; hash: string; state: string; body: string | null; problem: number; created_at: number }>(
+			"SELECT key, hash, state, body, problem, created_at FROM idempotency",
+		);
+		for (const r of old) {
+			const body = JSON.parse(r.body ?? "null") as Record<string, unknown> | null;
+			const outcome =
+				r.state !== "done" || body === null
+					? null
+					: r.problem === 1
+						? { ok: false, refusal: { code: body.code, detail: body.detail } }
+						: { ok: true, ...body };
+			sql.exec(
+				"INSERT OR IGNORE INTO idempotency_keys (key, hash, outcome, created_at) VALUES (?, ?, ?, ?)",
+				r.key,
+				r.hash,
+				outcome === null ? null : JSON.stringify(outcome),
+				r.created_at,
+			);
+		}
+		sql.exec("DROP TABLE idempotency");
+	}
+}
+
+export const clientRow = (sql: SqlStorage) => sql.exec<ClientRow>("SELECT client_id, name, status, positions_as_of FROM client").one();
+
+export function updateClient(sql: SqlStorage, patch: Partial<Omit<ClientRow, "status">> & { status?: ClientRow["status"] }): void {
+	for (const [column, value] of Object.entries(patch)) {
+		if (value !== undefined) sql.exec(`UPDATE client SET ${column} = ?`, value);
+	}
+}
