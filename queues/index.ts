@@ -1,5 +1,6 @@
 // The Worker's queue handler: one entry point, dispatched by queue name.
 import type { OrderMessage, RecordMessage } from "../src/contract";
+import { log } from "../src/observability/log";
 import { consumeDeadOrders, consumeOrders } from "./orders";
 import { consumeDeadRecords, consumeRecords } from "./records";
 
@@ -18,6 +19,6 @@ export async function queue(batch: MessageBatch<QueueMessage>, env: Env, _ctx: E
 		default:
 			// An unknown queue: retried, never dropped.
 			for (const msg of batch.messages) msg.retry({ delaySeconds: 30 });
-			console.warn(JSON.stringify({ event: "queue.no_consumer", queue: batch.queue, count: batch.messages.length }));
+			log("queue.no_consumer", { queue: batch.queue, count: batch.messages.length }, "warn");
 	}
 }

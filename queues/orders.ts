@@ -3,6 +3,7 @@
 // dedupes by Idempotency-Key (= order id), and the Account only moves an order forward.
 import { type Alert, sendAlert } from "../src/observability/alerts";
 import { audit, auditEntry } from "../src/observability/audit";
+import { log } from "../src/observability/log";
 import { signatureHeaders } from "../src/relay/signature";
 import { retryDelaySeconds } from "../src/relay/backoff";
 import { assertNever, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/contract";
@@ -73,7 +74,7 @@ async function cancel(env: Env, orderId: string, clientId: string): Promise<Step
 	if (retryable(answer) || answer.status === 404) return { done: false, reason: describe(answer) };
 	// 2xx: the CANCELLED event follows; 409: no longer open there, its fill or reject event tells.
 	if (answer.status !== null && answer.status >= 300 && answer.status !== 409) {
-		console.warn(JSON.stringify({ event: "relay.cancel_refused", orderId, status: answer.status, body: answer.body }));
+		log("relay.cancel_refused", { orderId, status: answer.status, body: answer.body }, "warn");
 	}
 	return { done: true };
 }
@@ -92,13 +93,11 @@ export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env)
 		const clientId = m.kind === "place" ? m.order.clientId : m.clientId;
 		const delaySeconds = retryDelaySeconds(msg.attempts, base, cap);
 		msg.retry({ delaySeconds });
-		console.warn(
-			JSON.stringify({ event: "relay.retry", kind: m.kind, orderId, attempts: msg.attempts, delaySeconds, reason: step.reason }),
-		);
+		log("relay.retry", { kind: m.kind, orderId, attempts: msg.attempts, delaySeconds, reason: step.reason }, "warn");
 		await audit(
 			env,
 			auditEntry("order.relay_retry", "system", clientId, { orderId, kind: m.kind, attempts: msg.attempts, reason: step.reason }),
-		).catch((err) => console.error(JSON.stringify({ event: "relay.audit_failed", message: String(err) })));
+		).catch((err) => log("relay.audit_failed", { message: String(err) }, "error"));
 	};
 	const placesByClient = new Map<string, PlaceMessage[]>();
 	const cancels: CancelMessage[] = [];
@@ -170,8 +169,9 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 			switch (m.kind) {
 				case "place": {
 					const reason = `could not be relayed to the OMS after ${msg.attempts} attempt(s)`;
-					const [{ order }] = await account.relayOutcomes([{ orderId: m.order.orderId, outcome: { kind: "failed", reason } }]);
-					if (order?.status === "FAILED") {
+					// One result per outcome given.
+					const [result] = await account.relayOutcomes([{ orderId: m.order.orderId, outcome: { kind: "failed", reason } }]);
+					if (result!.order?.status === "FAILED") {
 						alerted = await alertOnce(`failed:${m.order.orderId}`, {
 							event: "order.failed",
 							text: `Order ${m.order.orderId} of client ${clientId} (${m.order.side} ${m.order.quantity} ${m.order.symbol}) could not be relayed to the OMS: it is FAILED and needs ops`,
@@ -193,7 +193,7 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 			if (alerted) msg.ack();
 			else msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, base, cap) });
 		} catch (err) {
-			console.error(JSON.stringify({ event: "relay.dead_letter_failed", message: String(err), body: m }));
+			log("relay.dead_letter_failed", { message: String(err), body: m }, "error");
 			msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, base, cap) });
 		}
 	}

@@ -5,6 +5,7 @@
 // version never overwrites a newer.
 import { sql } from "drizzle-orm";
 import { sendAlert } from "../src/observability/alerts";
+import { log } from "../src/observability/log";
 import { schema, withDb } from "../src/db/client";
 import { assertNever, type AuditEntry, type OrderRecord, type RecordMessage } from "../src/contract";
 
@@ -135,7 +136,7 @@ export async function consumeRecords(batch: MessageBatch<RecordMessage>, env: En
 		);
 	} catch (err) {
 		const attempts = Math.max(...batch.messages.map((m) => m.attempts));
-		console.error(JSON.stringify({ event: "records.write_failed", count: batch.messages.length, attempts, message: String(err) }));
+		log("records.write_failed", { count: batch.messages.length, attempts, message: String(err) }, "error");
 		batch.retryAll({ delaySeconds: recordsRetryDelay(attempts) });
 		return;
 	}
@@ -152,7 +153,7 @@ export async function consumeDeadRecords(batch: MessageBatch<RecordMessage>, env
 		batch.ackAll();
 		return;
 	} catch (err) {
-		for (const m of batch.messages) console.error(JSON.stringify({ event: "records.dead_letter", record: m.body, message: String(err) }));
+		for (const m of batch.messages) log("records.dead_letter", { record: m.body, message: String(err) }, "error");
 		await sendAlert(env, {
 			event: "records.dead_letter",
 			text: `${batch.messages.length} record(s) could not be written to Postgres after every retry; they are in the logs (event records.dead_letter)`,

@@ -223,7 +223,7 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 			stats.badSignatures++;
 			return sendJson(res, 401, { error: `signature ${sig.reason}` });
 		}
-		const cancel = url.pathname.match(/^\/orders\/([^/]+)\/cancel$/);
+		const cancel = url.pathname.match(/^\/orders\/([^/]+)\/cancel$/)?.[1];
 		if (req.method === "POST" && (url.pathname === "/orders" || cancel)) {
 			const payload = JSON.parse(body || "{}") as { clientId?: string };
 			const clientId = payload.clientId ?? "";
@@ -245,12 +245,12 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 			if (cancel) {
 				stats.cancels++;
 				cs.cancels++;
-				const o = orders.get(cancel[1]);
+				const o = orders.get(cancel);
 				if (!o) return sendJson(res, 404, { error: "unknown order" });
 				if (o.state !== "OPEN") return sendJson(res, 409, { error: `order is ${o.state}`, state: o.state });
 				o.state = "CANCELLED";
-				void emit({ orderId: cancel[1], clientId: o.order.clientId, type: "CANCELLED" });
-				return sendJson(res, 200, { orderId: cancel[1], status: "CANCELLED" });
+				void emit({ orderId: cancel, clientId: o.order.clientId, type: "CANCELLED" });
+				return sendJson(res, 200, { orderId: cancel, status: "CANCELLED" });
 			}
 			const order = payload as RelayOrder;
 			const key = req.headers["idempotency-key"];

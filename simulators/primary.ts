@@ -48,8 +48,9 @@ export async function startPrimarySimulator(port = 0) {
 			if (req.method === "POST") {
 				const alert = JSON.parse((await readBody(req)) || "{}") as Record<string, unknown>;
 				const about = detailOf(alert).clientId ?? "";
-				if ((control.refuseAlerts[about] ?? 0) > 0) {
-					control.refuseAlerts[about]--;
+				const refusals = control.refuseAlerts[about] ?? 0;
+				if (refusals > 0) {
+					control.refuseAlerts[about] = refusals - 1;
 					refusedAlerts.set(about, (refusedAlerts.get(about) ?? 0) + 1);
 					return sendJson(res, 503, { error: "webhook unavailable" });
 				}

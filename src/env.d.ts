@@ -14,7 +14,17 @@ interface LifeboatSecrets {
 	OPS_TOKEN: string;
 	SYNC_TOKEN: string;
 }
-interface Env extends LifeboatSecrets {}
+// `wrangler types` gives the queue producers as `Queue` (of unknown bodies). Env's own members
+// override what it inherits from the generated base, so the producers get their message types
+// here. (Merged declarations of one member must agree, and two bases may not disagree: hence
+// members of Env itself, not another base.)
+interface Env extends LifeboatSecrets {
+	ORDERS: Queue<import("./contract").OrderMessage>;
+	RECORDS: Queue<import("./contract").RecordMessage>;
+}
 declare namespace Cloudflare {
-	interface Env extends LifeboatSecrets {}
+	interface Env extends LifeboatSecrets {
+		ORDERS: Queue<import("./contract").OrderMessage>;
+		RECORDS: Queue<import("./contract").RecordMessage>;
+	}
 }

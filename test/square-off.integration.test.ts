@@ -47,7 +47,7 @@ async function primaryOrders(
 			filledQty: o.filledQty ?? 0,
 			orderType: "LIMIT" as const,
 			price: "20.00",
-			product: "NRML",
+			product: "NRML" as const,
 			status: "OPEN" as const,
 		}));
 		await db.db.insert(schema.orders).values(rows);

@@ -3,8 +3,10 @@
 // The password is first HMAC-SHA256'd with a secret pepper (PASSWORD_PEPPER), so a leaked
 // table alone is not enough to guess at, and PBKDF2 stays within the Workers cap.
 // bcrypt hashes from the primary's older systems are checked with bcryptjs (pure JS, no pepper).
-// Self-contained (WebCrypto + bcryptjs) so Node scripts can import it for seeding.
+// Self-contained (WebCrypto + bcryptjs, and the import-free log writer) so Node scripts can
+// import it for seeding.
 import bcrypt from "bcryptjs";
+import { log } from "../observability/log-line.ts";
 
 /** Deployed Workers refuse PBKDF2 above this; we refuse it everywhere so local matches deploy. */
 export const MAX_PBKDF2_ITERATIONS = 100_000;
@@ -60,14 +62,14 @@ export async function verifyPassword(phc: string, password: string, pepperB64: s
 		if (BCRYPT.test(phc)) {
 			return await bcrypt.compare(password, phc);
 		}
-		const m = PBKDF2.exec(phc);
-		if (!m) throw new Error("unsupported password hash format");
-		const expected = unb64(m[4]);
+		const [, iterations, , salt, hash] = PBKDF2.exec(phc) ?? [];
+		if (!iterations || !salt || !hash) throw new Error("unsupported password hash format");
+		const expected = unb64(hash);
 		if (expected.length < 16) throw new Error("pbkdf2 hash shorter than 16 bytes");
-		const derived = await pbkdf2(password, pepperB64, unb64(m[3]), Number(m[1]), expected.length);
+		const derived = await pbkdf2(password, pepperB64, unb64(salt), Number(iterations), expected.length);
 		return bytesEqual(derived, expected);
 	} catch (err) {
-		console.error(JSON.stringify({ event: "auth.password_hash_unusable", message: err instanceof Error ? err.message : String(err) }));
+		log("auth.password_hash_unusable", { message: err instanceof Error ? err.message : String(err) }, "error");
 		return false;
 	}
 }

@@ -1,6 +1,7 @@
 // TOTP (RFC 6238) with otplib: 30 s steps, one step of drift either way, and never a step at
 // or before the last one this client had accepted (so each code works once).
 import { verify } from "otplib";
+import { log } from "../observability/log";
 
 export const TOTP_PERIOD_SECONDS = 30;
 
@@ -23,7 +24,7 @@ export async function verifyTotp(
 		return result.valid && "timeStep" in result ? result.timeStep : null;
 	} catch (err) {
 		// otplib throws when the last accepted step is ahead of the window (a clock that went back).
-		console.warn(JSON.stringify({ event: "auth.totp_unverifiable", message: err instanceof Error ? err.message : String(err) }));
+		log("auth.totp_unverifiable", { message: err instanceof Error ? err.message : String(err) }, "warn");
 		return null;
 	}
 }

@@ -4,6 +4,7 @@
 // sockets alive past the request.
 import { Pool, neonConfig } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-serverless";
+import { log } from "../observability/log";
 import * as schema from "./schema";
 
 function configure(env: Pick<Env, "NEON_WS_PROXY">) {
@@ -22,7 +23,7 @@ export function openDb(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">, label =
 	let closing = false;
 	// Idle clients report their socket closing as an error once the pool is ended: not news.
 	pool.on("error", (err: unknown) => {
-		if (!closing) console.error(JSON.stringify({ event: "db.pool_error", message: err instanceof Error ? err.message : String(err) }));
+		if (!closing) log("db.pool_error", { message: err instanceof Error ? err.message : String(err) }, "error");
 	});
 	const db = drizzle({ client: pool, schema });
 	const close = () => {

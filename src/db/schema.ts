@@ -3,6 +3,7 @@
 // their events, the audit log, the outbox handed back at failback).
 import { sql } from "drizzle-orm";
 import { bigint, bigserial, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { ORDER_STATUSES, ORDER_TYPES, PRODUCTS, SEGMENTS, SIDES } from "../contract";
 
 const sourceLsn = () => bigint("source_lsn", { mode: "bigint" }).notNull().default(sql`0`);
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -26,7 +27,7 @@ export const instruments = pgTable(
 	{
 		id: text("id").primaryKey(),
 		exchange: text("exchange").notNull(),
-		segment: text("segment", { enum: ["EQ", "FUT", "OPT"] }).notNull(),
+		segment: text("segment", { enum: SEGMENTS }).notNull(),
 		symbol: text("symbol").notNull(),
 		underlying: text("underlying").notNull(),
 		optionType: text("option_type", { enum: ["CE", "PE"] }),
@@ -49,7 +50,7 @@ export const positions = pgTable(
 		id: text("id").primaryKey(),
 		clientId: text("client_id").notNull(),
 		instrumentId: text("instrument_id").notNull(),
-		product: text("product", { enum: ["MIS", "NRML", "CNC", "MTF"] }).notNull(),
+		product: text("product", { enum: PRODUCTS }).notNull(),
 		netQty: integer("net_qty").notNull(),
 		avgPrice: price("avg_price").notNull(),
 		sourceLsn: sourceLsn(),
@@ -69,14 +70,14 @@ export const orders = pgTable(
 		positionId: text("position_id"),
 		exchange: text("exchange").notNull(),
 		symbol: text("symbol").notNull(),
-		side: text("side", { enum: ["BUY", "SELL"] }).notNull(),
+		side: text("side", { enum: SIDES }).notNull(),
 		quantity: integer("quantity").notNull(),
 		filledQty: integer("filled_qty").notNull().default(0),
 		avgFillPrice: price("avg_fill_price"),
-		orderType: text("order_type", { enum: ["MARKET", "LIMIT"] }).notNull(),
+		orderType: text("order_type", { enum: ORDER_TYPES }).notNull(),
 		price: price("price"),
-		product: text("product").notNull(),
-		status: text("status").notNull(),
+		product: text("product", { enum: PRODUCTS }).notNull(),
+		status: text("status", { enum: ORDER_STATUSES }).notNull(),
 		reason: text("reason"),
 		/** Monotonic version from the owning Durable Object; an older write never wins. */
 		version: integer("version").notNull().default(0),
@@ -93,7 +94,7 @@ export const orderEvents = pgTable(
 		id: text("id").primaryKey(),
 		orderId: text("order_id").notNull(),
 		version: integer("version").notNull(),
-		status: text("status").notNull(),
+		status: text("status", { enum: ORDER_STATUSES }).notNull(),
 		filledQty: integer("filled_qty").notNull(),
 		fillQty: integer("fill_qty"),
 		fillPrice: price("fill_price"),

@@ -1,5 +1,6 @@
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { log } from "../observability/log";
 import type { AppEnv } from "./app-env";
 import { Problem, problemResponse, respondProblem } from "./problem";
 
@@ -11,7 +12,7 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
 		return problemResponse(status, status === 400 ? "MALFORMED_REQUEST" : "HTTP_ERROR", err.message || "malformed request");
 	}
 	const requestId = c.get("requestId");
-	console.error(JSON.stringify({ event: "http.unhandled_error", requestId, message: String(err), stack: (err as Error)?.stack }));
+	log("http.unhandled_error", { requestId, message: String(err), stack: (err as Error)?.stack }, "error");
 	return problemResponse(500, "INTERNAL_ERROR", "something went wrong on our side", { requestId });
 };
 

@@ -1,6 +1,8 @@
 // Ops alerts: one JSON POST to ALERT_WEBHOOK_URL ({ text } is what Slack needs; the rest is for
 // machines). Without a webhook the alert is only logged. An alert never throws; a caller that
 // must not lose one retries on "failed" (the dead-letter consumer does).
+import { log } from "./log";
+
 export interface Alert {
 	event: string;
 	text: string;
@@ -11,7 +13,7 @@ export interface Alert {
 const ALERT_ATTEMPTS = 3;
 
 export async function sendAlert(env: Pick<Env, "ALERT_WEBHOOK_URL" | "APP_ENV">, alert: Alert): Promise<"delivered" | "logged" | "failed"> {
-	console.warn(JSON.stringify({ level: "alert", ...alert }));
+	log(alert.event, { text: alert.text, detail: alert.detail }, "alert");
 	if (!env.ALERT_WEBHOOK_URL) return "logged";
 	const body = JSON.stringify({ text: `[lifeboat ${env.APP_ENV}] ${alert.text}`, event: alert.event, detail: alert.detail ?? {} });
 	let failure = "";
@@ -30,6 +32,6 @@ export async function sendAlert(env: Pick<Env, "ALERT_WEBHOOK_URL" | "APP_ENV">,
 		}
 		if (attempt < ALERT_ATTEMPTS) await scheduler.wait(500 * 3 ** (attempt - 1));
 	}
-	console.error(JSON.stringify({ event: "alert.delivery_failed", alert: alert.event, attempts: ALERT_ATTEMPTS, message: failure }));
+	log("alert.delivery_failed", { alert: alert.event, attempts: ALERT_ATTEMPTS, message: failure }, "error");
 	return "failed";
 }

@@ -1,18 +1,13 @@
 // Structured logs: one JSON line per event, readable with `wrangler tail --format json`.
 // Request-scoped lines carry `requestId`; a client id never appears in clear, only as
-// `clientHash` (SHA-256, first 16 hex digits): use logForClient.
+// `clientHash` (SHA-256, first 16 hex digits): use logForClient. Lines are written by
+// ./log-line (the one module that touches the console).
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../http/app-env";
 import { sha256Hex } from "../http/hex";
+import { type LogLevel, log } from "./log-line";
 
-export type LogLevel = "info" | "warn" | "error";
-
-export function log(event: string, fields: Record<string, unknown> = {}, level: LogLevel = "info"): void {
-	const line = JSON.stringify({ level, event, at: new Date().toISOString(), ...fields });
-	if (level === "error") console.error(line);
-	else if (level === "warn") console.warn(line);
-	else console.log(line);
-}
+export { type LogLevel, log };
 
 export async function clientHash(clientId: string): Promise<string> {
 	return (await sha256Hex(clientId)).slice(0, 16);

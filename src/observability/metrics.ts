@@ -4,8 +4,7 @@
 import { sql } from "drizzle-orm";
 import { withDb } from "../db/client";
 import { log } from "./log";
-import { STATUS_RANK } from "../trading/rules";
-import type { AuditAction, FailoverMetrics } from "../contract";
+import { type AuditAction, type FailoverMetrics, ORDER_STATUSES } from "../contract";
 
 /** Audit actions counted, and the metric each becomes. */
 const COUNTED_ACTIONS: Partial<Record<AuditAction, { name: string; help: string }>> = {
@@ -17,8 +16,6 @@ const COUNTED_ACTIONS: Partial<Record<AuditAction, { name: string; help: string 
 	"auth.login_failed": { name: "lifeboat_login_failures_total", help: "Failed sign-in attempts." },
 	"auth.locked": { name: "lifeboat_account_locks_total", help: "Accounts locked after too many failed sign-ins." },
 };
-
-const ORDER_STATUSES = Object.keys(STATUS_RANK);
 
 interface DbFigures {
 	ordersByStatus: Map<string, number>;

@@ -49,7 +49,9 @@ async function upsert(tx: Tx, c: Extract<Change, { kind: "upsert" }>): Promise<s
 	if (c.target === "orders") fields.push({ col: schema.orders.origin, value: "primary" });
 	const names = fields.map((f) => sql.identifier(f.col.name));
 	const values = fields.map((f) => sql`${f.value ?? null}::${sql.raw(f.col.getSQLType())}`);
-	const sets = names.filter((_, i) => fields[i].col.name !== "origin").map((n) => sql`${n} = excluded.${n}`);
+	const sets = fields
+		.filter((f) => f.col.name !== "origin")
+		.map((f) => sql`${sql.identifier(f.col.name)} = excluded.${sql.identifier(f.col.name)}`);
 	const pk = sql.identifier(column(c.target, keyField[c.target]).name);
 	const rows = await tx.execute<{ owner: string }>(sql`
 		WITH revived AS (
@@ -85,7 +87,8 @@ async function remove(tx: Tx, c: Extract<Change, { kind: "delete" }>): Promise<{
 		)
 		SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM tomb)::int AS tombstoned,
 			(SELECT owner FROM gone LIMIT 1) AS owner`);
-	const r = rows.rows[0];
+	// A SELECT without FROM answers exactly one row.
+	const r = rows.rows[0]!;
 	return { applied: r.deleted > 0 || r.tombstoned > 0, owner: r.owner };
 }
 

@@ -2,6 +2,7 @@
 // /api/status, the positions answer and the metrics; past STALE_AFTER_SECONDS the UI warns.
 import { max } from "drizzle-orm";
 import { schema, withDb } from "../db/client";
+import { log } from "../observability/log";
 
 export interface DataFreshness {
 	asOf: string | null;
@@ -54,7 +55,7 @@ async function newestSourceTs(env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">, 
 		);
 		return row?.ts == null ? null : Number(row.ts);
 	} catch (err) {
-		console.warn(JSON.stringify({ event: "freshness.unavailable", message: String(err) }));
+		log("freshness.unavailable", { message: String(err) }, "warn");
 		return null;
 	}
 }

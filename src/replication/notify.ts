@@ -2,6 +2,7 @@
 // live state (positions, pending orders, whether the client may trade) follows Postgres.
 // Postgres stays the truth: a client whose Account could not be told catches up on its next
 // refresh, so a failure here is logged and never fails the batch (already committed).
+import { logForClient } from "../observability/log";
 
 const CONCURRENCY = 25;
 const CALL_TIMEOUT_MS = 5_000;
@@ -22,19 +23,24 @@ export async function notifyAccounts(
 	const refresh = new Set(changed.refresh);
 	let failed = 0;
 	for (let i = 0; i < clientIds.length; i += CONCURRENCY) {
-		const results = await Promise.allSettled(
+		const failures = await Promise.all(
 			clientIds.slice(i, i + CONCURRENCY).map(async (clientId) => {
-				const account = env.ACCOUNTS.getByName(clientId);
-				const status = changed.status[clientId];
-				if (status) await within(account.setClientStatus(status), CALL_TIMEOUT_MS);
-				if (refresh.has(clientId)) await within(account.refreshPositions(clientId), CALL_TIMEOUT_MS);
+				try {
+					const account = env.ACCOUNTS.getByName(clientId);
+					const status = changed.status[clientId];
+					if (status) await within(account.setClientStatus(status), CALL_TIMEOUT_MS);
+					if (refresh.has(clientId)) await within(account.refreshPositions(clientId), CALL_TIMEOUT_MS);
+					return null;
+				} catch (err) {
+					return { clientId, message: String(err) };
+				}
 			}),
 		);
-		results.forEach((r, j) => {
-			if (r.status === "fulfilled") return;
+		for (const f of failures) {
+			if (!f) continue;
 			failed++;
-			console.error(JSON.stringify({ event: "sync.notify_failed", clientId: clientIds[i + j], message: String(r.reason) }));
-		});
+			await logForClient("sync.notify_failed", f.clientId, { message: f.message }, "error");
+		}
 	}
 	return { notified: clientIds.length - failed, failed };
 }

@@ -80,6 +80,7 @@ export async function ackOutbox(
 		)
 		SELECT txid, seq, updated_at FROM moved
 		UNION ALL SELECT txid, seq, updated_at FROM outbox_ack WHERE consumer = ${consumer} AND NOT EXISTS (SELECT 1 FROM moved)`);
-	const r = rows[0];
+	// One row: the ack moved (the insert or update returned it), or it did not and the stored one is read.
+	const r = rows[0]!;
 	return { consumer, cursor: encodeCursor({ txid: Number(r.txid), seq: Number(r.seq) }), ackedAt: new Date(r.updated_at).toISOString() };
 }

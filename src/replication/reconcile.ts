@@ -59,7 +59,7 @@ export function parseTrades(text: string): { trades: ExchangeTrade[]; errors: st
 }
 
 const paise = (price: string) => {
-	const [whole, frac = ""] = price.split(".");
+	const [whole = "", frac = ""] = price.split(".");
 	return BigInt(whole) * 100n + BigInt(frac.padEnd(2, "0").slice(0, 2));
 };
 const rupees = (p: bigint) => `${p / 100n}.${String(p % 100n).padStart(2, "0")}`;

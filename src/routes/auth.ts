@@ -5,6 +5,7 @@ import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { AppEnv } from "../http/app-env";
 import { audit, auditEntry } from "../observability/audit";
+import { log } from "../observability/log";
 import { openChallenge, sealChallenge } from "../auth/challenge";
 import { requireSession, type SessionEnv } from "../auth/middleware";
 import { verifyDummyPassword, verifyPassword } from "../auth/password";
@@ -70,7 +71,7 @@ async function findClient(env: Env, clientId: string, waitUntil: (p: Promise<unk
 		);
 		return row ?? null;
 	} catch (err) {
-		console.error(JSON.stringify({ event: "auth.client_lookup_failed", message: String(err) }));
+		log("auth.client_lookup_failed", { message: String(err) }, "error");
 		return undefined;
 	}
 }
