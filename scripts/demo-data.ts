@@ -1,9 +1,12 @@
 // The demo data of api.md "Local development". Lot and freeze sizes are data, as on the
-// exchange (NSE from 1 Sep 2025: NIFTY freeze 1,800, BANKNIFTY 900).
+// exchange (NSE from 1 Sep 2025: NIFTY freeze 1,800, BANKNIFTY 900). The rows are the shape
+// scripts/fixtures.ts builds for every other seeding; scripts/seed.ts writes them.
+import type { Credentials, InstrumentRow, PositionRow } from "./fixtures.ts";
+
 export const demoClients = [
 	{ clientId: "DEMO01", name: "Asha Demo", password: "lifeboat-demo", totpSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" },
 	{ clientId: "DEMO02", name: "Ravi Demo", password: "lifeboat-demo-2", totpSecret: "KRUGS4ZANFZSAYJAORSXG5BAONSWG4TF" },
-];
+] satisfies (Credentials & { name: string })[];
 
 export const demoInstruments = [
 	{
@@ -90,7 +93,7 @@ export const demoInstruments = [
 		priceBandHigh: "57200.00",
 		ltp: "52010.40",
 	},
-] as const;
+] as const satisfies readonly InstrumentRow[];
 
 export const demoPositions = [
 	// DEMO01: a long equity intraday position, a short index option above the freeze quantity
@@ -123,4 +126,4 @@ export const demoPositions = [
 		netQty: -70,
 		avgPrice: "52240.00",
 	},
-] as const;
+] as const satisfies readonly PositionRow[];

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
-import { generate } from "otplib";
+import { browserHeaders, eventually, over, signIn as signInOver, sleep } from "./fixtures.ts";
 import { demoClients } from "./demo-data.ts";
 import { localSecrets } from "./local-secrets.ts";
 
@@ -51,18 +51,16 @@ async function stop(code: number): Promise<never> {
 }
 process.on("SIGINT", () => void stop(130));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (from: number) => ((Date.now() - from) / 1000).toFixed(1);
 
+/** Polls `probe` (a try that throws only means "not yet") until it answers; the drill fails if it never does. */
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		const value = await probe().catch(() => undefined);
-		if (value !== undefined) return value;
-		await sleep(200);
+	try {
+		return await eventually(() => probe().catch(() => undefined), what, { timeoutMs, intervalMs: 200 });
+	} catch {
+		console.error(`timed out waiting for ${what}`);
+		return stop(1);
 	}
-	console.error(`timed out waiting for ${what}`);
-	return stop(1);
 }
 
 interface Status {
@@ -77,20 +75,8 @@ const setPrimary = (up: boolean) => fetch(`${primary}/__control`, { method: "POS
 async function signIn(): Promise<string | null> {
 	const demo = demoClients[0];
 	if (!demo) return null;
-	const login = await fetch(`${site}/api/auth/login`, {
-		method: "POST",
-		headers: { "content-type": "application/json", origin: site },
-		body: JSON.stringify({ clientId: demo.clientId, password: demo.password }),
-	});
-	if (!login.ok) return null;
-	const { challengeId } = (await login.json()) as { challengeId: string };
-	const totp = await fetch(`${site}/api/auth/totp`, {
-		method: "POST",
-		headers: { "content-type": "application/json", origin: site },
-		body: JSON.stringify({ challengeId, code: await generate({ secret: demo.totpSecret }) }),
-	});
-	const cookie = totp.headers.get("set-cookie")?.split(";")[0];
-	return totp.ok && cookie ? cookie : null;
+	const cookie = await signInOver(over(site), demo, browserHeaders(site)).catch(() => null);
+	return cookie || null;
 }
 
 /** Tries one square-off of the first open position: true once accepted (202). */

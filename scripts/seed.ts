@@ -1,56 +1,110 @@
-// Seeds the demo clients, instruments and positions (idempotent: re-running resets them).
+// Writing seed rows from Node through `pg`: the demo clients, instruments and positions
+// (seedDemo, idempotent: re-running resets them), and the clients the browser tests and the
+// bench create. The rows come from scripts/fixtures.ts, as the Workers tests' do.
 import pg from "pg";
-import { hashPassword } from "../src/auth/password.ts";
-import { sealSeed } from "../src/auth/seed-box.ts";
+import { type ClientRow, type InstrumentRow, type PositionRow, type SeedRows, type SeedSecrets, sealCredentials } from "./fixtures.ts";
 import { demoClients, demoInstruments, demoPositions } from "./demo-data.ts";
 
-export async function seedDemo(databaseUrl: string, secrets: { PASSWORD_PEPPER: string; TOTP_ENC_KEY: string }): Promise<void> {
-	const client = new pg.Client({ connectionString: databaseUrl });
-	await client.connect();
-	try {
-		await client.query("BEGIN");
-		for (const c of demoClients) {
-			await client.query(
-				`INSERT INTO clients (client_id, name, password_hash, totp_seed_enc, status) VALUES ($1, $2, $3, $4, 'active')
-				 ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash,
-				   totp_seed_enc = excluded.totp_seed_enc, status = 'active', updated_at = now()`,
-				[c.clientId, c.name, await hashPassword(c.password, secrets.PASSWORD_PEPPER), await sealSeed(c.totpSecret, secrets.TOTP_ENC_KEY)],
-			);
-		}
-		for (const i of demoInstruments) {
-			await client.query(
-				`INSERT INTO instruments (id, exchange, segment, symbol, underlying, option_type, lot_size, tick_size, freeze_qty, price_band_low, price_band_high, ltp)
-				 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-				 ON CONFLICT (id) DO UPDATE SET lot_size = excluded.lot_size, tick_size = excluded.tick_size, freeze_qty = excluded.freeze_qty,
-				   price_band_low = excluded.price_band_low, price_band_high = excluded.price_band_high, ltp = excluded.ltp, updated_at = now()`,
-				[
-					i.id,
-					i.exchange,
-					i.segment,
-					i.symbol,
-					i.underlying,
-					i.optionType,
-					i.lotSize,
-					i.tickSize,
-					i.freezeQty,
-					i.priceBandLow,
-					i.priceBandHigh,
-					i.ltp,
-				],
-			);
-		}
-		for (const p of demoPositions) {
-			await client.query(
-				`INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, $6)
-				 ON CONFLICT (id) DO UPDATE SET net_qty = excluded.net_qty, avg_price = excluded.avg_price, updated_at = now()`,
-				[p.id, p.clientId, p.instrumentId, p.product, p.netQty, p.avgPrice],
-			);
-		}
-		await client.query("COMMIT");
-	} catch (err) {
-		await client.query("ROLLBACK");
-		throw err;
-	} finally {
-		await client.end();
+interface Table<R> {
+	name: string;
+	columns: Record<keyof R, string>;
+	key: string;
+	/** What a re-run of a seeding resets where the row is already there. */
+	reset: string[];
+}
+
+const clients: Table<ClientRow> = {
+	name: "clients",
+	columns: { clientId: "client_id", name: "name", passwordHash: "password_hash", totpSeedEnc: "totp_seed_enc", status: "status" },
+	key: "client_id",
+	reset: ["name", "password_hash", "totp_seed_enc", "status"],
+};
+
+const instruments: Table<InstrumentRow> = {
+	name: "instruments",
+	columns: {
+		id: "id",
+		exchange: "exchange",
+		segment: "segment",
+		symbol: "symbol",
+		underlying: "underlying",
+		optionType: "option_type",
+		lotSize: "lot_size",
+		tickSize: "tick_size",
+		freezeQty: "freeze_qty",
+		priceBandLow: "price_band_low",
+		priceBandHigh: "price_band_high",
+		ltp: "ltp",
+	},
+	key: "id",
+	reset: ["lot_size", "tick_size", "freeze_qty", "price_band_low", "price_band_high", "ltp"],
+};
+
+const positions: Table<PositionRow> = {
+	name: "positions",
+	columns: { id: "id", clientId: "client_id", instrumentId: "instrument_id", product: "product", netQty: "net_qty", avgPrice: "avg_price" },
+	key: "id",
+	reset: ["net_qty", "avg_price"],
+};
+
+/** One parameterised INSERT a row; with `reset`, a row already there takes the new values (ON CONFLICT on the key). */
+async function insertRows<R extends object>(db: pg.ClientBase, table: Table<R>, rows: R[], reset: boolean) {
+	const props = Object.keys(table.columns) as (keyof R)[];
+	const onConflict = reset
+		? ` ON CONFLICT (${table.key}) DO UPDATE SET ${table.reset.map((c) => `${c} = excluded.${c}`).join(", ")}, updated_at = now()`
+		: "";
+	const sql = `INSERT INTO ${table.name} (${props.map((p) => table.columns[p]).join(", ")}) VALUES (${props.map((_, i) => `$${i + 1}`).join(", ")})${onConflict}`;
+	for (const row of rows) {
+		await db.query(
+			sql,
+			props.map((p) => row[p]),
+		);
 	}
+}
+
+/**
+ * Inserts the rows: clients, then instruments, then positions. With `reset`, rows that are
+ * already there get the seeding's values instead (seedDemo's re-runs).
+ */
+export async function writeSeedRows(db: pg.ClientBase, rows: SeedRows, opts: { reset?: boolean } = {}): Promise<void> {
+	const reset = opts.reset ?? false;
+	await insertRows(db, clients, rows.clients, reset);
+	await insertRows(db, instruments, rows.instruments, reset);
+	await insertRows(db, positions, rows.positions, reset);
+}
+
+/** Runs `use` on a connection of its own to `databaseUrl`, closed afterwards. */
+export async function withPg<T>(databaseUrl: string, use: (db: pg.Client) => Promise<T>): Promise<T> {
+	const db = new pg.Client({ connectionString: databaseUrl });
+	await db.connect();
+	try {
+		return await use(db);
+	} finally {
+		await db.end();
+	}
+}
+
+export async function seedDemo(databaseUrl: string, secrets: SeedSecrets): Promise<void> {
+	const rows: SeedRows = {
+		clients: await Promise.all(
+			demoClients.map(async (c) => ({
+				clientId: c.clientId,
+				name: c.name,
+				...(await sealCredentials(c.password, c.totpSecret, secrets)),
+				status: "active" as const,
+			})),
+		),
+		instruments: [...demoInstruments],
+		positions: [...demoPositions],
+	};
+	await withPg(databaseUrl, async (db) => {
+		await db.query("BEGIN");
+		try {
+			await writeSeedRows(db, rows, { reset: true });
+			await db.query("COMMIT");
+		} catch (err) {
+			await db.query("ROLLBACK");
+			throw err;
+		}
+	});
 }

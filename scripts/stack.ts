@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { poll, sleep } from "./fixtures.ts";
 import { localSecrets } from "./local-secrets.ts";
 import { freePort, startPostgres, startWsRelay } from "./local-postgres.ts";
 import { applyMigrations } from "./migrate.ts";
@@ -79,7 +80,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			const w = wrangler;
 			const exited = new Promise((r) => w.once("exit", r));
 			if (w.pid) process.kill(-w.pid, "SIGTERM");
-			await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+			await Promise.race([exited, sleep(5000)]);
 			if (w.exitCode === null && w.signalCode === null && w.pid) process.kill(-w.pid, "SIGKILL");
 		}
 		for (const s of stops.reverse()) await s().catch((e) => console.error(String(e)));
@@ -158,15 +159,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			if (!stopping) opts.onWranglerExit?.(c);
 		});
 
-		let up = false;
-		for (let i = 0; i < 240 && !up; i++) {
-			up = await fetch(`${site}/ops/health`).then(
-				(r) => r.ok,
-				() => false,
-			);
-			if (!up) await new Promise((r) => setTimeout(r, 500));
-		}
-		if (!up) throw new Error(`the site did not come up on ${site}`);
+		const up = await poll(
+			() =>
+				fetch(`${site}/ops/health`).then(
+					(r) => r.ok,
+					() => false,
+				),
+			(ok) => ok,
+			{ timeoutMs: 120_000, intervalMs: 500 },
+		);
+		if (!up.met) throw new Error(`the site did not come up on ${site}`);
 		return { url: site, databaseUrl, oms, primary, statementsRunBy, stop };
 	} catch (err) {
 		await stop();

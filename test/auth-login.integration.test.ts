@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { runInDurableObject } from "cloudflare:test";
-import { generate } from "otplib";
 import { describe, expect, it } from "vitest";
 import { LOCK_AFTER_FAILURES } from "../durable-objects/account/sign-in";
+import { totpCode } from "../scripts/fixtures.ts";
 import { createClient, type TestClient, uid } from "./fixtures";
 import { auditActions, browserHeaders, call, cookieOf, expectProblem, randomIp, signIn } from "./helpers";
 
@@ -12,7 +12,7 @@ const post = (path: string, body: unknown, headers: Headers = browserHeaders()) 
 	call(path, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 const login = (clientId: string, password: string, headers?: Headers) => post("/api/auth/login", { clientId, password }, headers);
 const now = () => Math.floor(Date.now() / 1000);
-const codeAt = (secret: string, epoch: number) => generate({ secret, epoch });
+const codeAt = (secret: string, epoch: number) => totpCode(secret, epoch);
 
 /** Codes are tied to 30 s steps: keep a test's steps from crossing a boundary mid-way. */
 async function clearOfStepEdge() {

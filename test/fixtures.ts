@@ -1,32 +1,30 @@
 // Test data of its own for each test: every client, instrument and position gets a unique
-// id, so test files (which share one Postgres) never see each other's rows.
+// id, so test files (which share one Postgres) never see each other's rows. The rows come from
+// scripts/fixtures.ts (shared with the browser harness, the bench and the seed script); here
+// they are written through the Worker's own drizzle client.
 import { env } from "cloudflare:workers";
 import { openDb, schema } from "../src/db/client";
-import { hashPassword } from "../src/auth/password";
-import { sealSeed } from "../src/auth/seed-box";
 import { issueSessionToken, SESSION_COOKIE } from "../src/auth/session";
-import type { OrderRecord, Product } from "../src/contract";
+import type { OrderRecord } from "../src/contract";
+import {
+	clientSeed,
+	type InstrumentSpec as BaseInstrumentSpec,
+	type PositionSpec as BasePositionSpec,
+	type SeedRows,
+	sealCredentials,
+	TEST_TOTP_SECRET,
+	uid,
+} from "../scripts/fixtures.ts";
 
-export const uid = (prefix = "T") => `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 10).toUpperCase()}`;
+export { uid };
 
-export interface InstrumentSpec {
-	segment: "EQ" | "FUT" | "OPT";
+export interface InstrumentSpec extends BaseInstrumentSpec {
+	/** The symbol's start (default EQ or NIFTY): a unique suffix is added. */
 	symbol?: string;
-	underlying?: string;
-	optionType?: "CE" | "PE" | null;
-	lotSize?: number;
-	tickSize?: string;
-	freezeQty?: number | null;
-	priceBandLow?: string;
-	priceBandHigh?: string;
-	ltp?: string;
 }
 
-export interface PositionSpec {
+export interface PositionSpec extends BasePositionSpec {
 	instrument: InstrumentSpec;
-	product?: Product;
-	netQty: number;
-	avgPrice?: string;
 }
 
 export interface TestClient {
@@ -37,58 +35,41 @@ export interface TestClient {
 	instrumentIds: string[];
 }
 
+/** Writes seed rows through the Worker's drizzle client. */
+export async function insertSeedRows(rows: SeedRows): Promise<void> {
+	const { db, close } = openDb(env);
+	try {
+		if (rows.clients.length) await db.insert(schema.clients).values(rows.clients);
+		if (rows.instruments.length) await db.insert(schema.instruments).values(rows.instruments);
+		if (rows.positions.length) await db.insert(schema.positions).values(rows.positions);
+	} finally {
+		await close();
+	}
+}
+
 /** Inserts a client (PBKDF2 password, sealed TOTP seed) with its instruments and positions. */
 export async function createClient(
 	opts: { positions?: PositionSpec[]; status?: "active" | "disabled"; password?: string } = {},
 ): Promise<TestClient> {
 	const clientId = uid("C");
 	const password = opts.password ?? `pw-${clientId.toLowerCase()}`;
-	const totpSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-	const { db, close } = openDb(env);
-	try {
-		await db.insert(schema.clients).values({
-			clientId,
-			name: `Test ${clientId}`,
-			passwordHash: await hashPassword(password, env.PASSWORD_PEPPER),
-			totpSeedEnc: await sealSeed(totpSecret, env.TOTP_ENC_KEY),
-			status: opts.status ?? "active",
-		});
-		const positionIds: string[] = [];
-		const instrumentIds: string[] = [];
-		for (const p of opts.positions ?? []) {
-			const i = p.instrument;
-			const symbol = `${i.symbol ?? (i.segment === "EQ" ? "EQ" : "NIFTY")}${uid("")}`;
-			const instrumentId = `${i.segment === "EQ" ? "NSE" : "NFO"}:${symbol}`;
-			await db.insert(schema.instruments).values({
-				id: instrumentId,
-				exchange: i.segment === "EQ" ? "NSE" : "NFO",
-				segment: i.segment,
-				symbol,
-				underlying: i.underlying ?? (i.segment === "EQ" ? symbol : "NIFTY"),
-				optionType: i.optionType ?? (i.segment === "OPT" ? "CE" : null),
-				lotSize: i.lotSize ?? (i.segment === "EQ" ? 1 : 75),
-				tickSize: i.tickSize ?? "0.05",
-				freezeQty: i.freezeQty === undefined ? (i.segment === "EQ" ? null : 1800) : i.freezeQty,
-				priceBandLow: i.priceBandLow ?? "1.00",
-				priceBandHigh: i.priceBandHigh ?? "1000.00",
-				ltp: i.ltp ?? "100.00",
-			});
-			const positionId = uid("P");
-			await db.insert(schema.positions).values({
-				id: positionId,
-				clientId,
-				instrumentId,
-				product: p.product ?? (i.segment === "EQ" ? "MIS" : "NRML"),
-				netQty: p.netQty,
-				avgPrice: p.avgPrice ?? "100.00",
-			});
-			positionIds.push(positionId);
-			instrumentIds.push(instrumentId);
-		}
-		return { clientId, password, totpSecret, positionIds, instrumentIds };
-	} finally {
-		await close();
-	}
+	const totpSecret = TEST_TOTP_SECRET;
+	const rows = clientSeed(
+		{ clientId, name: `Test ${clientId}`, status: opts.status, positions: opts.positions },
+		await sealCredentials(password, totpSecret, env),
+		{
+			symbol: (p) => `${p.instrument.symbol ?? (p.instrument.segment === "EQ" ? "EQ" : "NIFTY")}${uid("")}`,
+			positionId: () => uid("P"),
+		},
+	);
+	await insertSeedRows(rows);
+	return {
+		clientId,
+		password,
+		totpSecret,
+		positionIds: rows.positions.map((p) => p.id),
+		instrumentIds: rows.instruments.map((i) => i.id),
+	};
 }
 
 /**

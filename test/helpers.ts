@@ -1,9 +1,11 @@
 // Shared by the tests that run in the Workers runtime.
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { generate } from "otplib";
 import { inject } from "vitest";
 import { openDb, schema } from "../src/db/client";
+import { browserHeaders as sameSiteHeaders, poll, setFailover as postFailover, signIn as signInOver } from "../scripts/fixtures.ts";
+
+export { cookieOf, eventually } from "../scripts/fixtures.ts";
 
 export const SITE = "https://lifeboat.test";
 
@@ -12,11 +14,11 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
 	return exports.default.fetch(new Request(new URL(path, SITE), init));
 }
 
-export const opsHeaders = { authorization: "Bearer dev-ops-token", "content-type": "application/json", origin: SITE };
+const OPS_TOKEN = "dev-ops-token";
+export const opsHeaders = { authorization: `Bearer ${OPS_TOKEN}`, "content-type": "application/json", origin: SITE };
 
-export async function setFailover(active: boolean, reason = "test") {
-	const res = await call("/ops/failover", { method: "POST", headers: opsHeaders, body: JSON.stringify({ active, reason }) });
-	if (!res.ok) throw new Error(`failover ${res.status}: ${await res.text()}`);
+export function setFailover(active: boolean, reason = "test") {
+	return postFailover(call, active, reason, { token: OPS_TOKEN, origin: SITE });
 }
 
 export async function expectProblem(res: Response, status: number, code: string) {
@@ -37,42 +39,29 @@ export async function statementsRunBy(label: string): Promise<number> {
 export const randomIp = () => `10.${Array.from(crypto.getRandomValues(new Uint8Array(3))).join(".")}`;
 
 /** Headers of a same-site JSON request from one browser (address `ip`). */
-export const browserHeaders = (ip = randomIp()) => ({ "content-type": "application/json", origin: SITE, "cf-connecting-ip": ip });
-
-/** The `name=value` part of a Set-Cookie header. */
-export const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0];
+export const browserHeaders = (ip = randomIp()) => sameSiteHeaders(SITE, ip);
 
 /**
  * Signs in through the real routes (password, then TOTP) and returns the session cookie
  * (`__Host-lb_session=...`) to send as a `cookie` header.
  */
-export async function signIn(clientId: string, password: string, totpSecret: string): Promise<string> {
-	const headers = browserHeaders();
-	const login = await call("/api/auth/login", { method: "POST", headers, body: JSON.stringify({ clientId, password }) });
-	if (login.status !== 200) throw new Error(`login ${login.status}: ${await login.text()}`);
-	const { challengeId } = (await login.json()) as { challengeId: string };
-	// A code of this time step may already be spent by an earlier sign-in of the same client:
-	// the next step's code is within the one step of drift the server allows.
-	for (const ahead of [0, 30]) {
-		const code = await generate({ secret: totpSecret, epoch: Math.floor(Date.now() / 1000) + ahead });
-		const res = await call("/api/auth/totp", { method: "POST", headers, body: JSON.stringify({ challengeId, code }) });
-		if (res.status === 200) return cookieOf(res);
-		if (res.status !== 401) throw new Error(`totp ${res.status}: ${await res.text()}`);
-	}
-	throw new Error(`sign-in of ${clientId} refused its TOTP codes`);
+export function signIn(clientId: string, password: string, totpSecret: string): Promise<string> {
+	return signInOver(call, { clientId, password, totpSecret }, browserHeaders());
 }
 
 /** The audit actions recorded for a client, polled until `expected` are all there (the records queue writes them) or 10 s pass. */
 export async function auditActions(clientId: string, expected: string[]): Promise<string[]> {
-	const until = Date.now() + 10_000;
-	for (;;) {
-		const { db, close } = openDb(env);
-		const rows = await db.select({ action: schema.auditLog.action }).from(schema.auditLog).where(eq(schema.auditLog.clientId, clientId));
-		await close();
-		const actions = rows.map((r) => r.action);
-		if (expected.every((a) => actions.includes(a)) || Date.now() > until) return actions;
-		await new Promise((r) => setTimeout(r, 100));
-	}
+	const { value } = await poll(
+		() =>
+			query(async (db) =>
+				(await db.select({ action: schema.auditLog.action }).from(schema.auditLog).where(eq(schema.auditLog.clientId, clientId))).map(
+					(r) => r.action,
+				),
+			),
+		(actions) => expected.every((a) => actions.includes(a)),
+		{ timeoutMs: 10_000, intervalMs: 100 },
+	);
+	return value;
 }
 
 /** Runs queries on the shared test Postgres through the Worker's own client. */
@@ -82,16 +71,5 @@ export async function query<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Prom
 		return await fn(db);
 	} finally {
 		await close();
-	}
-}
-
-/** Polls until fn returns a value (not undefined/null/false) or the deadline passes: never a fixed sleep. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, what = "condition", timeoutMs = 20_000): Promise<T> {
-	const until = Date.now() + timeoutMs;
-	for (;;) {
-		const v = await fn();
-		if (v !== undefined && v !== null && v !== false) return v;
-		if (Date.now() > until) throw new Error(`${what}: not met within ${timeoutMs} ms`);
-		await new Promise((r) => setTimeout(r, 50));
 	}
 }

@@ -7,14 +7,10 @@ import type { Order } from "../../src/contract";
 import { createClient } from "../../test/fixtures";
 import { setFailover } from "../../test/helpers";
 import { eventually, omsStats, trader } from "../../test/trading-helpers";
+import { pct } from "../stats.ts";
 
 const N = 200;
 const CONCURRENCY = 10;
-
-const pct = (xs: number[], p: number) => {
-	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 
 it(`relay latency over ${N} orders`, async () => {
 	await setFailover(true);

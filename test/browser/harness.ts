@@ -3,13 +3,19 @@
 import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { generate } from "otplib";
-import pg from "pg";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { expect, inject } from "vitest";
-import { hashPassword } from "../../src/auth/password.ts";
-import { sealSeed } from "../../src/auth/seed-box.ts";
+import {
+	clientSeed,
+	over,
+	setFailover as postFailover,
+	sealCredentials,
+	TEST_TOTP_SECRET,
+	totpCode,
+	uid as sharedUid,
+} from "../../scripts/fixtures.ts";
 import { localSecrets } from "../../scripts/local-secrets.ts";
+import { withPg, writeSeedRows } from "../../scripts/seed.ts";
 import { CHROMIUM_PATH } from "./chromium.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -71,13 +77,9 @@ export async function checkScreen(page: Page, name: string) {
 	expect(await seriousViolations(page), `${name}: accessibility`).toEqual([]);
 }
 
-export async function setFailover(active: boolean) {
-	const res = await fetch(`${site()}/ops/failover`, {
-		method: "POST",
-		headers: { authorization: `Bearer ${localSecrets.OPS_TOKEN}`, "content-type": "application/json" },
-		body: JSON.stringify({ active, reason: active ? "browser test: primary down" : "browser test: primary back" }),
-	});
-	if (!res.ok) throw new Error(`failover ${res.status}: ${await res.text()}`);
+export function setFailover(active: boolean) {
+	const reason = active ? "browser test: primary down" : "browser test: primary back";
+	return postFailover(over(site()), active, reason, { token: localSecrets.OPS_TOKEN });
 }
 
 export async function omsControl(patch: Record<string, unknown>) {
@@ -85,7 +87,7 @@ export async function omsControl(patch: Record<string, unknown>) {
 	if (!res.ok) throw new Error(`oms control ${res.status}`);
 }
 
-export const uid = (prefix: string) => `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 8).toUpperCase()}`;
+export const uid = (prefix: string) => sharedUid(prefix, 8);
 
 export interface BrowserPosition {
 	segment: "EQ" | "FUT" | "OPT";
@@ -109,66 +111,73 @@ export interface BrowserClient {
 export async function createBrowserClient(positions: BrowserPosition[]): Promise<BrowserClient> {
 	const clientId = uid("B");
 	const password = `pw-${clientId.toLowerCase()}`;
-	const totpSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+	const totpSecret = TEST_TOTP_SECRET;
 	const name = `Browser ${clientId}`;
-	const db = new pg.Client({ connectionString: inject("stackDatabaseUrl") });
-	await db.connect();
-	try {
-		await db.query("INSERT INTO clients (client_id, name, password_hash, totp_seed_enc, status) VALUES ($1, $2, $3, $4, 'active')", [
+	const rows = clientSeed(
+		{
 			clientId,
 			name,
-			await hashPassword(password, localSecrets.PASSWORD_PEPPER),
-			await sealSeed(totpSecret, localSecrets.TOTP_ENC_KEY),
-		]);
-		const out: BrowserClient["positions"] = [];
-		for (const p of positions) {
-			const eq = p.segment === "EQ";
-			const symbol = `${eq ? "EQ" : "NIFTY"}${uid("")}${p.segment === "OPT" ? (p.optionType ?? "CE") : p.segment === "FUT" ? "FUT" : ""}`;
-			const instrumentId = `${eq ? "NSE" : "NFO"}:${symbol}`;
+			positions: positions.map((p) => ({
+				...p,
+				instrument: {
+					segment: p.segment,
+					optionType: p.segment === "OPT" ? p.optionType : null,
+					lotSize: p.lotSize,
+					freezeQty: p.freezeQty,
+				},
+				avgPrice: "95.00",
+			})),
+		},
+		await sealCredentials(password, totpSecret, localSecrets),
+		{
+			symbol: (p) =>
+				`${p.segment === "EQ" ? "EQ" : "NIFTY"}${uid("")}${p.segment === "OPT" ? (p.optionType ?? "CE") : p.segment === "FUT" ? "FUT" : ""}`,
+			positionId: () => uid("P"),
+		},
+	);
+	await withPg(inject("stackDatabaseUrl"), async (db) => {
+		await writeSeedRows(db, rows);
+		for (const [i, p] of positions.entries()) {
+			if (!p.primaryExit) continue;
+			const position = rows.positions[i];
+			const instrument = rows.instruments[i];
+			const order = {
+				orderId: uid("PRI"),
+				clientId,
+				exchange: instrument.exchange,
+				symbol: instrument.symbol,
+				side: p.netQty > 0 ? "SELL" : "BUY",
+				quantity: p.primaryExit,
+				orderType: "LIMIT",
+				price: "90.00",
+				product: position.product,
+			};
 			await db.query(
-				`INSERT INTO instruments (id, exchange, segment, symbol, underlying, option_type, lot_size, tick_size, freeze_qty, price_band_low, price_band_high, ltp)
-				 VALUES ($1, $2, $3, $4, $5, $6, $7, '0.05', $8, '1.00', '1000.00', '100.00')`,
+				`INSERT INTO orders (id, client_id, origin, position_id, exchange, symbol, side, quantity, order_type, price, product, status)
+				 VALUES ($1, $2, 'primary', $3, $4, $5, $6, $7, $8, $9, $10, 'OPEN')`,
 				[
-					instrumentId,
-					eq ? "NSE" : "NFO",
-					p.segment,
-					symbol,
-					eq ? symbol : "NIFTY",
-					p.segment === "OPT" ? (p.optionType ?? "CE") : null,
-					p.lotSize ?? (eq ? 1 : 75),
-					p.freezeQty === undefined ? (eq ? null : 1800) : p.freezeQty,
+					order.orderId,
+					clientId,
+					position.id,
+					order.exchange,
+					order.symbol,
+					order.side,
+					order.quantity,
+					order.orderType,
+					order.price,
+					order.product,
 				],
 			);
-			const id = uid("P");
-			await db.query(
-				"INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price) VALUES ($1, $2, $3, $4, $5, '95.00')",
-				[id, clientId, instrumentId, eq ? "MIS" : "NRML", p.netQty],
-			);
-			if (p.primaryExit) {
-				const order = {
-					orderId: uid("PRI"),
-					clientId,
-					exchange: eq ? "NSE" : "NFO",
-					symbol,
-					side: p.netQty > 0 ? "SELL" : "BUY",
-					quantity: p.primaryExit,
-					orderType: "LIMIT",
-					price: "90.00",
-					product: eq ? "MIS" : "NRML",
-				};
-				await db.query(
-					`INSERT INTO orders (id, client_id, origin, position_id, exchange, symbol, side, quantity, order_type, price, product, status)
-					 VALUES ($1, $2, 'primary', $3, $4, $5, $6, $7, $8, $9, $10, 'OPEN')`,
-					[order.orderId, clientId, id, order.exchange, symbol, order.side, order.quantity, order.orderType, order.price, order.product],
-				);
-				await omsControl({ existingOrders: [order] }); // the broker's OMS holds it, open
-			}
-			out.push({ id, symbol });
+			await omsControl({ existingOrders: [order] }); // the broker's OMS holds it, open
 		}
-		return { clientId, password, totpSecret, name, positions: out };
-	} finally {
-		await db.end();
-	}
+	});
+	return {
+		clientId,
+		password,
+		totpSecret,
+		name,
+		positions: rows.positions.map((p, i) => ({ id: p.id, symbol: rows.instruments[i].symbol })),
+	};
 }
 
 /** Both factors through the real screens; `onTotpScreen` runs while the code step shows. */
@@ -178,7 +187,7 @@ export async function signIn(page: Page, client: BrowserClient, onTotpScreen?: (
 	await page.getByRole("button", { name: "Continue" }).click();
 	await page.getByRole("heading", { name: "Enter your code" }).waitFor();
 	await onTotpScreen?.();
-	await page.getByLabel(/6-digit code/).fill(await generate({ secret: client.totpSecret }));
+	await page.getByLabel(/6-digit code/).fill(await totpCode(client.totpSecret));
 	await page.getByRole("button", { name: "Verify code" }).click();
 	await page.getByRole("heading", { name: new RegExp(client.name) }).waitFor();
 }

@@ -1,0 +1,20 @@
+// The bench's knobs (environment variables; `npm run bench -- --help` lists them) and the
+// fixed parts of its set-up.
+import { TEST_TOTP_SECRET } from "../scripts/fixtures.ts";
+
+/** Seconds per load run. */
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+/** Clients the accept runs spread their square-offs over. */
+export const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 100);
+/** Traders in each surge (the bench creates twice as many: one set a surge). */
+export const TRADERS = Number(process.env.BENCH_TRADERS ?? 50);
+/** How long the OMS simulator holds its events to post them together (0: one request per event). */
+export const EVENT_BATCH_MS = Number(process.env.BENCH_EVENT_BATCH_MS ?? 20);
+/** Where the throwaway state lives. */
+export const DATA_DIR = process.env.BENCH_DATA_DIR;
+/** BENCH_WRITE=0: print the tables only, leave BENCHMARKS.md alone. */
+export const WRITE_REPORT = process.env.BENCH_WRITE !== "0";
+
+export const PASSWORD = "bench-password";
+export const TOTP_SECRET = TEST_TOTP_SECRET;

@@ -1,0 +1,155 @@
+// The bench's report: the tables (ceiling and accept, surge, Postgres on the hot path, goals)
+// printed, and with the prose around them written to BENCHMARKS.md (bench/NOTES.md appended).
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { CLIENTS, CONNECTIONS, EVENT_BATCH_MS, SECONDS, TRADERS, WRITE_REPORT } from "./config.ts";
+import type { LoadResult } from "./load.ts";
+import type { AcceptResults } from "./scenarios/accept.ts";
+import type { SurgeResults, SurgeRun } from "./scenarios/surge.ts";
+import { ms, pct, spread } from "./stats.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+export interface BenchResults {
+	ceiling: LoadResult;
+	/** The ceiling again after the accept runs: it drifts by up to a third between runs, so the ratios use the mean of both. */
+	ceilingAfter: LoadResult;
+	health: LoadResult;
+	accept: AcceptResults;
+	surge: SurgeResults;
+}
+
+/** A table row for a load run, with its share of the ceiling. */
+const loadRow = (label: string, r: LoadResult, ceilingRps: number, expected = "") =>
+	`| ${label} | ${r.total} | ${r.rps.toFixed(0)} (${((r.rps / ceilingRps) * 100).toFixed(0)}% of ceiling) | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.errors} / ${r.non2xx}${expected} |`;
+/** The row of a run that explains another. */
+const diagnosticRow = (label: string, r: LoadResult, ceilingRps: number, expected = "") =>
+	loadRow(`(diagnostic) ${label}`, r, ceilingRps, expected);
+
+function machine() {
+	const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+	const workerd = JSON.parse(readFileSync(`${root}/node_modules/workerd/package.json`, "utf8")).version as string;
+	const wrangler = JSON.parse(readFileSync(`${root}/node_modules/wrangler/package.json`, "utf8")).version as string;
+	return `${os.availableParallelism()} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, workerd ${workerd} (wrangler ${wrangler} dev), ${new Date().toISOString().slice(0, 10)}`;
+}
+
+/** Prints the tables and (unless BENCH_WRITE=0) writes BENCHMARKS.md. */
+export function report({ ceiling, ceilingAfter, health, accept: a, surge: s }: BenchResults) {
+	const ceilingRps = (ceiling.rps + ceilingAfter.rps) / 2;
+	const accept = a.batched;
+	const perSquareOff = (a.statementsAfter - a.statementsBefore) / Math.max(1, accept.ok);
+	const ratio = accept.rps / ceilingRps;
+	const relayP99 = pct(s.batched.relay, 99);
+	const goals = [
+		["accept throughput >= 50% of the ceiling", `${(ratio * 100).toFixed(0)}%`, ratio >= 0.5],
+		[
+			"zero errors (accept and surge)",
+			`${accept.errors + accept.non2xx} accept, ${s.errors.length} surge`,
+			accept.errors + accept.non2xx + s.errors.length === 0,
+		],
+		["accept-to-OMS p99 < 1 s (surge)", ms(relayP99), relayP99 < 1000],
+		["0 Postgres statements per square-off", perSquareOff.toFixed(2), perSquareOff === 0],
+	] as const;
+
+	const table = [
+		"| run | requests | req/s | p50 | p95 | p99 | errors / non-2xx |",
+		"|---|---|---|---|---|---|---|",
+		...[ceiling, ceilingAfter].map(
+			(c, i) =>
+				`| 1. ceiling: \`GET /api/__ceiling\` (404, no I/O), ${i === 0 ? "before" : "after"} the accept runs${i === 0 ? "" : ` (ratios below use the mean, ${ceilingRps.toFixed(0)} req/s)`} | ${c.total} | ${c.rps.toFixed(0)} | ${ms(c.p50)} | ${ms(c.p95)} | ${ms(c.p99)} | ${c.errors} / ${c.non2xx} (all 404, expected) |`,
+		),
+		`| (reference) \`GET /ops/health\` (1 DO call) | ${health.total} | ${health.rps.toFixed(0)} | ${ms(health.p50)} | ${ms(health.p95)} | ${ms(health.p99)} | ${health.errors} / ${health.non2xx} |`,
+		diagnosticRow(
+			"accept path alone: the same requests refused 422 by the Account, no pipeline",
+			a.path,
+			ceilingRps,
+			" (all 422, expected)",
+		),
+		loadRow(
+			`2. accept: \`POST /api/square-offs\` over ${CLIENTS} clients, OMS batching its events every ${EVENT_BATCH_MS} ms`,
+			accept,
+			ceilingRps,
+		),
+		diagnosticRow("accept, OMS posting one event per request (ACK and FILL: two inbound requests per order)", a.perEvent, ceilingRps),
+		diagnosticRow("accept, OMS posting no events back (relay only)", a.silent, ceilingRps),
+	].join("\n");
+	const surgeColumn = (r: SurgeRun) => [
+		`${r.done.length} completed, ${r.errors.length} errors`,
+		`${(r.done.length / r.seconds).toFixed(1)} (${r.seconds.toFixed(1)} s wall)`,
+		`${r.done[0]?.orders ?? "-"}`,
+		spread(r.done.map((t) => t.accepted)),
+		spread(r.done.map((t) => t.total)),
+		`${spread(r.relay)} (${r.relay.length} orders)`,
+	];
+	const surgeRows = [
+		`traders (${TRADERS} at once)`,
+		"traders per second (sign-in to every order COMPLETE)",
+		"orders per trader (exit all, freeze-sliced)",
+		"sign-in + positions + exit-all accepted: p50 / p95 / p99",
+		"end to end (to all COMPLETE): p50 / p95 / p99",
+		"**accept-to-OMS per order: p50 / p95 / p99**",
+	];
+	const [batched, perEvent] = [surgeColumn(s.batched), surgeColumn(s.perEvent)];
+	const surgeTable = [
+		`| measure | 3. surge, OMS batching its events every ${EVENT_BATCH_MS} ms | (diagnostic) OMS posting one event per request |`,
+		"|---|---|---|",
+		...surgeRows.map((row, i) => `| ${row} | ${batched[i]} | ${perEvent[i]} |`),
+	].join("\n");
+	const pgTable = [
+		"| measure | value |",
+		"|---|---|",
+		`| statements by \`account:<clientId>\` during the accept run | ${a.statementsAfter - a.statementsBefore} over ${accept.ok} accepted square-offs = **${perSquareOff.toFixed(2)} per square-off** |`,
+		`| statements of the ${CLIENTS} first loads (before the run) | ${a.statementsBefore} (${(a.statementsBefore / CLIENTS).toFixed(1)} per client, once) |`,
+		`| accept run's orders at the OMS (answered in the run: ${accept.ok}; also accepted: those in flight when it stopped) | ${accept.drain.orders} within ${accept.drain.seconds.toFixed(0)} s of its end; accept-to-OMS p50 / p99 under that saturating load: ${ms(pct(a.relay, 50))} / ${ms(pct(a.relay, 99))} |`,
+	].join("\n");
+	const goalTable = [
+		"| goal | measured | met |",
+		"|---|---|---|",
+		...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`),
+	].join("\n");
+
+	const markdown = `# Benchmarks
+
+Written by \`npm run bench\` (\`bench/run.ts\`): the local stack of \`npm start\` (wrangler dev = workerd,
+embedded PostgreSQL 17 with statement logging on, the OMS simulator acking after 20 ms and filling
+after 50 ms, posting its events back in batches every ${EVENT_BATCH_MS} ms unless a row says otherwise), load from autocannon in the same Node process as the simulators. Everything shares
+one machine: **${machine()}**. Settings: ${SECONDS} s per load run, ${CONNECTIONS} connections,
+${CLIENTS} accept clients, ${TRADERS} surge traders.
+
+## 1-2. Ceiling and accept
+
+${table}
+
+## 3. Surge
+
+Each trader: \`POST /api/auth/login\` (PBKDF2 100,000 iterations), \`POST /api/auth/totp\`,
+\`GET /api/positions\` (first load: Postgres), opens the live socket \`GET /api/orders/live\` as the UI
+does, \`POST /api/square-offs/all\`, then waits for every order to be final on the socket (with
+\`GET /api/orders\` every 5 s as the fallback, as the UI polls when its socket is down). All ${TRADERS} start at once.
+
+${surgeTable}
+
+## 4. Postgres on the hot path
+
+${pgTable}
+
+## Goals
+
+${goalTable}
+${
+	s.errors.length
+		? `\nSurge errors (first 5):\n\n${s.errors
+				.slice(0, 5)
+				.map((e) => `- ${e}`)
+				.join("\n")}\n`
+		: ""
+}`;
+	console.log(`\n${table}\n\n${surgeTable}\n\n${pgTable}\n\n${goalTable}\n`);
+	if (WRITE_REPORT) {
+		const notesFile = `${root}/bench/NOTES.md`;
+		const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, "utf8")}` : "";
+		writeFileSync(`${root}/BENCHMARKS.md`, markdown + notes);
+		console.log("wrote BENCHMARKS.md");
+	}
+}
