@@ -1,6 +1,6 @@
 // `npm test`: the Workers-runtime suite (vitest + @cloudflare/vitest-plugin), then the
-// browser suite (playwright-core + Debian's Chromium, skipped when Chromium is missing),
-// then a plain closing line "N passed, N failed" that any CI can read.
+// browser suite (playwright-core + Debian's Chromium, skipped when Chromium is missing), then
+// the plain-Node suite (test/node), then a plain closing line "N passed, N failed" that any CI can read.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,7 @@ let broken = false;
 const suites: [string, string[]][] = [
 	["workers", []],
 	["browser", ["--config", "vitest.browser.config.ts"]],
+	["node", ["--config", "vitest.node.config.ts"]],
 ];
 for (const [name, args] of suites) {
 	const r = runSuite(name, [...args]);
