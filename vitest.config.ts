@@ -18,6 +18,10 @@ export default defineConfig({
 					OMS_TIMEOUT_MS: "1000",
 					RELAY_RETRY_BASE_SECONDS: "1",
 					RELAY_RETRY_CAP_SECONDS: "1",
+					// Orders expire sooner, so expiry and unknown outcomes settle within a test.
+					MARKET_ORDER_TTL_SECONDS: "10",
+					LIMIT_ORDER_TTL_SECONDS: "20",
+					OMS_CHECK_EVERY_SECONDS: "2",
 					// Gateway mode for requests addressed to the primary simulator's host (other hosts are unaffected).
 					PRIMARY_ORIGIN: inject("primaryUrl"),
 					BACKUP_ORIGIN: "https://lifeboat.test",

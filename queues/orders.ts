@@ -6,22 +6,22 @@ import { audit, auditEntry } from "../src/observability/audit";
 import { log } from "../src/observability/log";
 import { signatureHeaders } from "../src/relay/signature";
 import { retryDelaySeconds } from "../src/relay/backoff";
-import { assertNever, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/contract";
+import { assertNever, type OmsLookup, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/contract";
 
 type OmsAnswer = { status: number; body: Record<string, unknown> } | { status: null; error: string };
 type Step = { done: true } | { done: false; reason: string };
 
-async function callOms(env: Env, path: string, payload: unknown, idempotencyKey: string): Promise<OmsAnswer> {
-	const text = JSON.stringify(payload);
+async function callOms(env: Env, method: "GET" | "POST", path: string, payload: unknown, idempotencyKey?: string): Promise<OmsAnswer> {
+	const text = method === "GET" ? "" : JSON.stringify(payload);
 	try {
 		const res = await fetch(`${env.OMS_URL}${path}`, {
-			method: "POST",
+			method,
 			headers: {
-				"content-type": "application/json",
-				"idempotency-key": idempotencyKey,
+				...(method === "GET" ? {} : { "content-type": "application/json" }),
+				...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
 				...(await signatureHeaders(env.OMS_HMAC_SECRET, text)),
 			},
-			body: text,
+			...(method === "GET" ? {} : { body: text }),
 			signal: AbortSignal.timeout(Number(env.OMS_TIMEOUT_MS)),
 		});
 		const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
@@ -52,9 +52,14 @@ async function place(env: Env, clientId: string, orders: RelayOrder[]): Promise<
 		unique
 			.filter((o) => toSend.has(o.orderId))
 			.map(async (order) => {
-				const answer = await callOms(env, "/orders", order, order.orderId);
-				if (answer.status === null || retryable(answer)) steps.set(order.orderId, { done: false, reason: describe(answer) });
+				const answer = await callOms(env, "POST", "/orders", order, order.orderId);
+				if (answer.status === null) {
+					// No definite answer: the OMS may have taken it. Retried (it dedupes by order id) and counted until it says.
+					steps.set(order.orderId, { done: false, reason: describe(answer) });
+					outcomes.push({ orderId: order.orderId, outcome: { kind: "unknown", reason: describe(answer) } });
+				} else if (retryable(answer)) steps.set(order.orderId, { done: false, reason: describe(answer) });
 				else if (answer.status < 300 || answer.status === 409) outcomes.push({ orderId: order.orderId, outcome: { kind: "sent" } });
+				else if (answer.body.code === "ORDER_EXPIRED") outcomes.push({ orderId: order.orderId, outcome: { kind: "expired" } });
 				else {
 					const reason = String(answer.body.reason ?? answer.body.error ?? describe(answer));
 					outcomes.push({ orderId: order.orderId, outcome: { kind: "rejected", reason } });
@@ -69,7 +74,7 @@ async function cancel(env: Env, orderId: string, clientId: string): Promise<Step
 	const decision = await env.ACCOUNTS.getByName(clientId).cancelRelay(orderId);
 	if (decision === "skip") return { done: true };
 	if (decision === "wait") return { done: false, reason: "order still being placed" };
-	const answer = await callOms(env, `/orders/${encodeURIComponent(orderId)}/cancel`, { orderId, clientId }, `cancel:${orderId}`);
+	const answer = await callOms(env, "POST", `/orders/${encodeURIComponent(orderId)}/cancel`, { orderId, clientId }, `cancel:${orderId}`);
 	// 404: the OMS does not know the order yet (its placement is still in flight): ask again later.
 	if (retryable(answer) || answer.status === 404) return { done: false, reason: describe(answer) };
 	// 2xx: the CANCELLED event follows; 409: no longer open there, its fill or reject event tells.
@@ -79,8 +84,47 @@ async function cancel(env: Env, orderId: string, clientId: string): Promise<Step
 	return { done: true };
 }
 
+const LOOKUP_STATUSES = ["OPEN", "COMPLETE", "CANCELLED", "REJECTED"] as const;
+
+/** What the OMS holds of an order whose placement had no definite answer, or null when it could not say. */
+function lookupOf(answer: OmsAnswer): OmsLookup | null {
+	if (answer.status === 404) return { found: false };
+	if (answer.status !== 200) return null;
+	const status = LOOKUP_STATUSES.find((s) => s === answer.body.status);
+	const filledQty = Number(answer.body.filledQty ?? 0);
+	if (!status || !Number.isInteger(filledQty) || filledQty < 0) return null;
+	const avgPrice = typeof answer.body.avgPrice === "string" ? answer.body.avgPrice : undefined;
+	const reason = typeof answer.body.reason === "string" ? answer.body.reason : undefined;
+	return { found: true, status, filledQty, ...(avgPrice ? { avgPrice } : {}), ...(reason ? { reason } : {}) };
+}
+
+/**
+ * Asks the OMS about an order of unknown outcome. When it cannot answer, the order stays counted
+ * (the Account asks again later) and ops hear of it once.
+ */
+async function check(env: Env, orderId: string, clientId: string): Promise<Step> {
+	const account = env.ACCOUNTS.getByName(clientId);
+	const answer = await callOms(env, "GET", `/orders/${encodeURIComponent(orderId)}?clientId=${encodeURIComponent(clientId)}`, null);
+	const lookup = lookupOf(answer);
+	if (lookup) {
+		await account.settleLookup(orderId, lookup);
+		return { done: true };
+	}
+	if (await account.claimAlert(`unknown:${orderId}`)) {
+		const sent = await sendAlert(env, {
+			event: "order.outcome_unknown",
+			text: `Order ${orderId} of client ${clientId} may be at the OMS but the OMS cannot say (${describe(answer)}): it keeps counting against the position; check it with the OMS`,
+			detail: { orderId, clientId, answer: describe(answer) },
+		});
+		await account.settleAlert(`unknown:${orderId}`, sent !== "failed");
+	}
+	log("relay.check_failed", { orderId, reason: describe(answer) }, "warn");
+	// The Account sends the next check itself: this message is done either way.
+	return { done: true };
+}
+
 type PlaceMessage = Message<Extract<OrderMessage, { kind: "place" }>>;
-type CancelMessage = Message<Extract<OrderMessage, { kind: "cancel" }>>;
+type OtherMessage = Message<Extract<OrderMessage, { kind: "cancel" | "check" }>>;
 
 export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env): Promise<void> {
 	const base = Number(env.RELAY_RETRY_BASE_SECONDS);
@@ -91,7 +135,10 @@ export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env)
 		const m = msg.body;
 		const orderId = m.kind === "place" ? m.order.orderId : m.orderId;
 		const clientId = m.kind === "place" ? m.order.clientId : m.clientId;
-		const delaySeconds = retryDelaySeconds(msg.attempts, base, cap);
+		// A place is due again by its expiry at the latest: then the Account ends it (or hands it to the checks).
+		const untilExpiry =
+			m.kind === "place" ? Math.max(0, Math.ceil((Date.parse(m.order.expiresAt) - Date.now()) / 1000)) : Number.POSITIVE_INFINITY;
+		const delaySeconds = Math.min(retryDelaySeconds(msg.attempts, base, cap), untilExpiry);
 		msg.retry({ delaySeconds });
 		log("relay.retry", { kind: m.kind, orderId, attempts: msg.attempts, delaySeconds, reason: step.reason }, "warn");
 		await audit(
@@ -100,7 +147,7 @@ export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env)
 		).catch((err) => log("relay.audit_failed", { message: String(err) }, "error"));
 	};
 	const placesByClient = new Map<string, PlaceMessage[]>();
-	const cancels: CancelMessage[] = [];
+	const others: OtherMessage[] = [];
 	for (const msg of batch.messages) {
 		const m = msg.body;
 		switch (m.kind) {
@@ -111,7 +158,8 @@ export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env)
 				break;
 			}
 			case "cancel":
-				cancels.push(msg as CancelMessage);
+			case "check":
+				others.push(msg as OtherMessage);
 				break;
 			default:
 				assertNever(m);
@@ -132,10 +180,11 @@ export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env)
 			}
 			await Promise.all(msgs.map((m) => settle(m, steps?.get(m.body.order.orderId) ?? { done: false, reason: failure })));
 		}),
-		...cancels.map(async (msg) => {
+		...others.map(async (msg) => {
 			let step: Step;
 			try {
-				step = await cancel(env, msg.body.orderId, msg.body.clientId);
+				const { kind, orderId, clientId } = msg.body;
+				step = kind === "cancel" ? await cancel(env, orderId, clientId) : await check(env, orderId, clientId);
 			} catch (err) {
 				step = { done: false, reason: String(err) };
 			}
@@ -168,9 +217,8 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 			let alerted = true;
 			switch (m.kind) {
 				case "place": {
-					const reason = `could not be relayed to the OMS after ${msg.attempts} attempt(s)`;
-					// One result per outcome given.
-					const [result] = await account.relayOutcomes([{ orderId: m.order.orderId, outcome: { kind: "failed", reason } }]);
+					// One result per outcome given. An order the OMS may hold is not FAILED: the checks settle it.
+					const [result] = await account.relayOutcomes([{ orderId: m.order.orderId, outcome: { kind: "gave_up" } }]);
 					if (result!.order?.status === "FAILED") {
 						alerted = await alertOnce(`failed:${m.order.orderId}`, {
 							event: "order.failed",
@@ -186,6 +234,9 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 						text: `The cancel of order ${m.orderId} of client ${clientId} could not be delivered to the OMS`,
 						detail: { orderId: m.orderId, clientId },
 					});
+					break;
+				case "check":
+					// The Account sends the next check: nothing is lost with this one.
 					break;
 				default:
 					assertNever(m);

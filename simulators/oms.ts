@@ -44,6 +44,8 @@ export interface ClientBehaviour extends Partial<OmsControl> {
 	hangTimes?: number;
 	/** Take the order, then never answer (the caller times out and sends it again). */
 	loseAnswerTimes?: number;
+	/** Answer order lookups (GET /orders/:id) with 503. */
+	lookupsFail?: boolean;
 }
 
 interface ClientStats {
@@ -89,6 +91,8 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 		errors: 0,
 		hung: 0,
 		badSignatures: 0,
+		expired: 0,
+		lookups: 0,
 		cancels: 0,
 		eventsSent: 0,
 		eventErrors: 0,
@@ -223,6 +227,20 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 			stats.badSignatures++;
 			return sendJson(res, 401, { error: `signature ${sig.reason}` });
 		}
+		const lookup = req.method === "GET" ? url.pathname.match(/^\/orders\/([^/]+)$/)?.[1] : undefined;
+		if (lookup) {
+			const o = orders.get(decodeURIComponent(lookup));
+			const b = behaviourOf(o?.order.clientId ?? url.searchParams.get("clientId") ?? "");
+			stats.lookups++;
+			if (b.mode === "hang") {
+				hanging.add(res);
+				return;
+			}
+			if (b.mode === "error" || b.lookupsFail) return sendJson(res, 503, { error: "OMS temporarily unavailable" });
+			if (!o) return sendJson(res, 404, { error: "unknown order" });
+			const avgPrice = o.filled > 0 ? (b.fillPrice ?? o.order.price ?? "100.00") : undefined;
+			return sendJson(res, 200, { orderId: o.order.orderId, status: o.state, filledQty: o.filled, ...(avgPrice ? { avgPrice } : {}) });
+		}
 		const cancel = url.pathname.match(/^\/orders\/([^/]+)\/cancel$/)?.[1];
 		if (req.method === "POST" && (url.pathname === "/orders" || cancel)) {
 			const payload = JSON.parse(body || "{}") as { clientId?: string };
@@ -259,6 +277,11 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 				stats.duplicates++;
 				cs.duplicates++;
 				return sendJson(res, 409, { orderId: order.orderId, status: "DUPLICATE" });
+			}
+			// A real OMS refuses an order past the expiry it carries: a late exit is a different trade.
+			if (order.expiresAt && Date.parse(order.expiresAt) <= Date.now()) {
+				stats.expired++;
+				return sendJson(res, 422, { code: "ORDER_EXPIRED", reason: "order expired before it reached the exchange" });
 			}
 			if (b.mode === "reject") {
 				stats.rejected++;

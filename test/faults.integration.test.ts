@@ -42,6 +42,7 @@ const placeMessage = (clientId: string, o: Order): OrderMessage => ({
 		quantity: o.quantity,
 		orderType: o.orderType,
 		product: o.product,
+		expiresAt: new Date(Date.parse(o.createdAt) + 60_000).toISOString(),
 	},
 });
 

@@ -53,6 +53,13 @@ const statusIs = (t: Trader, id: string, status: Order["status"]) =>
 		return o.status === status && o;
 	}, `order ${id} ${status}`);
 
+/** SENT comes at once when an attempt had no answer (outcome unknown, still counted); this waits for the OMS's confirmation. */
+const placementConfirmed = (t: Trader, id: string) =>
+	eventually(async () => {
+		const o = await t.order(id);
+		return o.status !== "PENDING" && o.reason === undefined && o;
+	}, "placement confirmed");
+
 beforeAll(() => setFailover(true));
 
 describe("relay to the OMS", () => {
@@ -101,7 +108,7 @@ describe("relay to the OMS", () => {
 
 	it("a request that hangs past the timeout is retried; the OMS still holds one order", async () => {
 		const { c, t, order } = await exitOne(-150, 75, { hangTimes: 1 });
-		await statusIs(t, order.id, "SENT");
+		await placementConfirmed(t, order.id);
 		expect(await omsStats(c.clientId)).toMatchObject({ hung: 1, distinctOrders: 1 });
 	});
 
@@ -143,6 +150,7 @@ describe("relay to the OMS", () => {
 				quantity: order.quantity,
 				orderType: order.orderType,
 				product: order.product,
+				expiresAt: new Date(Date.parse(order.createdAt) + 60_000).toISOString(),
 			},
 			acceptedAt: order.createdAt,
 		};
@@ -189,7 +197,7 @@ describe("relay to the OMS", () => {
 
 	it("an order the OMS took but whose answer was lost is sent again and counted once (Idempotency-Key = order id)", async () => {
 		const { c, t, order } = await exitOne(-150, 75, { loseAnswerTimes: 1 });
-		await statusIs(t, order.id, "SENT");
+		await placementConfirmed(t, order.id);
 		expect(await omsStats(c.clientId)).toMatchObject({ requests: 2, duplicates: 1, distinctOrders: 1 });
 	});
 

@@ -69,7 +69,8 @@ export async function omsBehaviour(clientId: string, behaviour: Record<string, u
 }
 
 /** Orders the primary placed before it went down: the OMS simulator holds them open. */
-export async function omsExistingOrders(orders: RelayOrder[]) {
+/** Orders the primary placed before it went down (they carry no expiry of ours). */
+export async function omsExistingOrders(orders: Omit<RelayOrder, "expiresAt">[]) {
 	await fetch(`${inject("omsUrl")}/__control`, { method: "POST", body: JSON.stringify({ existingOrders: orders }) });
 }
 

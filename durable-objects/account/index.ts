@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import type {
 	OmsEvent,
 	OmsEventResult,
+	OmsLookup,
 	Order,
 	Outcome,
 	RelayOutcome,
@@ -25,6 +26,8 @@ import { expireIdempotent, IDEMPOTENCY_TTL_MS } from "./idempotency";
 import { acceptLive } from "./live";
 import { applyOmsEvent, expireOmsEvents } from "./oms-events";
 import { beginRelay, cancelRelay, allOrders, relayOutcome } from "./order-lifecycle";
+import { orderView } from "./orders";
+import { settleLookup } from "./outcome-checks";
 import { Outbox, RESEND_AFTER_MS } from "./outbox";
 import { listPositions, loadPositions, unavailable } from "./positions";
 import { type Book, clientRow, migrate, updateClient } from "./schema";
@@ -135,8 +138,17 @@ export class Account extends DurableObject<Env> {
 		return loadPositions(this.book, clientId);
 	}
 
-	beginRelay(orderIds: string[]): string[] {
-		return beginRelay(this.sql, orderIds);
+	async beginRelay(orderIds: string[]): Promise<string[]> {
+		const send = beginRelay(this.book, orderIds);
+		await this.book.outbox.kick({ orders: false });
+		return send;
+	}
+
+	/** What the OMS said of an order whose placement had no definite answer. */
+	async settleLookup(orderId: string, lookup: OmsLookup) {
+		settleLookup(this.book, orderId, lookup);
+		await this.book.outbox.kick({ orders: false });
+		return orderView(this.sql, orderId);
 	}
 
 	cancelRelay(orderId: string) {

@@ -1,13 +1,16 @@
 // How our exit orders move: relayed (PENDING -> SENT), acknowledged, filled, rejected, failed,
 // cancelled. Transitions only move forward and a repeat changes nothing, since queues and the
 // OMS deliver at least once and out of order.
-import { isFinal, OPEN_STATUSES, type Order, type OrderStatus, type RelayOutcome, sqlList } from "../../src/contract";
+import { assertNever, isFinal, OPEN_STATUSES, type Order, type OrderStatus, type RelayOutcome, sqlList } from "../../src/contract";
 import { toPaise } from "../../src/trading/rules";
 import { broadcast } from "./live";
-import { orderJson, orderRow } from "./orders";
+import { expiresAt, orderJson, orderRow } from "./orders";
 import { broadcastPosition, moveByFill } from "./positions";
 import { primaryOrder, primaryOrders } from "./primary-orders";
 import type { Book, OrderRow } from "./schema";
+
+/** What an order of unknown outcome says while the OMS is asked. */
+export const UNKNOWN_REASON = "no definite answer from the OMS yet: confirming with the exchange whether it has this order";
 
 /** Every applied change: version + 1, a record for Postgres, a push to the live sockets. */
 export function change(
@@ -32,7 +35,47 @@ export function change(
 	if (after.position_id && (after.filled_qty !== row.filled_qty || isFinal(after.status) !== isFinal(row.status))) {
 		broadcastPosition(book, after.position_id);
 	}
+	if (after.status !== row.status) settleHedges(book, after);
 	return after;
+}
+
+const HEDGE_BROKEN: readonly OrderStatus[] = ["REJECTED", "FAILED", "CANCELLED"];
+
+/**
+ * Exit-all keeps hedges: the long-side legs of an underlying wait (held) until every short-side
+ * leg of that underlying in the same square-off is COMPLETE, then go out with a fresh expiry;
+ * if one short-side leg ends REJECTED, FAILED or CANCELLED, they end CANCELLED and the hedge stays.
+ */
+function settleHedges(book: Book, short: OrderRow): void {
+	if (short.side !== "BUY" || short.square_off_id === null || short.underlying === null) return;
+	const group = [short.square_off_id, short.underlying] as const;
+	const held = book.sql
+		.exec<OrderRow>("SELECT * FROM orders WHERE square_off_id = ? AND underlying = ? AND held = 1 AND status = 'PENDING'", ...group)
+		.toArray();
+	if (held.length === 0) return;
+	const shorts = book.sql
+		.exec<OrderRow>("SELECT * FROM orders WHERE square_off_id = ? AND underlying = ? AND side = 'BUY' AND held = 0", ...group)
+		.toArray();
+	const broken = shorts.find((o) => HEDGE_BROKEN.includes(o.status));
+	if (!broken && !shorts.every((o) => o.status === "COMPLETE")) return;
+	for (const leg of held) {
+		if (broken) {
+			book.sql.exec("UPDATE orders SET held = 0 WHERE id = ?", leg.id);
+			const reason = `hedge kept: the short leg ${broken.symbol} ended ${broken.status}, so this long leg was not sent`;
+			change(book, { ...leg, held: 0 }, { status: "CANCELLED", reason }, {});
+			book.outbox.recordAudit(
+				"order.hedge_kept",
+				leg.client_id,
+				{ orderId: leg.id, shortOrderId: broken.id, shortStatus: broken.status },
+				"system",
+			);
+		} else {
+			const expires = expiresAt(book.env, leg.order_type);
+			book.sql.exec("UPDATE orders SET held = 0, expires_at = ? WHERE id = ?", expires, leg.id);
+			change(book, { ...leg, held: 0, expires_at: expires }, { reason: null }, {});
+			book.outbox.ordersWaiting();
+		}
+	}
 }
 
 /**
@@ -55,12 +98,24 @@ export function fill(book: Book, row: OrderRow, qty: number, price: string | und
 }
 
 /**
- * The relay asks before placing: only PENDING orders go out (the ids returned); from now on
- * a cancel of them must go via the OMS. One call for all of a batch's orders of this client.
+ * The relay asks before placing: the ids it may send now (one call for a batch's orders of this
+ * client). PENDING orders go out, and so do orders of unknown outcome (the OMS dedupes by order
+ * id); from now on a cancel of them must go via the OMS. Past its expiry an order is never sent:
+ * one the OMS cannot hold ends FAILED; one it may hold is left to the checks.
  */
-export function beginRelay(sql: SqlStorage, orderIds: string[]): string[] {
-	const send = orderIds.filter((id) => orderRow(sql, id)?.status === "PENDING");
-	for (const id of send) sql.exec("UPDATE orders SET relaying = 1 WHERE id = ?", id);
+export function beginRelay(book: Book, orderIds: string[], now = Date.now()): string[] {
+	const send: string[] = [];
+	for (const id of orderIds) {
+		const row = orderRow(book.sql, id);
+		const unknown = row?.outcome_unknown === 1 && row.status === "SENT";
+		if (!row || row.held === 1 || !(row.status === "PENDING" || unknown)) continue;
+		if (row.expires_at !== null && Date.parse(row.expires_at) <= now) {
+			if (!unknown) expire(book, row);
+			continue;
+		}
+		book.sql.exec("UPDATE orders SET relaying = 1, relay_attempts = relay_attempts + 1 WHERE id = ?", id);
+		send.push(id);
+	}
 	return send;
 }
 
@@ -75,6 +130,12 @@ export function cancelRelay(sql: SqlStorage, orderId: string): "send" | "skip" |
 	return row.status === "PENDING" ? "wait" : "send";
 }
 
+function expire(book: Book, row: OrderRow): OrderRow {
+	book.sql.exec("UPDATE orders SET outcome_unknown = 0 WHERE id = ?", row.id);
+	book.outbox.recordAudit("order.failed", row.client_id, { orderId: row.id, reason: "expired" }, "system");
+	return change(book, { ...row, outcome_unknown: 0 }, { status: "FAILED", reason: "expired before it reached the exchange" }, {});
+}
+
 /** What the relay learned about one order; `changed` is false for a duplicate or late outcome. */
 export function relayOutcome(book: Book, orderId: string, outcome: RelayOutcome): { changed: boolean; order: Order | null } {
 	const row = orderRow(book.sql, orderId);
@@ -83,18 +144,39 @@ export function relayOutcome(book: Book, orderId: string, outcome: RelayOutcome)
 	switch (outcome.kind) {
 		case "sent":
 			if (row.status === "PENDING") after = change(book, row, { status: "SENT" }, {});
-			if (after) book.outbox.recordAudit("order.sent", row.client_id, { orderId }, "system");
+			else if (row.outcome_unknown === 1 && !isFinal(row.status)) after = change(book, row, { reason: null }, {});
+			book.sql.exec("UPDATE orders SET outcome_unknown = 0 WHERE id = ?", orderId);
+			if (after?.status === "SENT" && row.status === "PENDING") book.outbox.recordAudit("order.sent", row.client_id, { orderId }, "system");
+			break;
+		case "unknown":
+			if (row.outcome_unknown === 1 || !(row.status === "PENDING" || row.status === "SENT")) break;
+			book.sql.exec(
+				"UPDATE orders SET outcome_unknown = 1, check_after = ? WHERE id = ?",
+				Date.parse(row.expires_at ?? row.created_at),
+				orderId,
+			);
+			after = change(book, { ...row, outcome_unknown: 1 }, { status: "SENT", reason: UNKNOWN_REASON }, {});
+			book.outbox.recordAudit("order.outcome_unknown", row.client_id, { orderId, reason: outcome.reason }, "system");
 			break;
 		case "rejected":
 			if (!isFinal(row.status)) after = change(book, row, { status: "REJECTED", reason: outcome.reason }, {});
 			if (after) book.outbox.recordAudit("order.rejected", row.client_id, { orderId, reason: outcome.reason }, "system");
 			break;
-		case "failed":
-			if (!isFinal(row.status)) after = change(book, row, { status: "FAILED", reason: outcome.reason }, {});
-			if (after) book.outbox.recordAudit("order.failed", row.client_id, { orderId, reason: outcome.reason }, "system");
+		case "gave_up": {
+			// Never FAILED on a guess: while the OMS may hold the order, the checks decide.
+			if (isFinal(row.status) || row.outcome_unknown === 1) break;
+			const reason = `could not be relayed to the OMS after ${row.relay_attempts} attempt(s)`;
+			after = change(book, row, { status: "FAILED", reason }, {});
+			book.outbox.recordAudit("order.failed", row.client_id, { orderId, reason }, "system");
 			break;
+		}
+		case "expired":
+			if (!isFinal(row.status)) after = expire(book, row);
+			break;
+		default:
+			assertNever(outcome);
 	}
-	return { changed: after !== null, order: orderJson(after ?? row) };
+	return { changed: after !== null, order: orderJson(after ?? orderRow(book.sql, orderId) ?? row) };
 }
 
 /** An order not yet handed to the OMS is cancelled here; one the OMS may hold is cancelled there. */

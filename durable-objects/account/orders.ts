@@ -1,10 +1,16 @@
 // Our exit orders as stored rows, and the shapes they leave in: the API's Order, the record
 // for Postgres, the relay's order for the OMS.
-import type { Order, OrderRecord, RelayOrder } from "../../src/contract";
+import type { Order, OrderRecord, OrderType, RelayOrder } from "../../src/contract";
 import { fromPaise } from "../../src/trading/rules";
 import type { OrderRow } from "./schema";
 
 export const orderRow = (sql: SqlStorage, id: string) => sql.exec<OrderRow>("SELECT * FROM orders WHERE id = ?", id).toArray()[0];
+
+/** The API's view of one of our orders, or null. */
+export const orderView = (sql: SqlStorage, id: string): Order | null => {
+	const row = orderRow(sql, id);
+	return row ? orderJson(row) : null;
+};
 
 export function orderJson(r: OrderRow): Order {
 	return {
@@ -31,6 +37,12 @@ export function orderRecord(r: OrderRow): OrderRecord {
 	return { ...orderJson(r), clientId: r.client_id, version: r.version, ...(avg ? { avgFillPrice: avg } : {}) };
 }
 
+/** When an order placed from now must be refused by the OMS: MARKET exits expire fast, LIMIT ones later. */
+export function expiresAt(env: Env, orderType: OrderType, fromMs = Date.now()): string {
+	const ttl = Number(orderType === "MARKET" ? env.MARKET_ORDER_TTL_SECONDS : env.LIMIT_ORDER_TTL_SECONDS);
+	return new Date(fromMs + (Number.isFinite(ttl) && ttl > 0 ? ttl : orderType === "MARKET" ? 30 : 300) * 1000).toISOString();
+}
+
 export function relayOrder(r: OrderRow): RelayOrder {
 	return {
 		orderId: r.id,
@@ -43,5 +55,7 @@ export function relayOrder(r: OrderRow): RelayOrder {
 		...(r.price === null ? {} : { price: r.price }),
 		product: r.product,
 		...(r.market_protection === null ? {} : { marketProtection: r.market_protection }),
+		// Only held legs have none, and they are not sent: without one, it is already due.
+		expiresAt: r.expires_at ?? r.created_at,
 	};
 }

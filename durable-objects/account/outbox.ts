@@ -5,6 +5,7 @@ import type { AuditAction, OrderMessage, RecordMessage } from "../../src/contrac
 import { auditEntry } from "../../src/observability/audit";
 import { log } from "../../src/observability/log";
 import { orderRecord, relayOrder } from "./orders";
+import { checksDue } from "./outcome-checks";
 import { clientRow, type OrderRow } from "./schema";
 
 /** How soon the alarm retries sends that failed (orders queue, records queue). */
@@ -51,12 +52,18 @@ export class Outbox {
 	private readonly orderSends = new SerialRunner(() => this.sendOrders());
 	private readonly recordSends = new SerialRunner(() => this.sendRecords());
 	private recordsScheduled = false;
+	/** Orders became ready to send outside a square-off or cancel (a held leg released): the next kick sends them. */
+	private ordersReady = false;
 
 	constructor(
 		private readonly ctx: DurableObjectState,
 		private readonly env: Env,
 	) {
 		this.sql = ctx.storage.sql;
+	}
+
+	ordersWaiting() {
+		this.ordersReady = true;
 	}
 
 	recordOrder(row: OrderRow, event: { fillQty?: number; fillPrice?: string }) {
@@ -82,7 +89,10 @@ export class Outbox {
 		const soon = Date.now() + RESEND_AFTER_MS;
 		const current = await this.ctx.storage.getAlarm();
 		if (current === null || current > soon) await this.ctx.storage.setAlarm(soon);
-		if (what.orders) this.ctx.waitUntil(this.orderSends.run());
+		if (what.orders || this.ordersReady) {
+			this.ordersReady = false;
+			this.ctx.waitUntil(this.orderSends.run());
+		}
 		if (!this.recordsScheduled) {
 			this.recordsScheduled = true;
 			this.ctx.waitUntil(
@@ -101,7 +111,9 @@ export class Outbox {
 	}
 
 	private async sendOrders(): Promise<void> {
-		const places = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 ORDER BY rowid").toArray();
+		const places = this.sql
+			.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 AND held = 0 ORDER BY rowid")
+			.toArray();
 		const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();
 		const primaryCancels = this.sql.exec<{ order_id: string }>("SELECT order_id FROM primary_cancels WHERE state = 'requested'").toArray();
 		const clientId = clientRow(this.sql).client_id;
@@ -109,6 +121,10 @@ export class Outbox {
 		const messages: { id: string; body: OrderMessage }[] = [
 			...places.map((r) => ({ id: r.id, body: { kind: "place", order: relayOrder(r), acceptedAt: r.created_at } as const })),
 			...cancels.map((r) => ({ id: r.id, body: { kind: "cancel", orderId: r.id, clientId: r.client_id, requestedAt: now } as const })),
+			...checksDue(this.sql, (Number(this.env.OMS_CHECK_EVERY_SECONDS) || 15) * 1000).map((r) => ({
+				id: r.id,
+				body: { kind: "check", orderId: r.id, clientId: r.client_id, requestedAt: now } as const,
+			})),
 			...(clientId === null
 				? []
 				: primaryCancels.map((r) => ({
@@ -121,7 +137,7 @@ export class Outbox {
 			await this.env.ORDERS.sendBatch(chunk.map((m) => ({ body: m.body })));
 			for (const m of chunk) {
 				if (m.body.kind === "place") this.sql.exec("UPDATE orders SET enqueued = 1 WHERE id = ?", m.id);
-				else {
+				else if (m.body.kind === "cancel") {
 					this.sql.exec("UPDATE orders SET cancel_state = 'sent' WHERE id = ? AND cancel_state = 'requested'", m.id);
 					this.sql.exec("UPDATE primary_cancels SET state = 'sent' WHERE order_id = ? AND state = 'requested'", m.id);
 				}
@@ -146,7 +162,7 @@ export class Outbox {
 		return (
 			this.sql
 				.exec(
-					"SELECT 1 FROM orders WHERE (status = 'PENDING' AND enqueued = 0) OR cancel_state = 'requested' UNION ALL SELECT 1 FROM primary_cancels WHERE state = 'requested' UNION ALL SELECT 1 FROM outbound_records LIMIT 1",
+					"SELECT 1 FROM orders WHERE (status = 'PENDING' AND enqueued = 0 AND held = 0) OR cancel_state = 'requested' OR (outcome_unknown = 1 AND status = 'SENT') UNION ALL SELECT 1 FROM primary_cancels WHERE state = 'requested' UNION ALL SELECT 1 FROM outbound_records LIMIT 1",
 				)
 				.toArray().length > 0
 		);

@@ -64,6 +64,16 @@ export interface OrderRow {
 	enqueued: number;
 	relaying: number;
 	cancel_state: "none" | "requested" | "sent";
+	underlying: string | null;
+	/** 1: a long-side leg of an exit-all waiting for its underlying's short-side legs to complete. */
+	held: number;
+	/** ISO time after which the order must not be placed; null while held. */
+	expires_at: string | null;
+	/** 1: an attempt to place it got no definite answer, so the OMS may hold it (see checks). */
+	outcome_unknown: number;
+	relay_attempts: number;
+	/** When the next check with the OMS of an order of unknown outcome may be sent (ms). */
+	check_after: number | null;
 	[k: string]: SqlStorageValue;
 }
 
@@ -112,12 +122,31 @@ const TABLES = [
 	`CREATE TABLE IF NOT EXISTS order_alerts (key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at INTEGER NOT NULL)`,
 ];
 
+/** Columns orders gained after the table was first created: added to older Accounts' tables. */
+const ADDED_ORDER_COLUMNS = [
+	"underlying TEXT",
+	"held INTEGER NOT NULL DEFAULT 0",
+	"expires_at TEXT",
+	"outcome_unknown INTEGER NOT NULL DEFAULT 0",
+	"relay_attempts INTEGER NOT NULL DEFAULT 0",
+	"check_after INTEGER",
+];
+
 const hasTable = (sql: SqlStorage, name: string) =>
 	sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
 
 /** Creates the tables, and carries an Account stored by an earlier version over to them. */
 export function migrate(sql: SqlStorage): void {
 	for (const ddl of TABLES) sql.exec(ddl);
+	const columns = new Set(
+		sql
+			.exec<{ name: string }>("SELECT name FROM pragma_table_info('orders')")
+			.toArray()
+			.map((c) => c.name),
+	);
+	for (const column of ADDED_ORDER_COLUMNS) {
+		if (!columns.has(column.split(" ")[0] ?? "")) sql.exec(`ALTER TABLE orders ADD COLUMN ${column}`);
+	}
 	sql.exec("INSERT OR IGNORE INTO sign_in VALUES (1, 0, 0, 0, NULL)");
 	sql.exec("INSERT OR IGNORE INTO client (id) VALUES (1)");
 	// Earlier versions kept the client's facts as key-value rows in `meta` and `book_meta`.

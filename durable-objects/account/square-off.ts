@@ -7,13 +7,14 @@
 import type { Order, OrderType, Outcome, Refusal, Segment, SquareOffRequest } from "../../src/contract";
 import { checkExit, exitAllOrder, exitLimits, exitSide, fromPaise, slice, toPaise } from "../../src/trading/rules";
 import { beginIdempotent, finishIdempotent, forgetIdempotent } from "./idempotency";
-import { orderJson, orderRow } from "./orders";
+import { expiresAt, orderJson, orderRow } from "./orders";
 import { broadcastPosition, openPositionRows, pendingExit, positionRow, unavailable } from "./positions";
 import type { Book, PositionRow } from "./schema";
 
 export type SquareOffOutcome = Outcome<{ squareOffId: string; orders: Order[] }>;
 
-type PlannedExit = { position: PositionRow; quantity: number; orderType: OrderType; price?: string };
+/** `held`: a long-side leg that waits for its underlying's short-side legs (see releaseHedges). */
+type PlannedExit = { position: PositionRow; quantity: number; orderType: OrderType; price?: string; held?: boolean };
 type Plan = { ok: true; exits: PlannedExit[] } | { ok: false; refusal: Refusal };
 
 export async function squareOff(book: Book, clientId: string, key: string, hash: string, req: SquareOffRequest): Promise<SquareOffOutcome> {
@@ -35,9 +36,7 @@ export async function squareOff(book: Book, clientId: string, key: string, hash:
 	}
 	const squareOffId = crypto.randomUUID();
 	const orders = planned.exits.flatMap((e) =>
-		slice(e.quantity, e.position.lot_size, e.position.freeze_qty).map((qty) =>
-			insertOrder(book, clientId, squareOffId, e.position, qty, e.orderType, e.price),
-		),
+		slice(e.quantity, e.position.lot_size, e.position.freeze_qty).map((qty) => insertOrder(book, clientId, squareOffId, e, qty)),
 	);
 	book.outbox.recordAudit("squareoff.accepted", clientId, {
 		squareOffId,
@@ -55,6 +54,23 @@ function planOne(sql: SqlStorage, req: Extract<SquareOffRequest, { kind: "one" }
 	if (!position || position.net_qty === 0) {
 		return { ok: false, refusal: { code: "POSITION_NOT_FOUND", detail: "no open position with this id" } };
 	}
+	if (!req.allowUnhedged && position.segment === "OPT" && position.net_qty > 0) {
+		const short = sql
+			.exec<{ symbol: string }>(
+				"SELECT symbol FROM positions WHERE segment = 'OPT' AND underlying = ? AND net_qty < 0 LIMIT 1",
+				position.underlying,
+			)
+			.toArray()[0];
+		if (short) {
+			return {
+				ok: false,
+				refusal: {
+					code: "WOULD_UNHEDGE",
+					detail: `${position.symbol} hedges the open short ${short.symbol}: exit the short first, or send allowUnhedged: true`,
+				},
+			};
+		}
+	}
 	const pricePaise = req.price === undefined ? undefined : (toPaise(req.price) ?? undefined);
 	const available = Math.abs(position.net_qty) - pendingExit(sql, position);
 	const check = checkExit(limits(position), available, { quantity: req.quantity, orderType: req.orderType, pricePaise });
@@ -70,6 +86,9 @@ function planAll(sql: SqlStorage, segment: Segment | undefined): Plan {
 		// A partly exited F&O position exits its whole lots; an odd remainder cannot be sent.
 		.map((e) => ({ ...e, quantity: e.quantity - (e.quantity % e.position.lot_size) }))
 		.filter((e) => e.quantity > 0);
+	// Shorts before the longs that hedge them: a long-side leg waits while its underlying has short-side legs.
+	const shorted = new Set(exits.filter((e) => e.position.net_qty < 0).map((e) => e.position.underlying));
+	for (const e of exits) Object.assign(e, { held: e.position.net_qty > 0 && shorted.has(e.position.underlying) });
 	if (exits.length === 0) return { ok: false, refusal: { code: "NOTHING_TO_EXIT", detail: "no open quantity left to exit" } };
 	return { ok: true, exits };
 }
@@ -84,21 +103,15 @@ function limits(p: PositionRow) {
 	});
 }
 
-function insertOrder(
-	book: Book,
-	clientId: string,
-	squareOffId: string,
-	p: PositionRow,
-	quantity: number,
-	orderType: OrderType,
-	price?: string,
-): Order {
+function insertOrder(book: Book, clientId: string, squareOffId: string, e: PlannedExit, quantity: number): Order {
+	const p = e.position;
 	const id = crypto.randomUUID();
 	const now = new Date().toISOString();
-	const protection = orderType === "MARKET" ? Number(book.env.MARKET_PROTECTION_PCT) : null;
+	const protection = e.orderType === "MARKET" ? Number(book.env.MARKET_PROTECTION_PCT) : null;
 	book.sql.exec(
 		`INSERT INTO orders (id, client_id, square_off_id, position_id, exchange, symbol, side, quantity, order_type, price, product,
-			market_protection, status, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 1, ?, ?)`,
+			market_protection, status, reason, version, created_at, updated_at, underlying, held, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?, 1, ?, ?, ?, ?, ?)`,
 		id,
 		clientId,
 		squareOffId,
@@ -107,12 +120,16 @@ function insertOrder(
 		p.symbol,
 		exitSide(p.net_qty),
 		quantity,
-		orderType,
-		price ?? null,
+		e.orderType,
+		e.price ?? null,
 		p.product,
 		protection,
+		e.held ? `waiting for the short legs of ${p.underlying} to complete first` : null,
 		now,
 		now,
+		p.underlying,
+		e.held ? 1 : 0,
+		e.held ? null : expiresAt(book.env, e.orderType),
 	);
 	const row = orderRow(book.sql, id);
 	if (!row) throw new Error(`order ${id} was not stored`);

@@ -36,6 +36,7 @@ export const REFUSAL_CODES = [
 	"ORDER_NOT_CANCELLABLE",
 	"IDEMPOTENCY_KEY_REUSED",
 	"IDEMPOTENCY_KEY_IN_FLIGHT",
+	"WOULD_UNHEDGE",
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 
@@ -66,6 +67,7 @@ export const PROBLEM_CODES = [
 	"REPLICATION_CONFLICT",
 	"SIGN_IN_UNAVAILABLE",
 	"UNKNOWN_CURSOR",
+	"UNKNOWN_FIELD",
 	"UNKNOWN_TABLE",
 	"UPGRADE_REQUIRED",
 ] as const;
@@ -176,12 +178,21 @@ export interface RelayOrder {
 	price?: Price;
 	product: Product;
 	marketProtection?: number;
+	/** The OMS must refuse the order after this (an exit placed late is a different trade). */
+	expiresAt: string;
 }
+
+/** What `GET {OMS_URL}/orders/{orderId}` says of an order whose placement had no definite answer. */
+export type OmsLookup =
+	| { found: false }
+	| { found: true; status: "OPEN" | "COMPLETE" | "CANCELLED" | "REJECTED"; filledQty: number; avgPrice?: Price; reason?: string };
 
 /** Messages on the orders queue: one per order to place or cancel on the OMS. */
 export type OrderMessage =
 	| { kind: "place"; order: RelayOrder; acceptedAt: string }
-	| { kind: "cancel"; orderId: string; clientId: string; requestedAt: string };
+	| { kind: "cancel"; orderId: string; clientId: string; requestedAt: string }
+	/** Ask the OMS whether it holds an order whose placement got no definite answer. */
+	| { kind: "check"; orderId: string; clientId: string; requestedAt: string };
 
 /** Every action the audit trail records. /ops/metrics counts some of them. */
 export type AuditAction =
@@ -197,6 +208,8 @@ export type AuditAction =
 	| "order.sent"
 	| "order.rejected"
 	| "order.failed"
+	| "order.outcome_unknown"
+	| "order.hedge_kept"
 	| "order.relay_retry"
 	| "failover.activated"
 	| "failover.deactivated"
@@ -249,7 +262,18 @@ export interface SessionRef {
 }
 
 /** What the relay learned from the OMS about one order. */
-export type RelayOutcome = { kind: "sent" } | { kind: "rejected"; reason: string } | { kind: "failed"; reason: string };
+/**
+ * What the relay learned from the OMS about one order. `unknown`: an attempt got no definite
+ * answer, so the OMS may hold the order (it keeps counting until the OMS says).
+ */
+export type RelayOutcome =
+	| { kind: "sent" }
+	| { kind: "rejected"; reason: string }
+	| { kind: "unknown"; reason: string }
+	/** The relay gave up placing it (its dead letter): FAILED, unless the OMS may hold it. */
+	| { kind: "gave_up" }
+	/** The OMS refused it as expired (it does not hold it): FAILED. */
+	| { kind: "expired" };
 
 /** Pushed to the client's live sockets. */
 export type LiveMessage = { type: "order"; order: Order } | { type: "position"; position: Position };

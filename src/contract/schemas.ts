@@ -16,13 +16,16 @@ export const SquareOffBody = z
 		quantity: z.number().int().positive().optional(),
 		orderType: z.enum(ORDER_TYPES).default("MARKET"),
 		price: Price.optional(),
+		/** Exit a long option while a short option of the same underlying stays open (its hedge). */
+		allowUnhedged: z.boolean().optional(),
 	})
+	.strict()
 	.refine((b) => (b.orderType === "LIMIT") === (b.price !== undefined), {
 		message: "a LIMIT order needs a price; a MARKET order takes none",
 		path: ["price"],
 	});
 
-export const SquareOffAllBody = z.object({ segment: z.enum(SEGMENTS).optional() });
+export const SquareOffAllBody = z.object({ segment: z.enum(SEGMENTS).optional() }).strict();
 
 /** What the OMS reports back on POST /oms/events (signed like relay requests). */
 export const OmsEventBody = z

@@ -3,6 +3,7 @@
 // from a parse that throws).
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { output, ZodType, z } from "zod";
 import { Problem } from "./problem";
 
@@ -12,6 +13,28 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
 	});
 }
 
+/**
+ * For a route that takes no body: nothing, `{}` or `null` pass; a field is refused as unknown
+ * (a client sending one expects it to mean something), anything else as an invalid body.
+ */
+export const noBody = createMiddleware(async (c, next) => {
+	const text = (await c.req.text()).trim();
+	if (text !== "") {
+		let json: unknown;
+		try {
+			json = JSON.parse(text);
+		} catch {
+			throw new Problem(400, "MALFORMED_REQUEST", "the body is not JSON (this request takes none)");
+		}
+		if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+			const [field] = Object.keys(json);
+			if (field !== undefined)
+				throw new Problem(400, "UNKNOWN_FIELD", `unknown field "${field}" (this request takes no body)`, { fields: Object.keys(json) });
+		} else if (json !== null) throw new Problem(400, "INVALID_BODY", "this request takes no body");
+	}
+	await next();
+});
+
 /** An already-parsed JSON body checked against a schema: its value, or a 400 INVALID_BODY. */
 export function parseJson<Schema extends ZodType>(schema: Schema, json: unknown): output<Schema> {
 	const result = schema.safeParse(json);
@@ -20,6 +43,12 @@ export function parseJson<Schema extends ZodType>(schema: Schema, json: unknown)
 }
 
 function invalid(code: "INVALID_BODY" | "INVALID_REQUEST", error: z.core.$ZodError): Problem {
+	// A field the route does not define is never ignored: a typo of `quantity` must not become a full exit.
+	const unknown = error.issues.find((i) => i.code === "unrecognized_keys");
+	if (unknown?.code === "unrecognized_keys") {
+		const field = [...unknown.path, unknown.keys[0]].join(".");
+		return new Problem(400, "UNKNOWN_FIELD", `unknown field "${field}"`, { fields: unknown.keys });
+	}
 	const issue = error.issues[0];
 	const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
 	return new Problem(400, code, `${where}${issue?.message ?? "invalid input"}`, {

@@ -14,22 +14,26 @@ import { ABSOLUTE_TIMEOUT_SECONDS, clearSessionCookie, issueSessionToken, setSes
 import { verifyTotp } from "../auth/totp";
 import { schema, withDb } from "../db/client";
 import { Problem } from "../http/problem";
-import { validate } from "../http/validate";
+import { noBody, validate } from "../http/validate";
 
-const LoginBody = z.object({
-	// No control characters: no client id has them, and Postgres text cannot hold NUL.
-	clientId: z
-		.string()
-		.min(1)
-		.max(64)
-		.regex(/^\P{Cc}+$/u, "no control characters"),
-	// No composition rules; long passphrases welcome, but not megabytes of them.
-	password: z.string().min(1).max(1024),
-});
-const TotpBody = z.object({
-	challengeId: z.string().min(1).max(512),
-	code: z.string().regex(/^\d{6}$/, "a 6-digit code"),
-});
+const LoginBody = z
+	.object({
+		// No control characters: no client id has them, and Postgres text cannot hold NUL.
+		clientId: z
+			.string()
+			.min(1)
+			.max(64)
+			.regex(/^\P{Cc}+$/u, "no control characters"),
+		// No composition rules; long passphrases welcome, but not megabytes of them.
+		password: z.string().min(1).max(1024),
+	})
+	.strict();
+const TotpBody = z
+	.object({
+		challengeId: z.string().min(1).max(512),
+		code: z.string().regex(/^\d{6}$/, "a 6-digit code"),
+	})
+	.strict();
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
@@ -148,7 +152,7 @@ export const auth = new Hono<AppEnv>()
 	});
 
 /** Logout needs a live session (401 otherwise, like every request without one); it revokes it at once. */
-export const logout = new Hono<SessionEnv>().post("/", requireSession, async (c) => {
+export const logout = new Hono<SessionEnv>().post("/", requireSession, noBody, async (c) => {
 	await c.var.account.revokeSession(c.var.sessionId, nowSeconds());
 	await audit(c.env, auditEntry("auth.logout", `client:${c.var.clientId}`, c.var.clientId, { sessionId: c.var.sessionId }));
 	clearSessionCookie(c);

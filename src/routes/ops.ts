@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../http/app-env";
 import { requireBearer } from "../auth/bearer";
 import { failoverStub, rememberFromObject } from "../failover/state";
-import { validate } from "../http/validate";
+import { noBody, validate } from "../http/validate";
 import { renderMetrics } from "../observability/metrics";
 
 /** For load balancers: 200 when this Worker can serve, i.e. it runs and its failover state answers. */
@@ -12,7 +12,7 @@ export const health = new Hono<AppEnv>().get("/", async (c) => {
 	return c.json({ ok: true });
 });
 
-const FailoverBody = z.object({ active: z.boolean(), reason: z.string().trim().min(1).max(500) });
+const FailoverBody = z.object({ active: z.boolean(), reason: z.string().trim().min(1).max(500) }).strict();
 
 export const ops = new Hono<AppEnv>()
 	.use(requireBearer("OPS_TOKEN"))
@@ -21,7 +21,7 @@ export const ops = new Hono<AppEnv>()
 		const state = rememberFromObject(await failoverStub(c.env).setManual(active, reason));
 		return c.json(state);
 	})
-	.delete("/failover", async (c) => c.json(rememberFromObject(await failoverStub(c.env).clearManual())))
+	.delete("/failover", noBody, async (c) => c.json(rememberFromObject(await failoverStub(c.env).clearManual())))
 	.get("/metrics", async (c) => {
 		const text = await renderMetrics(c.env, await failoverStub(c.env).metrics(), (p) => c.executionCtx.waitUntil(p));
 		return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

@@ -7,7 +7,7 @@ import { requireSession, requireSessionToken, type SessionEnv, sessionRef } from
 import { readFailover } from "../failover/state";
 import { Problem, refusalProblem } from "../http/problem";
 import { sha256Hex } from "../http/hex";
-import { validate } from "../http/validate";
+import { noBody, validate } from "../http/validate";
 import type { Refused } from "../contract";
 import { SquareOffAllBody, SquareOffBody } from "../contract/schemas";
 
@@ -73,11 +73,11 @@ export const orders = new Hono<IdempotentEnv>()
 		if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new Problem(426, "UPGRADE_REQUIRED", "open this as a WebSocket");
 		return c.var.account.fetch(c.req.raw);
 	})
-	.post("/cancel-all", requireIdempotencyKey, async (c) => {
+	.post("/cancel-all", requireIdempotencyKey, noBody, async (c) => {
 		const hash = await requestHash("POST", "/api/orders/cancel-all", null);
 		return c.json(accepted(await c.var.account.cancelAll(sessionRef(c), c.var.idempotencyKey, hash)), 202);
 	})
-	.post("/:orderId/cancel", requireIdempotencyKey, validate("param", OrderParam), async (c) => {
+	.post("/:orderId/cancel", requireIdempotencyKey, validate("param", OrderParam), noBody, async (c) => {
 		const { orderId } = c.req.valid("param");
 		const hash = await requestHash("POST", `/api/orders/${orderId}/cancel`, null);
 		return c.json(accepted(await c.var.account.cancelOrder(sessionRef(c), c.var.idempotencyKey, hash, orderId)), 202);

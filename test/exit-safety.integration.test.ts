@@ -1,0 +1,289 @@
+// Exits that never hurt the trader: hedges kept in exit-all, the unhedging guard, strict bodies,
+// orders that expire instead of going out late, and orders of unknown outcome that keep counting
+// until the OMS says what it holds. Against the real runtime, queues, Postgres and OMS simulator.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Order } from "../src/contract";
+import { createClient, type PositionSpec } from "./fixtures";
+import { alertsFor, eventually, omsBehaviour, omsEvent, omsStats, trader } from "./trading-helpers";
+import { call, expectProblem, opsHeaders, SITE, setFailover } from "./helpers";
+
+const option = (underlying: string, netQty: number): PositionSpec => ({
+	instrument: { segment: "OPT", underlying, lotSize: 75, freezeQty: 1800 },
+	netQty,
+	product: "NRML",
+});
+const future = (underlying: string, netQty: number): PositionSpec => ({
+	instrument: { segment: "FUT", underlying, lotSize: 75, freezeQty: 1800 },
+	netQty,
+	product: "NRML",
+});
+
+async function accepted(res: Response) {
+	if (res.status !== 202) throw new Error(`expected 202, got ${res.status} ${await res.text()}`);
+	return (await res.json()) as { squareOffId: string; orders: Order[] };
+}
+
+const atOms = async (clientId: string) => new Set((await omsStats(clientId)).orders.map((o) => o.orderId));
+
+/** Fills every order the OMS holds for the client, as the exchange would, by signed events. */
+async function fillAtOms(clientId: string, ids: string[]) {
+	for (const id of ids) {
+		const o = (await omsStats(clientId)).orders.find((x) => x.orderId === id);
+		if (o) await omsEvent({ orderId: id, clientId, type: "FILL", fillQty: Number(o.quantity), fillPrice: "100.00" });
+	}
+}
+
+beforeAll(() => setFailover(true));
+
+describe("exit all keeps hedges", () => {
+	it("sends the short legs first; the long legs of that underlying wait, then go once the shorts are COMPLETE; other underlyings go at once", async () => {
+		const c = await createClient({ positions: [option("NIFTY", 150), option("NIFTY", -150), future("BANKNIFTY", 75)] });
+		await omsBehaviour(c.clientId, { holdFills: true, ackDelayMs: 0 });
+		const t = await trader(c.clientId);
+		const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
+		const short = orders.filter((o) => o.side === "BUY");
+		const [longNifty] = orders.filter((o) => o.side === "SELL" && o.positionId === c.positionIds[0]);
+		const [bankNifty] = orders.filter((o) => o.positionId === c.positionIds[2]);
+		expect(longNifty).toMatchObject({ status: "PENDING", reason: expect.stringContaining("waiting for the short legs of NIFTY") });
+		// The other underlying and the short leg reach the OMS; the hedge does not.
+		await eventually(async () => {
+			const sent = await atOms(c.clientId);
+			return sent.has(bankNifty!.id) && short.every((o) => sent.has(o.id)) && sent;
+		}, "short legs and BANKNIFTY at the OMS");
+		expect(await atOms(c.clientId)).not.toContain(longNifty!.id);
+		expect((await t.positions()).find((p) => p.id === c.positionIds[0])?.pendingExitQty).toBe(150);
+		// The short fills: the long leg is released with its own expiry and reaches the OMS.
+		await fillAtOms(
+			c.clientId,
+			short.map((o) => o.id),
+		);
+		await eventually(async () => (await atOms(c.clientId)).has(longNifty!.id), "long leg at the OMS after the short filled");
+		const sentLong = (await omsStats(c.clientId)).orders.find((o) => o.orderId === longNifty!.id);
+		expect(Date.parse(String(sentLong?.expiresAt))).toBeGreaterThan(Date.now());
+	});
+
+	it("keeps the hedge when a short leg is rejected: the waiting long legs end CANCELLED and never reach the OMS", async () => {
+		const c = await createClient({ positions: [option("NIFTY", 150), option("NIFTY", -150)] });
+		await omsBehaviour(c.clientId, { mode: "reject" });
+		const t = await trader(c.clientId);
+		const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
+		const long = orders.find((o) => o.side === "SELL");
+		const kept = await eventually(async () => {
+			const o = await t.order(long!.id);
+			return o.status === "CANCELLED" && o;
+		}, "long leg CANCELLED");
+		expect(kept.reason).toContain("hedge kept");
+		const stats = await omsStats(c.clientId);
+		expect(stats.requests).toBe(1);
+		expect(stats.orders).toHaveLength(0);
+		expect((await t.positions()).find((p) => p.id === c.positionIds[0])).toMatchObject({ netQty: 150, pendingExitQty: 0 });
+	});
+
+	it("property: over random positions across underlyings, no long-side exit reaches the OMS before its underlying's short-side exits have filled", async () => {
+		const underlyings = ["NIFTY", "BANKNIFTY", "FINNIFTY"];
+		const leg = fc.record({
+			underlying: fc.constantFrom(...underlyings),
+			segment: fc.constantFrom("OPT" as const, "FUT" as const),
+			lots: fc.integer({ min: -3, max: 3 }).filter((n) => n !== 0),
+		});
+		await fc.assert(
+			fc.asyncProperty(fc.array(leg, { minLength: 2, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 6 }), async (legs, fillPicks) => {
+				const c = await createClient({
+					positions: legs.map((l) => ({
+						instrument: { segment: l.segment, underlying: l.underlying, lotSize: 75, freezeQty: 1800 },
+						netQty: l.lots * 75,
+						product: "NRML" as const,
+					})),
+				});
+				await omsBehaviour(c.clientId, { holdFills: true, ackDelayMs: 0 });
+				const t = await trader(c.clientId);
+				const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
+				const underlyingOf = new Map(legs.map((l, i) => [c.positionIds[i], l.underlying]));
+				const filled = new Set<string>();
+				const check = async () => {
+					const sent = await atOms(c.clientId);
+					for (const o of orders.filter((x) => x.side === "SELL" && sent.has(x.id))) {
+						const u = underlyingOf.get(o.positionId ?? "");
+						const shorts = orders.filter((x) => x.side === "BUY" && underlyingOf.get(x.positionId ?? "") === u);
+						expect(shorts.every((s) => filled.has(s.id))).toBe(true);
+					}
+				};
+				// Fill short legs one at a time, in a random order, checking after each.
+				const shorts = orders.filter((o) => o.side === "BUY");
+				for (const pick of fillPicks) {
+					const open = shorts.filter((s) => !filled.has(s.id));
+					const next = open[pick % Math.max(1, open.length)];
+					if (!next) break;
+					await eventually(async () => (await atOms(c.clientId)).has(next.id), "short leg at the OMS");
+					await check();
+					await fillAtOms(c.clientId, [next.id]);
+					filled.add(next.id);
+				}
+				await check();
+			}),
+			{ numRuns: 8 },
+		);
+	});
+});
+
+describe("unhedging guard", () => {
+	it("refuses to exit a long option while a short option of its underlying is open, unless allowUnhedged; nothing changes on a refusal", async () => {
+		const c = await createClient({ positions: [option("NIFTY", 150), option("NIFTY", -150), option("BANKNIFTY", 75)] });
+		const t = await trader(c.clientId);
+		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 409, "WOULD_UNHEDGE");
+		expect(await t.orders()).toHaveLength(0);
+		// Another underlying's long option has no short to hedge: it exits.
+		await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[2] }));
+		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0], allowUnhedged: true }));
+		expect(orders[0]).toMatchObject({ side: "SELL", quantity: 150 });
+	});
+});
+
+describe("strict bodies", () => {
+	it("refuses a field the route does not define with 400 UNKNOWN_FIELD naming it, on every trader and ops route, and changes nothing", async () => {
+		const c = await createClient({ positions: [option("NIFTY", -150)] });
+		const t = await trader(c.clientId);
+		const typo = await t.post("/api/square-offs", { positionId: c.positionIds[0], qty: 1 });
+		const problem = await expectProblem(typo, 400, "UNKNOWN_FIELD");
+		expect(problem.detail).toContain("qty");
+		await expectProblem(await t.post("/api/square-offs/all", { segmnt: "OPT" }), 400, "UNKNOWN_FIELD");
+		await expectProblem(await t.post("/api/orders/cancel-all", { all: true }), 400, "UNKNOWN_FIELD");
+		await expectProblem(await t.post("/api/orders/x/cancel", { force: true }), 400, "UNKNOWN_FIELD");
+		await expectProblem(await t.post("/api/auth/logout", { everywhere: true }, null), 400, "UNKNOWN_FIELD");
+		expect(await t.orders()).toHaveLength(0);
+		expect((await t.positions())[0]?.pendingExitQty).toBe(0);
+		const json = { "content-type": "application/json", origin: SITE };
+		for (const [path, body] of [
+			["/api/auth/login", { clientId: c.clientId, password: "x", remember: true }],
+			["/api/auth/totp", { challengeId: "x", code: "123456", trust: true }],
+		] as const) {
+			await expectProblem(await call(path, { method: "POST", headers: json, body: JSON.stringify(body) }), 400, "UNKNOWN_FIELD");
+		}
+		const ops = await call("/ops/failover", {
+			method: "POST",
+			headers: opsHeaders,
+			body: JSON.stringify({ active: false, reason: "x", force: 1 }),
+		});
+		await expectProblem(ops, 400, "UNKNOWN_FIELD");
+		const clear = await call("/ops/failover", { method: "DELETE", headers: opsHeaders, body: JSON.stringify({ now: true }) });
+		await expectProblem(clear, 400, "UNKNOWN_FIELD");
+		// The refused ops calls changed nothing: failover is still on.
+		expect(((await (await call("/api/status")).json()) as { mode: string }).mode).toBe("active");
+	});
+});
+
+describe("expiry", () => {
+	it("carries expiresAt to the OMS; an order not placed by then ends FAILED and is never placed after the OMS recovers", async () => {
+		const c = await createClient({ positions: [option("NIFTY", -150), option("NIFTY", -75)] });
+		const t = await trader(c.clientId);
+		const placed = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
+		await eventually(async () => (await atOms(c.clientId)).has(placed.orders[0]!.id), "placed");
+		const sent = (await omsStats(c.clientId)).orders[0];
+		const ttl = Date.parse(String(sent?.expiresAt)) - Date.parse(placed.orders[0]!.createdAt);
+		expect(ttl).toBe(10_000);
+
+		await omsBehaviour(c.clientId, { failTimes: 1000 });
+		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[1] }));
+		const id = orders[0]!.id;
+		await eventually(async () => (await omsStats(c.clientId)).errors > 0, "the OMS refused a try");
+		// Its expiry passes while the OMS is down.
+		await runInDurableObject(env.ACCOUNTS.getByName(c.clientId), (_, state) =>
+			state.storage.sql.exec("UPDATE orders SET expires_at = ? WHERE id = ?", new Date(Date.now() - 1000).toISOString(), id),
+		);
+		const failed = await eventually(async () => {
+			const o = await t.order(id);
+			return o.status === "FAILED" && o;
+		}, "FAILED on expiry");
+		expect(failed.reason).toContain("expired before it reached the exchange");
+		await omsBehaviour(c.clientId, {});
+		const errorsAtRecovery = (await omsStats(c.clientId)).errors;
+		await new Promise((r) => setTimeout(r, 3000));
+		const stats = await omsStats(c.clientId);
+		expect(stats.orders.map((o) => o.orderId)).not.toContain(id);
+		expect(stats.errors).toBe(errorsAtRecovery);
+		expect((await t.positions()).find((p) => p.id === c.positionIds[1])?.pendingExitQty).toBe(0);
+	});
+});
+
+describe("outcome unknown", () => {
+	it("an exit the OMS took whose answer was lost, then 503s and silence: stays counted (SENT), a second exit is refused, ops alerted once, and the OMS's word settles it", async () => {
+		const c = await createClient({ positions: [future("NIFTY", 75)] });
+		await omsBehaviour(c.clientId, { loseAnswerTimes: 1, silent: true });
+		const t = await trader(c.clientId);
+		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
+		const id = orders[0]!.id;
+		await eventually(async () => (await omsStats(c.clientId)).hung === 1, "answer lost");
+		// From now on the OMS answers 503 to every try and cannot be asked either.
+		await omsBehaviour(c.clientId, { failTimes: 1000, lookupsFail: true, silent: true });
+		const unknown = await eventually(async () => {
+			const o = await t.order(id);
+			return o.status === "SENT" && o.reason?.includes("confirming") && o;
+		}, "SENT, outcome unknown");
+		expect(unknown.reason).toContain("confirming with the exchange");
+		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 422, "NOTHING_TO_EXIT");
+		expect((await t.positions())[0]?.pendingExitQty).toBe(75);
+		// Past its expiry and its dead letter, it is still not FAILED: the OMS may hold it. Ops hear of it once.
+		const alerts = await eventually(
+			async () => {
+				const a = (await alertsFor(c.clientId)).filter((x) => x.event === "order.outcome_unknown");
+				return a.length > 0 && a;
+			},
+			"outcome-unknown alert",
+			30_000,
+		);
+		expect(alerts).toHaveLength(1);
+		expect((await t.order(id)).status).toBe("SENT");
+		// The OMS answers again: it holds the order, open. Adopted; the OMS holds one exit of 75.
+		await omsBehaviour(c.clientId, { silent: true });
+		const open = await eventually(
+			async () => {
+				const o = await t.order(id);
+				return o.status === "OPEN" && o;
+			},
+			"OPEN from the OMS's word",
+			30_000,
+		);
+		expect(open.reason).toBeUndefined();
+		const stats = await omsStats(c.clientId);
+		expect(stats.orders.reduce((n, o) => n + Number(o.quantity), 0)).toBe(75);
+		expect((await alertsFor(c.clientId)).filter((x) => x.event === "order.outcome_unknown")).toHaveLength(1);
+	});
+
+	it("an attempt that hung before the OMS took it, then 503s: after expiry the OMS says it never had it, and the order ends FAILED", async () => {
+		const c = await createClient({ positions: [future("NIFTY", 75)] });
+		await omsBehaviour(c.clientId, { hangTimes: 1, failTimes: 1000 });
+		const t = await trader(c.clientId);
+		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
+		const id = orders[0]!.id;
+		const failed = await eventually(
+			async () => {
+				const o = await t.order(id);
+				return o.status === "FAILED" && o;
+			},
+			"FAILED once the OMS said it never had it",
+			40_000,
+		);
+		expect(failed.reason).toContain("never had it");
+		expect(await atOms(c.clientId)).not.toContain(id);
+		expect((await t.positions())[0]?.pendingExitQty).toBe(0);
+	}, 60_000);
+});
+
+describe("the relay's attempt count", () => {
+	it("a dead-lettered order's reason counts the relay's attempts, not the dead-letter queue's", async () => {
+		const c = await createClient({ positions: [future("NIFTY", 75)] });
+		await omsBehaviour(c.clientId, { mode: "error" });
+		const t = await trader(c.clientId);
+		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
+		const failed = await eventually(async () => {
+			const o = await t.order(orders[0]!.id);
+			return o.status === "FAILED" && o;
+		}, "FAILED");
+		const attempts = Number(/after (\d+) attempt/.exec(failed.reason ?? "")?.[1]);
+		expect(attempts).toBeGreaterThan(1);
+		expect(attempts).toBe((await omsStats(c.clientId)).requests);
+	});
+});
