@@ -56,13 +56,11 @@ export async function getJson<T>(site: string, path: string, cookie: string): Pr
 /** Runs f over items, at most `limit` at a time. */
 export async function pool<T, R>(items: T[], limit: number, f: (item: T, i: number) => Promise<R>): Promise<R[]> {
 	const out: R[] = new Array(items.length);
-	let next = 0;
+	// One iterator shared by the workers: each takes the next item as it frees up.
+	const queue = items.entries();
 	await Promise.all(
 		Array.from({ length: Math.min(limit, items.length) }, async () => {
-			while (next < items.length) {
-				const i = next++;
-				out[i] = await f(items[i], i);
-			}
+			for (const [i, item] of queue) out[i] = await f(item, i);
 		}),
 	);
 	return out;

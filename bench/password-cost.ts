@@ -17,7 +17,7 @@ async function time(label: string, fn: () => Promise<unknown>) {
 		ms.push(performance.now() - t);
 	}
 	ms.sort((a, b) => a - b);
-	const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))].toFixed(1);
+	const at = (q: number) => (ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? Number.NaN).toFixed(1);
 	console.log(`${label.padEnd(34)} p50 ${at(0.5)} ms  p90 ${at(0.9)} ms  (n=${rounds})`);
 }
 

@@ -5,7 +5,7 @@
 export const pct = (xs: number[], p: number) => {
 	if (xs.length === 0) return Number.NaN;
 	const s = [...xs].sort((a, b) => a - b);
-	return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+	return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
 };
 
 export const ms = (x: number) => (Number.isNaN(x) ? "-" : `${Math.round(x)} ms`);

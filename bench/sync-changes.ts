@@ -39,6 +39,6 @@ for (let b = 0; b < batches; b++) {
 times.sort((a, b) => a - b);
 const total = times.reduce((a, b) => a + b, 0);
 console.log(
-	`${batches} batches x ${size} events: median ${times[Math.floor(times.length / 2)].toFixed(0)} ms/batch, ` +
+	`${batches} batches x ${size} events: median ${times[Math.floor(times.length / 2)]?.toFixed(0)} ms/batch, ` +
 		`max ${times.at(-1)?.toFixed(0)} ms, ${((batches * size) / (total / 1000)).toFixed(0)} events/s`,
 );

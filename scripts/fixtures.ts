@@ -171,7 +171,7 @@ export const browserHeaders = (origin: string, ip?: string): Record<string, stri
 });
 
 /** The `name=value` part of a Set-Cookie header. */
-export const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0];
+export const cookieOf = (res: Response) => (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
 
 /** The TOTP code of `secret` at a time (seconds; default now). */
 export const totpCode = (secret: string, epochSeconds = Math.floor(Date.now() / 1000)) => generate({ secret, epoch: epochSeconds });
@@ -208,6 +208,13 @@ export async function setFailover(send: Send, active: boolean, reason: string, o
 		body: JSON.stringify({ active, reason }),
 	});
 	if (!res.ok) throw new Error(`failover ${res.status}: ${await res.text()}`);
+}
+
+/** `items[index]` where the caller expects it to exist; a clear error (a failed test or run) where it does not. */
+export function itemAt<T>(items: readonly T[], index: number, what = "item"): T {
+	const item = items[index];
+	if (item === undefined) throw new Error(`no ${what} at index ${index} (of ${items.length})`);
+	return item;
 }
 
 // ---------------------------------------------------------------------------------------------

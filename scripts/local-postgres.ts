@@ -39,8 +39,8 @@ export async function startPostgres(opts: {
 }): Promise<LocalPostgres> {
 	const statementCounts = new Map<string, number>();
 	const countStatements = (text: string) => {
-		for (const m of text.matchAll(/app=([^|\n]*)\| LOG: {2}(?:statement|execute [^:]*):/g))
-			statementCounts.set(m[1], (statementCounts.get(m[1]) ?? 0) + 1);
+		for (const [, app = ""] of text.matchAll(/app=([^|\n]*)\| LOG: {2}(?:statement|execute [^:]*):/g))
+			statementCounts.set(app, (statementCounts.get(app) ?? 0) + 1);
 	};
 	const countFlags = opts.countStatements ? ["-c", "log_statement=all", "-c", "log_line_prefix=app=%a| "] : [];
 	const database = opts.database ?? "lifeboat";
@@ -98,7 +98,7 @@ export async function startWsRelay(port: number): Promise<WsRelay> {
 	const wss = new WebSocketServer({ host: "127.0.0.1", port });
 	wss.on("connection", (ws, req) => {
 		const address = new URL(req.url ?? "/", "http://relay").searchParams.get("address") ?? "";
-		const [host, portText] = address.split(":");
+		const [host = "", portText] = address.split(":");
 		if (!["127.0.0.1", "localhost"].includes(host) || !portText) {
 			ws.close(1008, "only loopback addresses are relayed");
 			return;

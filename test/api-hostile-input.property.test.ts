@@ -3,6 +3,7 @@
 // refused request changes nothing.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { itemAt } from "../scripts/fixtures.ts";
 import { createClient, openSession } from "./fixtures";
 import type { Position } from "../src/contract";
 import { call, SITE, setFailover } from "./helpers";
@@ -134,7 +135,7 @@ describe("hostile but correctly signed OMS events", () => {
 		const client = await createClient({ positions: [{ instrument: { segment: "OPT", lotSize: 75, freezeQty: 1800 }, netQty: -150 }] });
 		const t = await trader(client.clientId);
 		const res = await t.post("/api/square-offs", { positionId: client.positionIds[0], quantity: 75 });
-		const [order] = ((await res.json()) as { orders: { id: string }[] }).orders;
+		const order = itemAt(((await res.json()) as { orders: { id: string }[] }).orders, 0, "order");
 		// Relayed first, so only the events under test change the order from here on.
 		await eventually(async () => (await t.order(order.id)).status === "SENT", "order SENT");
 		const validEvent = fc.record({

@@ -4,6 +4,7 @@ import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { SESSION_AUDIENCE, SESSION_COOKIE, SESSION_ISSUER, SESSION_TYP, verifySessionToken } from "../src/auth/session";
 import { TOUCH_EVERY_SECONDS } from "../durable-objects/account/sessions";
+import { itemAt } from "../scripts/fixtures.ts";
 import { SECURITY_HEADERS } from "../src/http/security-headers";
 import { createClient, openSession } from "./fixtures";
 import { auditActions, browserHeaders, call, eventually, expectProblem, SITE, signIn, statementsRunBy } from "./helpers";
@@ -56,7 +57,8 @@ describe("sessions", () => {
 		const client = await createClient();
 		const { cookie, sessionId } = await openSession(client.clientId);
 		const token = cookie.slice(SESSION_COOKIE.length + 1);
-		const [h, p, s] = token.split(".");
+		const part = (i: number) => itemAt(token.split("."), i, "JWT part");
+		const [h, p, s] = [part(0), part(1), part(2)];
 		const otherPayload = btoa(JSON.stringify({ ...JSON.parse(atob(p.replace(/-/g, "+").replace(/_/g, "/"))), sub: "DEMO01" }))
 			.replace(/=+$/, "")
 			.replace(/\+/g, "-")

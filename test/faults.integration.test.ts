@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inArray } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { itemAt } from "../scripts/fixtures.ts";
 import { auditEntry } from "../src/observability/audit";
 import { openDb, schema } from "../src/db/client";
 import type { Order, OrderMessage, RecordMessage } from "../src/contract";
@@ -22,10 +23,11 @@ const FINAL = ["COMPLETE", "REJECTED", "CANCELLED", "FAILED"];
 const postgresDown = (): Env => ({ ...env, NEON_WS_PROXY: "127.0.0.1:1/v2" });
 
 async function pool<T>(items: T[], limit: number, f: (item: T) => Promise<void>) {
-	let next = 0;
+	// One iterator shared by the workers: each takes the next item as it frees up.
+	const queue = items.values();
 	await Promise.all(
 		Array.from({ length: limit }, async () => {
-			while (next < items.length) await f(items[next++]);
+			for (const item of queue) await f(item);
 		}),
 	);
 }
@@ -65,7 +67,10 @@ describe("1,000 orders under faults", () => {
 
 	it("every accepted order ends final, the OMS holds each once, no position exits beyond its open quantity", async () => {
 		// 1. The surge: every client asks for more one-share exits than it holds, all at once.
-		const requests = traders.flatMap((t, i) => Array.from({ length: ATTEMPTS }, () => ({ t, positionId: clients[i].positionIds[0] })));
+		const requests = traders.flatMap((t, i) => {
+			const positionId = itemAt(itemAt(clients, i, "client").positionIds, 0, "position");
+			return Array.from({ length: ATTEMPTS }, () => ({ t, positionId }));
+		});
 		const statuses: Record<number, number> = {};
 		const refusals = new Set<string>();
 		await pool(requests, 50, async ({ t, positionId }) => {
@@ -88,7 +93,7 @@ describe("1,000 orders under faults", () => {
 		// 3. The consumer throws mid-batch (a message it cannot read sits between good ones), and
 		// Postgres is unreachable for that delivery: the good copies still reach the OMS or are
 		// retried; none is placed twice. The relay path needs no Postgres.
-		const firstClient = clients[0].clientId;
+		const firstClient = itemAt(clients, 0, "client").clientId;
 		const good = (accepted.get(firstClient) ?? []).slice(0, 10).map((o) => placeMessage(firstClient, o));
 		const poisoned = [...good.slice(0, 5), { kind: "place", order: null } as unknown as OrderMessage, ...good.slice(5)];
 		const crash = await deliver("lifeboat-orders", poisoned, postgresDown());

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { itemAt } from "../scripts/fixtures.ts";
 import { clientHash } from "../src/observability/log";
 import { createClient, openSession } from "./fixtures";
 import { call } from "./helpers";
@@ -17,14 +18,15 @@ describe("structured logs", () => {
 		expect(res.status).toBe(200);
 		const requestLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === "http.request");
 		expect(requestLines).toHaveLength(1);
-		expect(requestLines[0]).toMatchObject({
+		const requestLine = itemAt(requestLines, 0, "request line");
+		expect(requestLine).toMatchObject({
 			level: "info",
 			method: "GET",
 			path: "/api/orders",
 			status: 200,
 			clientHash: await clientHash(c.clientId),
 		});
-		expect(requestLines[0].requestId).toEqual(expect.any(String));
+		expect(requestLine.requestId).toEqual(expect.any(String));
 		expect(lines.join("\n")).not.toContain(c.clientId);
 	});
 

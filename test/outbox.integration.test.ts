@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
+import { itemAt } from "../scripts/fixtures.ts";
 import { auditEntry } from "../src/observability/audit";
 import { openDb, schema } from "../src/db/client";
 import type { OrderRecord } from "../src/contract";
@@ -33,9 +34,15 @@ async function endCursor(): Promise<string> {
 	}
 }
 
+/** A cursor's two numbers ("<time>.<seq>"). */
+const cursorParts = (cursor: string) => {
+	const parts = cursor.split(".");
+	return { t: BigInt(itemAt(parts, 0, "cursor part")), s: BigInt(itemAt(parts, 1, "cursor part")) };
+};
+
 const compareCursors = (a: string, b: string) => {
-	const [at, as] = a.split(".").map(BigInt);
-	const [bt, bs] = b.split(".").map(BigInt);
+	const { t: at, s: as } = cursorParts(a);
+	const { t: bt, s: bs } = cursorParts(b);
 	return at === bt ? Number(as - bs) : Number(at - bt);
 };
 
@@ -68,7 +75,7 @@ describe("GET /sync/outbox", () => {
 		]);
 		const mine = (await page(start, 1000)).events.filter((e) => e.aggregateId === id || e.eventId === `audit:${entry.id}`);
 		expect(mine.map((e) => e.kind)).toEqual(["audit", "order", "order_event"]);
-		expect(mine[2].payload).toMatchObject({
+		expect(itemAt(mine, 2, "outbox event").payload).toMatchObject({
 			order: { id, status: "COMPLETE", filledQty: 10 },
 			event: { fillQty: 10, fillPrice: "101.00" },
 		});
@@ -155,7 +162,7 @@ describe("POST /sync/outbox/ack", () => {
 		);
 		const { events } = await page(start, 1000);
 		const consumer = `primary-${uid()}`;
-		const [first, last] = [events[0].cursor, events.at(-1)?.cursor];
+		const [first, last] = [itemAt(events, 0, "outbox event").cursor, events.at(-1)?.cursor];
 		let res = await ack({ consumer, cursor: last });
 		expect(res.status).toBe(200);
 		expect(await res.json()).toMatchObject({ consumer, cursor: last });

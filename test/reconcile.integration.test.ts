@@ -43,7 +43,7 @@ async function backupOrdersSince(since: string): Promise<BackupOrder[]> {
 describe("reconciliation of backup orders against exchange trades", () => {
 	it("finds each seeded mismatch and nothing else, reading the backup's orders from Postgres", async () => {
 		const since = new Date(Date.now() - 1000).toISOString();
-		const [ok, lost, short, pricey, rejected, flipped, unknown] = [1, 2, 3, 4, 5, 6, 7].map(() => uid("O"));
+		const [ok, lost, short, pricey, rejected, flipped, unknown] = [uid("O"), uid("O"), uid("O"), uid("O"), uid("O"), uid("O"), uid("O")];
 		await writeRecords(
 			env,
 			[

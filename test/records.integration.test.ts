@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
+import { itemAt } from "../scripts/fixtures.ts";
 import { audit, auditEntry } from "../src/observability/audit";
 import { schema } from "../src/db/client";
 import { orderRecord as order, uid } from "./fixtures";
@@ -38,10 +39,15 @@ describe("records queue -> Postgres", () => {
 			{ kind: "order", order: o, event: {} },
 		]);
 		const counts = await query(async (db) => {
-			const [a] = await db.select({ n: sql<number>`count(*)::int` }).from(schema.auditLog).where(eq(schema.auditLog.id, entry.id));
-			const [e] = await db.select({ n: sql<number>`count(*)::int` }).from(schema.orderEvents).where(eq(schema.orderEvents.orderId, o.id));
-			const [x] = await db.select({ n: sql<number>`count(*)::int` }).from(schema.outbox).where(eq(schema.outbox.aggregateId, o.id));
-			return { audit: a.n, events: e.n, outbox: x.n };
+			const count = async (rows: PromiseLike<{ n: number }[]>) => itemAt(await rows, 0, "count row").n;
+			const audit = await count(db.select({ n: sql<number>`count(*)::int` }).from(schema.auditLog).where(eq(schema.auditLog.id, entry.id)));
+			const events = await count(
+				db.select({ n: sql<number>`count(*)::int` }).from(schema.orderEvents).where(eq(schema.orderEvents.orderId, o.id)),
+			);
+			const outbox = await count(
+				db.select({ n: sql<number>`count(*)::int` }).from(schema.outbox).where(eq(schema.outbox.aggregateId, o.id)),
+			);
+			return { audit, events, outbox };
 		});
 		expect(counts).toEqual({ audit: 1, events: 1, outbox: 1 });
 	});

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { itemAt } from "../scripts/fixtures.ts";
 import { schema } from "../src/db/client";
 import type { Order, OrderMessage } from "../src/contract";
 import { createClient, type PositionSpec } from "./fixtures";
@@ -33,7 +34,7 @@ async function exitOne(netQty: number, quantity: number, behaviour: Record<strin
 	const res = await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity });
 	expect(res.status).toBe(202);
 	const { orders } = (await res.json()) as { orders: Order[] };
-	return { c, t, order: orders[0] };
+	return { c, t, order: itemAt(orders, 0, "order") };
 }
 
 /** The order's row once the records queue has written it COMPLETE to Postgres. */
@@ -118,13 +119,13 @@ describe("relay to the OMS", () => {
 		await refuseAlerts(c.clientId, 4);
 		const failed = await statusIs(t, order.id, "FAILED");
 		expect(failed.reason).toContain("could not be relayed");
-		expect((await t.positions())[0].pendingExitQty).toBe(0);
+		expect(itemAt(await t.positions(), 0, "position").pendingExitQty).toBe(0);
 		const alerts = await eventually(async () => {
 			const a = await alertsFor(c.clientId);
 			return a.length > 0 && a;
 		}, "alert");
 		expect(alerts).toHaveLength(1);
-		expect(alerts[0].text).toContain(order.id);
+		expect(itemAt(alerts, 0, "alert").text).toContain(order.id);
 		expect((await alertSink(c.clientId)).refused).toBe(4);
 		const audit = await eventually(
 			() =>
@@ -179,7 +180,7 @@ describe("relay to the OMS", () => {
 		expect(await (await omsEvent(fill)).json()).toMatchObject({ result: "applied" });
 		expect(await (await omsEvent(fill)).json()).toMatchObject({ result: "duplicate" });
 		expect(await t.order(order.id)).toMatchObject({ status: "COMPLETE", filledQty: 75 });
-		expect((await t.positions())[0].netQty).toBe(-75);
+		expect(itemAt(await t.positions(), 0, "position").netQty).toBe(-75);
 		// The redelivered place messages reach the relay, which sees the order is past PENDING.
 		await eventually(
 			() =>
@@ -239,17 +240,17 @@ describe("POST /oms/events", () => {
 		const { c, t, order } = await exitOne(-150, 75);
 		await statusIs(t, order.id, "SENT");
 		await omsEvent({ orderId: order.id, clientId: c.clientId, type: "FILL", fillQty: 75, fillPrice: "99.00" });
-		expect((await t.positions())[0].netQty).toBe(-75);
+		expect(itemAt(await t.positions(), 0, "position").netQty).toBe(-75);
 		// Postgres still says -150 (the primary has not caught up): a reload keeps the fill.
 		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
-		expect((await t.positions())[0].netQty).toBe(-75);
+		expect(itemAt(await t.positions(), 0, "position").netQty).toBe(-75);
 		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 150 }), 422, "QTY_EXCEEDS_POSITION");
 		// When the replicated quantity falls below ours (closed elsewhere), it wins.
 		await query((db) =>
 			db
 				.update(schema.positions)
 				.set({ netQty: -75 + 75 })
-				.where(eq(schema.positions.id, c.positionIds[0])),
+				.where(eq(schema.positions.id, itemAt(c.positionIds, 0, "position"))),
 		);
 		await env.ACCOUNTS.getByName(c.clientId).refreshPositions(c.clientId);
 		expect(await t.positions()).toEqual([]);
@@ -303,10 +304,10 @@ describe("POST /oms/events", () => {
 		expect(res.status).toBe(200);
 		const { results } = (await res.json()) as { results: { eventId: string; result: string }[] };
 		expect(results.map((r) => r.result)).toEqual(["applied", "applied", "unchanged", "duplicate", "unknown_order", "applied"]);
-		expect(results[1].eventId).toBe(fillA.eventId);
+		expect(itemAt(results, 1, "result").eventId).toBe(fillA.eventId);
 		expect(await a.t.order(a.order.id)).toMatchObject({ status: "COMPLETE", filledQty: 75 });
 		expect(await b.t.order(b.order.id)).toMatchObject({ status: "COMPLETE", filledQty: 150 });
-		expect((await a.t.positions())[0].netQty).toBe(-75);
+		expect(itemAt(await a.t.positions(), 0, "position").netQty).toBe(-75);
 		expect(await b.t.positions()).toEqual([]);
 	});
 
@@ -320,7 +321,7 @@ describe("POST /oms/events", () => {
 		await expectProblem(await omsEventBatch(Array.from({ length: 501 }, () => fill)), 400, "INVALID_BODY");
 		await expectProblem(await omsEventBatch([fill], { secret: "wrong" }), 401, "INVALID_SIGNATURE");
 		expect(await t.order(order.id)).toMatchObject({ status: "SENT", filledQty: 0 });
-		expect((await t.positions())[0].netQty).toBe(-150);
+		expect(itemAt(await t.positions(), 0, "position").netQty).toBe(-150);
 	});
 
 	it("refuses bad signatures, stale timestamps, malformed events and unknown orders", async () => {

@@ -6,6 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { itemAt } from "../scripts/fixtures.ts";
 import { REFUSAL_STATUS } from "../src/http/problem";
 import { checkExit, type ExitLimits, slice, sliceSize } from "../src/trading/rules";
 import { createClient } from "./fixtures";
@@ -131,7 +132,8 @@ describe("square-offs under random interleavings (real Account)", () => {
 					);
 				const check = (s: Snapshot) => {
 					c.positionIds.forEach((id, i) => {
-						const open = Math.abs(opening[i]);
+						const start = itemAt(opening, i, "opening quantity");
+						const open = Math.abs(start);
 						const mine = s.orders.filter((o) => o.position_id === id);
 						const filled = mine.reduce((n, o) => n + o.filled_qty, 0);
 						const pending = mine
@@ -140,7 +142,7 @@ describe("square-offs under random interleavings (real Account)", () => {
 						const net = s.positions.find((p) => p.id === id)?.net_qty ?? 0;
 						expect(filled + pending, `${id}: filled ${filled} + pending ${pending} > open ${open}`).toBeLessThanOrEqual(open);
 						expect(Math.abs(net), `${id} net`).toBe(open - filled);
-						expect(Math.sign(net) === Math.sign(opening[i]) || net === 0, `${id} crossed zero`).toBe(true);
+						expect(Math.sign(net) === Math.sign(start) || net === 0, `${id} crossed zero`).toBe(true);
 						for (const o of mine) expect(o.filled_qty).toBeLessThanOrEqual(o.quantity);
 					});
 				};

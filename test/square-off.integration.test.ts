@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { itemAt } from "../scripts/fixtures.ts";
 import { openDb, schema } from "../src/db/client";
 import type { Order, Position } from "../src/contract";
 import { createClient, type PositionSpec, type TestClient } from "./fixtures";
@@ -27,14 +28,15 @@ async function primaryOrders(
 	c: TestClient,
 	specs: { name: string; side: "BUY" | "SELL"; quantity: number; filledQty?: number; linked?: boolean }[],
 ): Promise<string[]> {
-	const positionId = c.positionIds[0];
+	const positionId = itemAt(c.positionIds, 0, "position");
 	const db = openDb(env);
 	try {
-		const [{ exchange, symbol }] = await db.db
+		const instruments = await db.db
 			.select({ exchange: schema.instruments.exchange, symbol: schema.instruments.symbol })
 			.from(schema.positions)
 			.innerJoin(schema.instruments, eq(schema.positions.instrumentId, schema.instruments.id))
 			.where(eq(schema.positions.id, positionId));
+		const { exchange, symbol } = itemAt(instruments, 0, "instrument");
 		const rows = specs.map((o) => ({
 			id: `PRI-${o.name}-${c.clientId}`,
 			clientId: c.clientId,
@@ -83,7 +85,7 @@ describe("square-off rules over HTTP", () => {
 			return s.distinctOrders === 1 && s;
 		}, "order at the OMS");
 		expect(sim.orders[0]).toMatchObject({
-			orderId: orders[0].id,
+			orderId: itemAt(orders, 0, "order").id,
 			side: "SELL",
 			quantity: 37,
 			marketProtection: Number(env.MARKET_PROTECTION_PCT),
@@ -153,7 +155,7 @@ describe("square-off rules over HTTP", () => {
 		await expectProblem(await t.post("/api/square-offs", { positionId, quantity: -75 }), 400, "INVALID_BODY");
 		await expectProblem(await t.post("/api/square-offs", { positionId, quantity: 7.5 }), 400, "INVALID_BODY");
 		await expectProblem(await t.post("/api/square-offs", {}), 400, "INVALID_BODY");
-		const [p] = await t.positions();
+		const p = itemAt(await t.positions(), 0, "position");
 		expect(p.pendingExitQty).toBe(0);
 		const edge = await accepted(await t.post("/api/square-offs", { positionId, orderType: "LIMIT", price: "500.00" }));
 		expect(edge.orders).toMatchObject([{ orderType: "LIMIT", price: "500.00", quantity: 150 }]);
@@ -177,9 +179,9 @@ describe("square-off rules over HTTP", () => {
 
 	it("cancels one of the primary's pending orders through the OMS; once the OMS confirms, it no longer covers the position", async () => {
 		const c = await createClient({ positions: [shortNiftyOption(-300)] });
-		const [id] = await primaryOrders(c, [{ name: "exit", side: "BUY", quantity: 150 }]);
+		const id = itemAt(await primaryOrders(c, [{ name: "exit", side: "BUY", quantity: 150 }]), 0, "primary order");
 		const t = await trader(c.clientId);
-		expect((await t.positions())[0].pendingExitQty).toBe(150);
+		expect(itemAt(await t.positions(), 0, "position").pendingExitQty).toBe(150);
 		const res = await t.post(`/api/orders/${id}/cancel`);
 		expect(res.status).toBe(202);
 		expect(((await res.json()) as { order: Order }).order).toMatchObject({ id, status: "OPEN", squareOffId: null });
@@ -193,7 +195,7 @@ describe("square-off rules over HTTP", () => {
 			result: "applied",
 		});
 		expect((await t.order(id)).status).toBe("CANCELLED");
-		expect((await t.positions())[0].pendingExitQty).toBe(0);
+		expect(itemAt(await t.positions(), 0, "position").pendingExitQty).toBe(0);
 		// Both the request and the OMS's word are audited (and so in the outbox for failback).
 		await eventually(async () => {
 			const db = openDb(env);
@@ -218,7 +220,7 @@ describe("square-off rules over HTTP", () => {
 
 	it("a fill of the primary's order reported by the OMS moves the position at once, and a reload of lagging data keeps it", async () => {
 		const c = await createClient({ positions: [shortNiftyOption(-300)] });
-		const [id] = await primaryOrders(c, [{ name: "exit", side: "BUY", quantity: 150, filledQty: 25 }]);
+		const id = itemAt(await primaryOrders(c, [{ name: "exit", side: "BUY", quantity: 150, filledQty: 25 }]), 0, "primary order");
 		const t = await trader(c.clientId);
 		expect((await t.positions())[0]).toMatchObject({ netQty: -300, pendingExitQty: 125 });
 		const fill = {
@@ -320,7 +322,7 @@ describe("standby, isolation, concurrency, hot path", () => {
 		try {
 			await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 503, "PRIMARY_ACTIVE");
 			await expectProblem(await t.post("/api/square-offs/all", {}), 503, "PRIMARY_ACTIVE");
-			const cancel = await t.post(`/api/orders/${orders[0].id}/cancel`);
+			const cancel = await t.post(`/api/orders/${itemAt(orders, 0, "order").id}/cancel`);
 			expect(cancel.status).toBe(202);
 		} finally {
 			await setFailover(true);
@@ -335,16 +337,16 @@ describe("standby, isolation, concurrency, hot path", () => {
 		const tb = await trader(b.clientId);
 		const { orders } = await accepted(await ta.post("/api/square-offs", { positionId: a.positionIds[0] }));
 		await expectProblem(await tb.post("/api/square-offs", { positionId: a.positionIds[0] }), 404, "POSITION_NOT_FOUND");
-		await expectProblem(await tb.post(`/api/orders/${orders[0].id}/cancel`), 404, "ORDER_NOT_FOUND");
+		await expectProblem(await tb.post(`/api/orders/${itemAt(orders, 0, "order").id}/cancel`), 404, "ORDER_NOT_FOUND");
 		expect((await tb.positions()).map((p) => p.id)).toEqual([b.positionIds[0]]);
 		expect(await tb.orders()).toEqual([]);
-		expect((await ta.orders()).map((o) => o.id)).toEqual([orders[0].id]);
+		expect((await ta.orders()).map((o) => o.id)).toEqual([itemAt(orders, 0, "order").id]);
 	});
 
 	it("the Account checks the session in the same call: a revoked session or a disabled client places nothing", async () => {
 		const c = await createClient({ positions: [{ instrument: { segment: "EQ" }, netQty: 10 }] });
 		const t = await trader(c.clientId);
-		expect((await t.positions())[0].netQty).toBe(10);
+		expect(itemAt(await t.positions(), 0, "position").netQty).toBe(10);
 		const logout = await call("/api/auth/logout", { method: "POST", headers: { cookie: t.cookie, origin: SITE } });
 		expect(logout.status).toBe(204);
 		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 401, "UNAUTHENTICATED");
@@ -365,7 +367,7 @@ describe("standby, isolation, concurrency, hot path", () => {
 		const sessions = await Promise.all([trader(c.clientId), trader(c.clientId), trader(c.clientId)]);
 		const results = await Promise.all(
 			Array.from({ length: 60 }, (_, i) => {
-				const t = sessions[i % 3];
+				const t = itemAt(sessions, i % 3, "session");
 				// Mixed sizes: one lot, two lots, or "all that is left".
 				const quantity = i % 5 === 0 ? undefined : i % 2 === 0 ? 150 : 75;
 				return t.post("/api/square-offs", { positionId: c.positionIds[0], quantity });
@@ -411,13 +413,13 @@ describe("cancels and the live socket", () => {
 		const c = await createClient({ positions: [shortNiftyOption(-300)] });
 		const t = await trader(c.clientId);
 		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 150 }));
-		const cancel = await t.post(`/api/orders/${orders[0].id}/cancel`);
+		const cancel = await t.post(`/api/orders/${itemAt(orders, 0, "order").id}/cancel`);
 		expect(cancel.status).toBe(202);
 		const rest = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 75 }));
 		const all = await t.post("/api/orders/cancel-all");
 		expect(all.status).toBe(202);
 		const ids = ((await all.json()) as { orders: Order[] }).orders.map((o) => o.id);
-		expect(ids).toContain(rest.orders[0].id);
+		expect(ids).toContain(itemAt(rest.orders, 0, "order").id);
 		await expectProblem(await t.post("/api/orders/nope/cancel"), 404, "ORDER_NOT_FOUND");
 	});
 

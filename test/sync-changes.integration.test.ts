@@ -3,6 +3,7 @@ import { createExecutionContext, createScheduledController, runInDurableObject }
 import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
+import { itemAt } from "../scripts/fixtures.ts";
 import { schema } from "../src/db/client";
 import worker from "../src/index";
 import { HOUSEKEEPING_CRON } from "../src/scheduled";
@@ -65,7 +66,11 @@ describe("POST /sync/changes", () => {
 		expect(await positionOf(position)).toMatchObject({ clientId, instrumentId: scrip, product: "MIS", netQty: 20, avgPrice: "101.25" });
 		const client = await query(async (db) => (await db.select().from(schema.clients).where(eq(schema.clients.clientId, clientId)))[0]);
 		expect(client).toMatchObject({ name: `Client ${clientId}`, status: "active" });
-		const [cursor] = await query((db) => db.select().from(schema.replicationCursor).where(eq(schema.replicationCursor.source, source)));
+		const cursor = itemAt(
+			await query((db) => db.select().from(schema.replicationCursor).where(eq(schema.replicationCursor.source, source))),
+			0,
+			"replication cursor",
+		);
 		expect(cursor.lsn).toBe(BigInt(lsn));
 		expect(cursor.sourceTsMs).toBe(t0 + 2000);
 	});
@@ -172,7 +177,7 @@ describe("POST /sync/changes", () => {
 		const { position } = await replicatedClient();
 		await applied([change("net_positions", "t", {})]);
 		expect(await positionOf(position)).toBeUndefined();
-		expect(await positionOf(fixture.positionIds[0])).toMatchObject({ netQty: 10 });
+		expect(await positionOf(itemAt(fixture.positionIds, 0, "position"))).toMatchObject({ netQty: 10 });
 	});
 
 	it("refuses a malformed batch whole with 400 INVALID_CHANGE_EVENT naming the event; nothing of it is applied", async () => {

@@ -2,7 +2,7 @@
 // OMS batching its events; with two diagnostics: the accept path alone (requests the Account
 // refuses) and the accept run with the OMS posting one event per request, or none; and the
 // Postgres statements the Accounts run during the accept run (4. in the report).
-import { sleep } from "../../scripts/fixtures.ts";
+import { itemAt, sleep } from "../../scripts/fixtures.ts";
 import type { Stack } from "../../scripts/stack.ts";
 import type { OmsControl } from "../../simulators/oms.ts";
 import { acceptToOms, type BenchClient, drainTo, omsControl, pool } from "../clients.ts";
@@ -18,6 +18,11 @@ export interface AcceptContext {
 
 export async function runAccept({ stack, clients, cookies }: AcceptContext) {
 	const site = stack.url;
+	const traders = clients.map((client, i) => ({
+		clientId: client.clientId,
+		cookie: itemAt(cookies, i, "cookie"),
+		positionId: itemAt(client.positionIds, 0, "position"),
+	}));
 	/** Square-offs of `quantity` spread round-robin over the accept clients, each with its own key. */
 	const squareOffLoad = (quantity: number) => {
 		let sent = 0;
@@ -30,11 +35,11 @@ export async function runAccept({ stack, clients, cookies }: AcceptContext) {
 					method: "POST",
 					path: "/api/square-offs",
 					setupRequest: (req) => {
-						const i = sent++ % clients.length;
+						const { cookie, positionId } = itemAt(traders, sent++ % traders.length);
 						return {
 							...req,
-							headers: { "content-type": "application/json", origin: site, cookie: cookies[i], "idempotency-key": crypto.randomUUID() },
-							body: JSON.stringify({ positionId: clients[i].positionIds[0], quantity }),
+							headers: { "content-type": "application/json", origin: site, cookie, "idempotency-key": crypto.randomUUID() },
+							body: JSON.stringify({ positionId, quantity }),
 						};
 					},
 				},
@@ -65,7 +70,7 @@ export async function runAccept({ stack, clients, cookies }: AcceptContext) {
 	const statementsBefore = clients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
 	const batched = await acceptRun(`OMS batching its events every ${EVENT_BATCH_MS} ms`, { eventBatchMs: EVENT_BATCH_MS });
 	const statementsAfter = clients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
-	const relay = (await pool(clients, 8, (c, i) => acceptToOms(site, stack.oms.url, c.clientId, cookies[i]))).flat();
+	const relay = (await pool(traders, 8, (t) => acceptToOms(site, stack.oms.url, t.clientId, t.cookie))).flat();
 	// Diagnostics: the same run with an OMS that posts each event in its own request, and with
 	// one that posts none (the relay still runs), so the share of the inbound events shows.
 	const perEvent = await acceptRun("OMS posting one event per request", { eventBatchMs: 0 });

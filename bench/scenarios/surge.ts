@@ -77,7 +77,8 @@ async function surgeRun(stack: Stack, label: string, clients: BenchClient[], ipB
 						const mine = orders.map((o) => live.orders.get(o.id) ?? o);
 						if (mine.every((o) => FINAL.has(o.status))) {
 							const bad = mine.filter((o) => o.status !== "COMPLETE");
-							if (bad.length) throw new Error(`${c.clientId}: ${bad.length} orders ended ${bad[0].status}`);
+							const [firstBad] = bad;
+							if (firstBad) throw new Error(`${c.clientId}: ${bad.length} orders ended ${firstBad.status}`);
 							break;
 						}
 						if (Date.now() - t0 > 120_000) throw new Error(`${c.clientId}: orders not final after 120 s`);

@@ -3,6 +3,7 @@
 // Prints p50/p99/max. Sequential by default (latency, not throughput); BENCH_CONCURRENCY > 1
 // sends that many at once.
 import { expect, it } from "vitest";
+import { itemAt } from "../../scripts/fixtures.ts";
 import type { Order } from "../../src/contract";
 import { createClient } from "../../test/fixtures";
 import { setFailover } from "../../test/helpers";
@@ -27,7 +28,7 @@ it(`relay latency over ${N} orders`, async () => {
 				accept.push(Date.now() - t0);
 				expect(res.status).toBe(202);
 				const { orders } = (await res.json()) as { orders: Order[] };
-				sentAt.set(orders[0].id, t0);
+				sentAt.set(itemAt(orders, 0, "order").id, t0);
 			}),
 		);
 	}

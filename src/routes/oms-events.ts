@@ -35,17 +35,21 @@ export const omsEvents = new Hono<AppEnv>().post("/", async (c) => {
 
 /** One Account call per client, clients side by side; each client's events in the order sent. */
 async function applyEvents(env: AppEnv["Bindings"], events: OmsEvent[]): Promise<OmsEventResult[]> {
-	const byClient = new Map<string, number[]>();
-	for (const [i, e] of events.entries()) {
-		const indexes = byClient.get(e.clientId);
-		if (indexes) indexes.push(i);
-		else byClient.set(e.clientId, [i]);
+	const byClient = new Map<string, { index: number; event: OmsEvent }[]>();
+	for (const [index, event] of events.entries()) {
+		const mine = byClient.get(event.clientId);
+		if (mine) mine.push({ index, event });
+		else byClient.set(event.clientId, [{ index, event }]);
 	}
 	const results: OmsEventResult[] = new Array(events.length);
 	await Promise.all(
-		[...byClient].map(async ([clientId, indexes]) => {
-			const applied = await env.ACCOUNTS.getByName(clientId).applyOmsEvents(indexes.map((i) => events[i]));
-			for (const [k, i] of indexes.entries()) results[i] = applied[k];
+		[...byClient].map(async ([clientId, mine]) => {
+			const applied = await env.ACCOUNTS.getByName(clientId).applyOmsEvents(mine.map((m) => m.event));
+			for (const [k, { index }] of mine.entries()) {
+				const result = applied[k];
+				if (result === undefined) throw new Error(`the Account answered ${applied.length} results for ${mine.length} events`);
+				results[index] = result;
+			}
 		}),
 	);
 	return results;

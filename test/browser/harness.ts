@@ -8,6 +8,7 @@ import { expect, inject } from "vitest";
 import {
 	clientSeed,
 	over,
+	type PositionRow,
 	setFailover as postFailover,
 	sealCredentials,
 	TEST_TOTP_SECRET,
@@ -135,19 +136,25 @@ export async function createBrowserClient(positions: BrowserPosition[]): Promise
 			positionId: () => uid("P"),
 		},
 	);
+	const instrumentOf = (position: PositionRow) => {
+		const instrument = rows.instruments.find((i) => i.id === position.instrumentId);
+		if (!instrument) throw new Error(`no instrument seeded for position ${position.id}`);
+		return instrument;
+	};
 	await withPg(inject("stackDatabaseUrl"), async (db) => {
 		await writeSeedRows(db, rows);
-		for (const [i, p] of positions.entries()) {
-			if (!p.primaryExit) continue;
-			const position = rows.positions[i];
-			const instrument = rows.instruments[i];
+		// clientSeed writes one position row per spec, in the order given.
+		for (const [i, position] of rows.positions.entries()) {
+			const primaryExit = positions[i]?.primaryExit;
+			if (!primaryExit) continue;
+			const instrument = instrumentOf(position);
 			const order = {
 				orderId: uid("PRI"),
 				clientId,
 				exchange: instrument.exchange,
 				symbol: instrument.symbol,
-				side: p.netQty > 0 ? "SELL" : "BUY",
-				quantity: p.primaryExit,
+				side: position.netQty > 0 ? "SELL" : "BUY",
+				quantity: primaryExit,
 				orderType: "LIMIT",
 				price: "90.00",
 				product: position.product,
@@ -176,7 +183,7 @@ export async function createBrowserClient(positions: BrowserPosition[]): Promise
 		password,
 		totpSecret,
 		name,
-		positions: rows.positions.map((p, i) => ({ id: p.id, symbol: rows.instruments[i].symbol })),
+		positions: rows.positions.map((p) => ({ id: p.id, symbol: instrumentOf(p).symbol })),
 	};
 }
 

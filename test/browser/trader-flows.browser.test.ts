@@ -4,6 +4,7 @@
 // Needs the auth (issue 3) and trading (issues 4+5) routes: until they are merged these fail.
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { itemAt } from "../../scripts/fixtures.ts";
 import { hasChromium } from "./chromium.ts";
 import {
 	checkScreen,
@@ -37,9 +38,9 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 50 }]);
 		const page = await openPage(browser, 360);
 		await signIn(page, client, () => checkScreen(page, "totp"));
-		await positionCard(page, client.positions[0].symbol).waitFor();
+		await positionCard(page, itemAt(client.positions, 0).symbol).waitFor();
 		await page.getByText(/Positions as of \d\d:\d\d:\d\d/).waitFor();
-		expect(await positionCard(page, client.positions[0].symbol).textContent()).toContain("50 long");
+		expect(await positionCard(page, itemAt(client.positions, 0).symbol).textContent()).toContain("50 long");
 		await checkScreen(page, "positions");
 
 		await page.getByRole("button", { name: "Sign out" }).click();
@@ -64,7 +65,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 
 	it("exits one position partially with a confirmation, and sees the order complete", async () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 50 }]);
-		const symbol = client.positions[0].symbol;
+		const symbol = itemAt(client.positions, 0).symbol;
 		const page = await openPage(browser, 360);
 		await signIn(page, client);
 		await page.getByRole("button", { name: `Exit ${symbol}` }).click();
@@ -80,7 +81,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 		await page.getByRole("button", { name: "Close" }).click();
 
 		await waitForOrders(page, 1, "COMPLETE");
-		expect((await orderRows(page))[0].text).toContain(`SELL 20 ${symbol}`);
+		expect(itemAt(await orderRows(page), 0).text).toContain(`SELL 20 ${symbol}`);
 		await page
 			.getByTestId("announcer")
 			.getByText(/complete/)
@@ -96,7 +97,10 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 			{ segment: "OPT", optionType: "PE", netQty: 150 },
 			{ segment: "OPT", optionType: "CE", netQty: -2250, freezeQty: 1800 },
 		]);
-		const [fut, longPut, shortCall] = client.positions.map((p) => p.symbol);
+		const symbolOf = (i: number) => itemAt(client.positions, i).symbol;
+		const fut = symbolOf(0);
+		const longPut = symbolOf(1);
+		const shortCall = symbolOf(2);
 		const page = await openPage(browser, 1280);
 		await signIn(page, client);
 		await positionCard(page, shortCall).waitFor();
@@ -142,7 +146,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 
 	it("shows the primary's pending exit order as covering part of the position, and cancels it", async () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 10, primaryExit: 4 }]);
-		const symbol = client.positions[0].symbol;
+		const symbol = itemAt(client.positions, 0).symbol;
 		const page = await openPage(browser, 360);
 		await signIn(page, client);
 		const pendingExit = positionCard(page, symbol).locator("dt:has-text('Pending exit') + dd");
@@ -162,7 +166,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 
 	it("retries an exit whose answer was lost with the same Idempotency-Key, and places it once", async () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 40 }]);
-		const symbol = client.positions[0].symbol;
+		const symbol = itemAt(client.positions, 0).symbol;
 		const page = await openPage(browser, 360);
 		await signIn(page, client);
 		const sent: Request[] = [];
@@ -196,7 +200,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 		try {
 			await page.getByTestId("mode").getByText("main platform is working").waitFor({ timeout: 25_000 });
 			await page.getByText("Exits are off while the main platform is in charge.").waitFor();
-			expect(await page.getByRole("button", { name: `Exit ${client.positions[0].symbol}` }).isDisabled()).toBe(true);
+			expect(await page.getByRole("button", { name: `Exit ${itemAt(client.positions, 0).symbol}` }).isDisabled()).toBe(true);
 			expect(await page.getByRole("button", { name: "Exit all" }).isDisabled()).toBe(true);
 			await checkScreen(page, "positions-standby");
 		} finally {

