@@ -1,21 +1,20 @@
-// The one module that talks to the Lifeboat API (contract: shared spec api.md). Plain fetch
-// wrappers typed with the Worker's own types: the routes behind them are not in AppType yet.
+// The one module that talks to the Lifeboat API (contract: shared spec api.md), through Hono's
+// typed client: paths, request bodies and success answers come from the Worker's routes
+// (AppType). Refusals are problem+json (not in AppType): they become ApiError here.
+import { type ClientResponse, hc, type InferRequestType, type InferResponseType } from "hono/client";
+import type { AppType } from "../../src";
 import type { Order, OrderType, Position } from "../../src/contract";
 
 export type { Order, OrderType, Position };
 
-export interface Status {
-	mode: "standby" | "active";
-	failover: { active: boolean; since: string | null; reason: string | null; source: "auto" | "manual" };
-	/** stale: lag above staleAfterSeconds, or nothing known. */
-	data: { asOf: string | null; lagSeconds: number | null; staleAfterSeconds: number; stale: boolean };
-	primaryUrl?: string | null;
-}
+const { api: routes } = hc<AppType>("/", { headers: { accept: "application/json" }, init: { credentials: "same-origin" } });
 
-export interface Me {
-	clientId: string;
-	name: string;
-}
+type SquareOffs = (typeof routes)["square-offs"];
+
+export type Status = InferResponseType<typeof routes.status.$get>;
+export type Me = InferResponseType<typeof routes.me.$get>;
+export type ExitBody = InferRequestType<SquareOffs["$post"]>["json"];
+export type SquareOffResult = InferResponseType<SquareOffs["$post"]>;
 
 /** The API answered with a problem+json (or at least an error status). */
 export class ApiError extends Error {
@@ -31,22 +30,15 @@ export class ApiError extends Error {
 /** The request never got an answer: it may or may not have reached the server. */
 export class NetworkError extends Error {}
 
-async function request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
-	const headers: Record<string, string> = { accept: "application/json" };
-	if (body !== undefined) headers["content-type"] = "application/json";
-	if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
-	let res: Response;
+/** The success body of one call; an error status throws ApiError, no answer NetworkError. */
+async function answer<T>(send: () => Promise<ClientResponse<T>>): Promise<T> {
+	let res: ClientResponse<T>;
 	try {
-		res = await fetch(path, {
-			method,
-			headers,
-			body: body === undefined ? undefined : JSON.stringify(body),
-			credentials: "same-origin",
-		});
+		res = await send();
 	} catch (err) {
 		throw new NetworkError(String(err));
 	}
-	if (res.status === 204) return undefined as T;
+	if (res.status === 204) return null as T;
 	const text = await res.text();
 	let data: { code?: string; detail?: string } | undefined;
 	try {
@@ -58,33 +50,23 @@ async function request<T>(method: string, path: string, body?: unknown, idempote
 	return data as T;
 }
 
+/** State-changing trader requests carry the intent's Idempotency-Key. */
+const keyed = (key: string) => ({ headers: { "idempotency-key": key } });
+
 export const api = {
-	status: () => request<Status>("GET", "/api/status"),
-	me: () => request<Me>("GET", "/api/me"),
-	login: (clientId: string, password: string) =>
-		request<{ challengeId: string; factor: "totp"; expiresAt: string }>("POST", "/api/auth/login", { clientId, password }),
-	totp: (challengeId: string, code: string) => request<Me & { expiresAt: string }>("POST", "/api/auth/totp", { challengeId, code }),
-	logout: () => request<void>("POST", "/api/auth/logout"),
-	positions: () => request<{ asOf: string; positions: Position[] }>("GET", "/api/positions"),
-	orders: () => request<{ orders: Order[] }>("GET", "/api/orders"),
-	squareOff: (body: ExitBody, key: string) => request<SquareOffResult>("POST", "/api/square-offs", body, key),
-	squareOffAll: (key: string) => request<SquareOffResult>("POST", "/api/square-offs/all", {}, key),
+	status: () => answer(() => routes.status.$get()),
+	me: () => answer(() => routes.me.$get()),
+	login: (clientId: string, password: string) => answer(() => routes.auth.login.$post({ json: { clientId, password } })),
+	totp: (challengeId: string, code: string) => answer(() => routes.auth.totp.$post({ json: { challengeId, code } })),
+	logout: () => answer(() => routes.auth.logout.$post()),
+	positions: () => answer(() => routes.positions.$get()),
+	orders: () => answer(() => routes.orders.$get()),
+	squareOff: (body: ExitBody, key: string) => answer(() => routes["square-offs"].$post({ json: body }, keyed(key))),
+	squareOffAll: (key: string) => answer(() => routes["square-offs"].all.$post({ json: {} }, keyed(key))),
 	cancel: (orderId: string, key: string) =>
-		request<{ order: Order }>("POST", `/api/orders/${encodeURIComponent(orderId)}/cancel`, undefined, key),
-	cancelAll: (key: string) => request<{ orders: Order[] }>("POST", "/api/orders/cancel-all", undefined, key),
+		answer(() => routes.orders[":orderId"].cancel.$post({ param: { orderId: encodeURIComponent(orderId) } }, keyed(key))),
+	cancelAll: (key: string) => answer(() => routes.orders["cancel-all"].$post(undefined, keyed(key))),
 };
-
-export interface ExitBody {
-	positionId: string;
-	quantity: number;
-	orderType: OrderType;
-	price?: string;
-}
-
-export interface SquareOffResult {
-	squareOffId: string;
-	orders: Order[];
-}
 
 /** Answers worth repeating with the same Idempotency-Key: no answer, still in flight, or a server hiccup. */
 export function isRetryable(err: unknown): boolean {
