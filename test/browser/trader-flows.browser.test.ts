@@ -119,6 +119,47 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 		await page.getByText("You have no open positions.").waitFor({ timeout: 30_000 });
 	});
 
+	it("asks once more before exiting a long option that hedges an open short, and shows the hedge's legs waiting in exit all", async () => {
+		const client = await createBrowserClient([
+			{ segment: "OPT", optionType: "PE", netQty: 150 },
+			{ segment: "OPT", optionType: "CE", netQty: -75 },
+		]);
+		const longPut = itemAt(client.positions, 0).symbol;
+		await omsControl({ holdFills: true });
+		const page = await openPage(browser, 360);
+		await signIn(page, client);
+		await page.getByRole("button", { name: `Exit ${longPut}` }).click();
+		await page.getByRole("button", { name: "Review exit" }).click();
+		await page.getByRole("button", { name: "Place exit" }).click();
+		await page.getByTestId("unhedge-warning").waitFor();
+		expect(await page.getByTestId("unhedge-warning").textContent()).toContain("losses on the short are unlimited");
+		await checkScreen(page, "unhedge-confirm");
+		// Not answered: back out and exit all instead; the long leg waits for the short.
+		await page.getByRole("button", { name: "Back" }).click();
+		await page.getByRole("dialog").getByRole("button", { name: "Cancel", exact: true }).click();
+		await page.getByRole("button", { name: "Exit all" }).click();
+		await page.getByRole("button", { name: "Place 2 orders" }).click();
+		await page.getByText(/Exit all accepted: 2 orders placed/).waitFor();
+		await page.getByRole("button", { name: "Close" }).click();
+		await page.getByText(/waiting for the short legs of/).waitFor({ timeout: 30_000 });
+		await checkScreen(page, "orders-waiting-leg");
+	});
+
+	it("exits a long option without its hedge when the trader confirms it", async () => {
+		const client = await createBrowserClient([
+			{ segment: "OPT", optionType: "PE", netQty: 150 },
+			{ segment: "OPT", optionType: "CE", netQty: -75 },
+		]);
+		const longPut = itemAt(client.positions, 0).symbol;
+		const page = await openPage(browser, 1280);
+		await signIn(page, client);
+		await page.getByRole("button", { name: `Exit ${longPut}` }).click();
+		await page.getByRole("button", { name: "Review exit" }).click();
+		await page.getByRole("button", { name: "Place exit" }).click();
+		await page.getByRole("button", { name: "Exit anyway, without the hedge" }).click();
+		await page.getByText(/Exit accepted: 1 order placed/).waitFor();
+	});
+
 	it("cancels one open order, then cancels all the rest", async () => {
 		await omsControl({ holdFills: true });
 		const client = await createBrowserClient([

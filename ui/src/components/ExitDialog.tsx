@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, type ExitBody, type OrderType, type Position, type SquareOffResult } from "../api";
+import { ApiError, api, type ExitBody, type OrderType, type Position, type SquareOffResult } from "../api";
 import { qty } from "../format";
 import { useIntent } from "../intent";
 import { checkExit, exitLimits, exitSide, toPaise } from "../../../src/trading/rules";
@@ -41,12 +41,19 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 	const side = exitSide(p.netQty);
 	const body: ExitBody = { positionId: p.id, quantity: q, orderType, ...(orderType === "LIMIT" ? { price } : {}) };
 	const orders = review ? slices(p, q) : [];
-	const send = () =>
+	const send = (allowUnhedged = false) =>
 		intent.run(async (key) => {
-			const r = await api.squareOff(body, key);
+			const r = await api.squareOff(allowUnhedged ? { ...body, allowUnhedged } : body, key);
 			props.onPlaced(r);
 			return r;
 		});
+	// The server refused to unhedge: asked once more, the trader's answer is a new intent (its own key).
+	const wouldUnhedge =
+		intent.state.phase === "failed" && intent.state.error instanceof ApiError && intent.state.error.code === "WOULD_UNHEDGE";
+	const exitAnyway = () => {
+		intent.reset();
+		void send(true);
+	};
 
 	const toReview = (e: Event) => {
 		e.preventDefault();
@@ -136,14 +143,26 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 						</>
 					) : (
 						<>
-							<IntentStatus state={intent.state} what="exit" onRetry={send} />
+							<IntentStatus state={intent.state} what="exit" onRetry={() => send()} />
+							{wouldUnhedge && (
+								<p class="error" data-testid="unhedge-warning">
+									This long option protects a short option you still hold on the same underlying: without it, losses on the short are
+									unlimited and your margin can jump. Exit the short first, or exit this one anyway.
+								</p>
+							)}
 							<div class="actions">
 								<button type="button" onClick={() => setReview(false)} disabled={intent.state.phase === "sending"}>
 									Back
 								</button>
-								<button type="button" class="danger" onClick={send} disabled={intent.state.phase === "sending"}>
-									Place exit
-								</button>
+								{wouldUnhedge ? (
+									<button type="button" class="danger" onClick={exitAnyway}>
+										Exit anyway, without the hedge
+									</button>
+								) : (
+									<button type="button" class="danger" onClick={() => send()} disabled={intent.state.phase === "sending"}>
+										Place exit
+									</button>
+								)}
 							</div>
 						</>
 					)}
