@@ -1,7 +1,11 @@
 // The single source of truth for whether Lifeboat is taking orders. One instance ("global").
 // It probes the primary on an alarm loop (the cron only makes sure the loop is alive), decides
 // with consecutive-round thresholds, fences before failback, and announces each transition
-// once: KV mirror (fast reads, src/failover-state.ts), alert webhook, audit entry, log line.
+// once: KV mirror (fast reads, src/failover/state.ts), alert webhook, audit entry, log line.
+// Each round also probes the broker's OMS (`{OMS_URL}/health`): omsFailThreshold failed probes
+// in a row make it unreachable (square-offs get 503 OMS_UNAVAILABLE), one good probe reachable
+// again; each change is announced the same way. Relay failures only bring the next round forward
+// (omsSuspect): one client's failing orders must not refuse everyone's exits.
 import { DurableObject } from "cloudflare:workers";
 import { and, eq, inArray, max, sql as dsql } from "drizzle-orm";
 import { sendAlert } from "../src/observability/alerts";
@@ -9,8 +13,17 @@ import { audit, auditEntry } from "../src/observability/audit";
 import { schema, withDb } from "../src/db/client";
 import { type ProbeConfig, ProbeConfigOverrides, probeConfig } from "../src/failover/config";
 import { log } from "../src/observability/log";
-import { probeRound } from "../src/failover/probe";
-import type { AuditAction, FailoverMetrics, FailoverPhase, FailoverState, ProbeResult, Transition } from "../src/contract";
+import { probe, probeRound } from "../src/failover/probe";
+import type {
+	AuditAction,
+	FailoverMetrics,
+	FailoverPhase,
+	FailoverState,
+	OmsMetrics,
+	OmsTransition,
+	ProbeResult,
+	Transition,
+} from "../src/contract";
 import { FAILOVER_INSTANCE, failoverKvKey } from "../src/failover/state";
 
 type StateRow = {
@@ -35,10 +48,28 @@ type StateRow = {
 	overrides: string;
 };
 
+type OmsRow = {
+	reachable: number;
+	since: string | null;
+	consecutive_fail: number;
+	consecutive_ok: number;
+	to_unreachable: number;
+	to_reachable: number;
+	suspects: number;
+	last_url: string | null;
+	last_ok: number | null;
+	last_status: number | null;
+	last_latency_ms: number | null;
+	last_error: string | null;
+	last_at: number | null;
+};
+
 export interface RoundOutcome {
 	up: boolean;
 	results: ProbeResult[];
 	transition: Transition | null;
+	/** The OMS health probe of this round (null when no OMS health URL is configured) and the change it made. */
+	oms: { probe: ProbeResult | null; transition: OmsTransition | null };
 	state: FailoverState;
 }
 
@@ -83,6 +114,24 @@ export class Failover extends DurableObject<Env> {
 			this.sql.exec(`CREATE TABLE IF NOT EXISTS probe (
 				url TEXT PRIMARY KEY, ok INTEGER NOT NULL, status INTEGER, latency_ms INTEGER NOT NULL, error TEXT, at INTEGER NOT NULL
 			)`);
+			// A table of its own (not columns of state): objects created before it need no ALTER.
+			this.sql.exec(`CREATE TABLE IF NOT EXISTS oms (
+				id INTEGER PRIMARY KEY CHECK (id = 1),
+				reachable INTEGER NOT NULL DEFAULT 1,
+				since TEXT,
+				consecutive_fail INTEGER NOT NULL DEFAULT 0,
+				consecutive_ok INTEGER NOT NULL DEFAULT 0,
+				to_unreachable INTEGER NOT NULL DEFAULT 0,
+				to_reachable INTEGER NOT NULL DEFAULT 0,
+				suspects INTEGER NOT NULL DEFAULT 0,
+				last_url TEXT,
+				last_ok INTEGER,
+				last_status INTEGER,
+				last_latency_ms INTEGER,
+				last_error TEXT,
+				last_at INTEGER
+			)`);
+			this.sql.exec("INSERT OR IGNORE INTO oms (id) VALUES (1)");
 		});
 	}
 
@@ -90,8 +139,13 @@ export class Failover extends DurableObject<Env> {
 		return this.sql.exec<StateRow>("SELECT * FROM state WHERE id = 1").one();
 	}
 
+	private omsRow(): OmsRow {
+		return this.sql.exec<OmsRow>("SELECT * FROM oms WHERE id = 1").one();
+	}
+
 	state(): FailoverState {
 		const r = this.row();
+		const o = this.omsRow();
 		return {
 			active: r.active === 1,
 			since: r.since,
@@ -101,6 +155,7 @@ export class Failover extends DurableObject<Env> {
 			phase: r.phase,
 			outboxReady: r.outbox_ready === 1,
 			outboxUpTo: r.outbox_up_to,
+			oms: { reachable: o.reachable === 1, since: o.since },
 		};
 	}
 
@@ -131,22 +186,47 @@ export class Failover extends DurableObject<Env> {
 		} finally {
 			const r = this.row();
 			const cfg = this.config();
-			const suspect = r.consecutive_fail > 0 || r.phase === "fencing";
+			const suspect = r.consecutive_fail > 0 || r.phase === "fencing" || this.omsRow().consecutive_fail > 0;
 			const next = started + (suspect ? cfg.suspectIntervalSeconds : cfg.intervalSeconds) * 1000;
 			await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
 		}
 	}
 
+	/**
+	 * A relay call got no definite answer or a 5xx from the OMS: the next round (which probes the
+	 * OMS) comes within the suspect interval instead of a full one. It never flips reachability by
+	 * itself. Without a running loop (no alarm) nothing is scheduled: the cron restarts a lost loop.
+	 */
+	async omsSuspect(): Promise<{ nextRoundAt: string | null }> {
+		this.sql.exec("UPDATE oms SET suspects = suspects + 1 WHERE id = 1");
+		const alarm = await this.ctx.storage.getAlarm();
+		if (alarm === null) return { nextRoundAt: null };
+		const soon = Date.now() + this.config().suspectIntervalSeconds * 1000;
+		if (alarm > soon) {
+			await this.ctx.storage.setAlarm(soon);
+			log("oms.suspect", { instance: this.instance, broughtForwardMs: alarm - soon });
+		}
+		return { nextRoundAt: new Date(Math.min(alarm, soon)).toISOString() };
+	}
+
 	/** One round: probe every URL, count, decide. Probes run and are recorded under a manual override too; they just don't flip. */
 	async probeRound(): Promise<RoundOutcome> {
 		const cfg = this.config();
-		if (cfg.targets.length === 0) {
+		const omsUrl = cfg.omsHealthUrl;
+		const [primary, omsProbe] = await Promise.all([
+			cfg.targets.length === 0 ? null : probeRound(cfg.targets, cfg.timeoutMs),
+			omsUrl === null ? null : probe({ url: omsUrl, expectStatus: 200 }, cfg.timeoutMs),
+		]);
+		// From here to the decisions there is no I/O: a concurrent round cannot interleave.
+		const omsTransition = this.countOms(omsProbe, cfg.omsFailThreshold);
+		const oms = { probe: omsProbe, transition: omsTransition };
+		if (primary === null) {
 			log("failover.no_targets", { instance: this.instance }, "error");
-			await this.retryMirror();
-			return { up: false, results: [], transition: null, state: this.state() };
+			if (omsTransition) await this.announceOms(omsTransition);
+			else await this.retryMirror();
+			return { up: false, results: [], transition: null, oms, state: this.state() };
 		}
-		const { up, results } = await probeRound(cfg.targets, cfg.timeoutMs);
-		// From here to the decision there is no I/O: a concurrent round cannot interleave.
+		const { up, results } = primary;
 		const now = Date.now();
 		for (const p of results) {
 			this.sql.exec(
@@ -186,9 +266,44 @@ export class Failover extends DurableObject<Env> {
 			transition = this.enter("fencing", `primary healthy for ${r.consecutive_ok} rounds in a row`, "auto");
 		}
 		if (transition) await this.announce(transition);
-		else await this.retryMirror();
+		if (omsTransition) await this.announceOms(omsTransition);
+		if (!transition && !omsTransition) await this.retryMirror();
 		const fenced = await this.advanceFence();
-		return { up, results, transition: fenced ?? transition, state: this.state() };
+		return { up, results, transition: fenced ?? transition, oms, state: this.state() };
+	}
+
+	/**
+	 * Counts one OMS health probe and decides (no I/O): unreachable after omsFailThreshold failures
+	 * in a row, reachable after one good probe. No URL configured: the OMS is taken as reachable.
+	 */
+	private countOms(p: ProbeResult | null, failThreshold: number): OmsTransition | null {
+		if (p === null) return this.omsRow().reachable === 1 ? null : this.enterOms("reachable");
+		this.sql.exec(
+			`UPDATE oms SET ${p.ok ? "consecutive_ok = consecutive_ok + 1, consecutive_fail = 0" : "consecutive_fail = consecutive_fail + 1, consecutive_ok = 0"},
+				last_url = ?, last_ok = ?, last_status = ?, last_latency_ms = ?, last_error = ?, last_at = ? WHERE id = 1`,
+			p.url,
+			p.ok ? 1 : 0,
+			p.status,
+			p.latencyMs,
+			p.error,
+			Date.now(),
+		);
+		const o = this.omsRow();
+		if (o.reachable === 1 && !p.ok && o.consecutive_fail >= failThreshold) return this.enterOms("unreachable");
+		if (o.reachable === 0 && p.ok) return this.enterOms("reachable");
+		return null;
+	}
+
+	/** Writes the OMS's new reachability synchronously, with a new version so readers and the KV mirror see it. */
+	private enterOms(to: OmsTransition): OmsTransition {
+		const counter = to === "unreachable" ? "to_unreachable" : "to_reachable";
+		this.sql.exec(
+			`UPDATE oms SET reachable = ?, since = ?, ${counter} = ${counter} + 1 WHERE id = 1`,
+			to === "reachable" ? 1 : 0,
+			new Date().toISOString(),
+		);
+		this.sql.exec("UPDATE state SET version = version + 1 WHERE id = 1");
+		return to;
 	}
 
 	/** Manual override from ops: holds until cleared. Switching off goes through the fence like an automatic failback. */
@@ -229,6 +344,32 @@ export class Failover extends DurableObject<Env> {
 			transitions: { activated: r.to_active, fenced: r.to_fencing, deactivated: r.to_standby },
 			lastRoundAt: r.last_round_at === null ? null : new Date(r.last_round_at).toISOString(),
 			probes,
+			oms: this.omsMetrics(),
+		};
+	}
+
+	private omsMetrics(): OmsMetrics {
+		const o = this.omsRow();
+		const last =
+			o.last_url === null || o.last_at === null
+				? null
+				: {
+						url: o.last_url,
+						ok: o.last_ok === 1,
+						status: o.last_status,
+						latencyMs: o.last_latency_ms ?? 0,
+						error: o.last_error,
+						at: new Date(o.last_at).toISOString(),
+					};
+		return {
+			reachable: o.reachable === 1,
+			since: o.since,
+			url: this.config().omsHealthUrl,
+			consecutiveFail: o.consecutive_fail,
+			consecutiveOk: o.consecutive_ok,
+			transitions: { unreachable: o.to_unreachable, reachable: o.to_reachable },
+			suspects: o.suspects,
+			lastProbe: last,
 		};
 	}
 
@@ -335,6 +476,33 @@ export class Failover extends DurableObject<Env> {
 			this.mirror(),
 			sendAlert(this.env, { event: `failover.${transition}`, text: text[transition], detail: info }),
 			audit(this.env, auditEntry(AUDIT_ACTION[transition], s.source === "manual" ? "ops" : "system", null, info)).catch((err) =>
+				log("failover.audit_failed", { instance: this.instance, message: String(err) }, "error"),
+			),
+		]);
+	}
+
+	/** Once per change of the OMS's reachability: KV mirror, alert, audit, log (like a failover transition). */
+	private async announceOms(to: OmsTransition): Promise<void> {
+		const s = this.state();
+		const o = this.omsMetrics();
+		const info = {
+			instance: this.instance,
+			reachable: s.oms.reachable,
+			since: s.oms.since,
+			version: s.version,
+			url: o.url,
+			consecutiveFail: o.consecutiveFail,
+			lastProbe: o.lastProbe && { status: o.lastProbe.status, error: o.lastProbe.error, latencyMs: o.lastProbe.latencyMs },
+		};
+		log(`oms.${to}`, info, "warn");
+		const text: Record<OmsTransition, string> = {
+			unreachable: `The broker's OMS is UNREACHABLE: square-offs are refused (503 OMS_UNAVAILABLE) until it answers again (${o.url}: ${o.lastProbe?.error ?? "no answer"}, ${o.consecutiveFail} failed health checks in a row)`,
+			reachable: "The broker's OMS is reachable again: square-offs are taken",
+		};
+		await Promise.all([
+			this.mirror(),
+			sendAlert(this.env, { event: `oms.${to}`, text: text[to], detail: info }),
+			audit(this.env, auditEntry(`oms.${to}`, "system", null, info)).catch((err) =>
 				log("failover.audit_failed", { instance: this.instance, message: String(err) }, "error"),
 			),
 		]);

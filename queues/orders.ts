@@ -4,6 +4,7 @@
 import { type Alert, sendAlert } from "../src/observability/alerts";
 import { audit, auditEntry } from "../src/observability/audit";
 import { log } from "../src/observability/log";
+import { omsTrouble, suspectOms } from "../src/failover/oms-suspect";
 import { signatureHeaders } from "../src/relay/signature";
 import { retryDelaySeconds } from "../src/relay/backoff";
 import { assertNever, type OmsLookup, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/contract";
@@ -25,9 +26,12 @@ async function callOms(env: Env, method: "GET" | "POST", path: string, payload: 
 			signal: AbortSignal.timeout(Number(env.OMS_TIMEOUT_MS)),
 		});
 		const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+		if (omsTrouble(res.status)) await suspectOms(env, `${path}: HTTP ${res.status}`);
 		return { status: res.status, body };
 	} catch (err) {
-		return { status: null, error: err instanceof Error && err.name === "TimeoutError" ? "timeout" : String(err) };
+		const error = err instanceof Error && err.name === "TimeoutError" ? "timeout" : String(err);
+		await suspectOms(env, `${path}: ${error}`);
+		return { status: null, error };
 	}
 }
 

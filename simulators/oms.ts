@@ -8,6 +8,7 @@
 //   POST /__control { eventBatchMs: 20 }   post events in batches, as `{ events: [...] }`
 //   POST /__control { existingOrders: [RelayOrder] }   orders the primary placed, open here
 //   GET  /__stats[?clientId=X]   counts of requests, distinct orders and duplicates
+//   GET  /health   200 normally; 503 in global mode "error", no answer in "hang" (per-client behaviours don't touch it)
 import http from "node:http";
 import { randomUUID } from "node:crypto";
 import { checkSignature, signatureHeaders } from "../src/relay/signature.ts";
@@ -97,6 +98,7 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 		eventsSent: 0,
 		eventErrors: 0,
 		eventRequests: 0,
+		healthChecks: 0,
 	};
 	const heldEvents: OmsEvent[] = [];
 	let flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -221,6 +223,16 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 				distinctOrders: orders.size,
 				orders: [...orders.values()].map((o) => ({ ...o.order, filled: o.filled, state: o.state })),
 			});
+		}
+		// The health check Lifeboat probes (api.md "OMS reachability"): down with the whole OMS only.
+		if (url.pathname === "/health" && req.method === "GET") {
+			stats.healthChecks++;
+			if (control.mode === "hang") {
+				hanging.add(res);
+				return;
+			}
+			if (control.mode === "error") return sendJson(res, 503, { status: "down" });
+			return sendJson(res, 200, { status: "ok" });
 		}
 		const sig = await checkSignature(opts.secret, body, { get: (n) => (req.headers[n] as string | undefined) ?? null });
 		if (!sig.ok) {

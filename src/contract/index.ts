@@ -60,6 +60,7 @@ export const PROBLEM_CODES = [
 	"INVALID_SIGNATURE",
 	"MALFORMED_REQUEST",
 	"NOT_FOUND",
+	"OMS_UNAVAILABLE",
 	"PRIMARY_ACTIVE",
 	"PRIMARY_UNAVAILABLE",
 	"PRIMARY_UNREACHABLE",
@@ -135,9 +136,18 @@ export interface FailoverState {
 	/** Set when a failback finished its fence: the outbox up to `outboxUpTo` (seq) is the primary's to take. */
 	outboxReady: boolean;
 	outboxUpTo: number | null;
+	/** Whether the broker's OMS answers its health check; `since`: when that last changed (null: never). */
+	oms: OmsReachability;
 }
 
 export type Transition = "activated" | "fenced" | "deactivated";
+
+export interface OmsReachability {
+	reachable: boolean;
+	since: string | null;
+}
+
+export type OmsTransition = "unreachable" | "reachable";
 
 /** One health check of one URL of the primary. */
 export interface ProbeResult {
@@ -157,6 +167,19 @@ export interface FailoverMetrics {
 	transitions: Record<Transition, number>;
 	lastRoundAt: string | null;
 	probes: ProbeResult[];
+	oms: OmsMetrics;
+}
+
+export interface OmsMetrics extends OmsReachability {
+	/** The health URL probed; null when none is configured. */
+	url: string | null;
+	consecutiveFail: number;
+	consecutiveOk: number;
+	transitions: Record<OmsTransition, number>;
+	/** Relay failures that asked for an early probe (Failover.omsSuspect). */
+	suspects: number;
+	/** The last OMS health probe, and when it ran. */
+	lastProbe: (ProbeResult & { at: string }) | null;
 }
 
 /** One health URL of the primary (PRIMARY_HEALTH_URLS). */
@@ -213,7 +236,9 @@ export type AuditAction =
 	| "order.relay_retry"
 	| "failover.activated"
 	| "failover.deactivated"
-	| "failover.fenced";
+	| "failover.fenced"
+	| "oms.unreachable"
+	| "oms.reachable";
 
 export interface AuditEntry {
 	/** Unique and stable: a redelivered entry with the same id is written once. */

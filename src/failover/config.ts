@@ -33,6 +33,10 @@ export const ProbeConfigSchema = z.object({
 	fenceSettleSeconds: z.number().min(0),
 	/** Limits the fence's in-flight check to these clients (drills and tests on a shared database); null = every client. */
 	inFlightClientIds: z.array(z.string()).nullable(),
+	/** The OMS's health URL, probed in every round (`{OMS_URL}/health`); null = not probed, taken as reachable. */
+	omsHealthUrl: z.url().nullable(),
+	/** Consecutive failed OMS health probes that make the OMS unreachable (one good probe makes it reachable again). */
+	omsFailThreshold: z.number().int().min(1),
 });
 export type ProbeConfig = z.infer<typeof ProbeConfigSchema>;
 export const ProbeConfigOverrides = ProbeConfigSchema.partial();
@@ -52,6 +56,17 @@ function targets(raw: string | undefined): HealthTarget[] {
 	}
 }
 
+/** `{OMS_URL}/health` (api.md "OMS reachability"); null when OMS_URL is not a URL. */
+export function omsHealthUrl(omsUrl: string | undefined): string | null {
+	if (!omsUrl) return null;
+	try {
+		return new URL(`${omsUrl.replace(/\/+$/, "")}/health`).toString();
+	} catch {
+		log("failover.config_invalid", { var: "OMS_URL", message: "not a URL" }, "error");
+		return null;
+	}
+}
+
 export function probeConfig(env: Env, overrides: ProbeConfigOverrides = {}): ProbeConfig {
 	const intervalSeconds = num(env.PROBE_INTERVAL_SECONDS, 10);
 	return {
@@ -64,6 +79,8 @@ export function probeConfig(env: Env, overrides: ProbeConfigOverrides = {}): Pro
 		fenceMaxSeconds: num(env.FAILOVER_FENCE_MAX_SECONDS, 120),
 		fenceSettleSeconds: 5,
 		inFlightClientIds: null,
+		omsHealthUrl: omsHealthUrl(env.OMS_URL),
+		omsFailThreshold: Math.floor(num(env.OMS_FAIL_THRESHOLD, 2)),
 		...overrides,
 	};
 }

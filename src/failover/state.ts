@@ -36,7 +36,16 @@ export function failoverStub(env: Env) {
 function isFailoverState(value: unknown): value is FailoverState {
 	if (typeof value !== "object" || value === null) return false;
 	const v = value as Record<string, unknown>;
-	return typeof v.active === "boolean" && typeof v.version === "number" && typeof v.phase === "string";
+	// A copy written before the OMS's reachability was part of the state has no `oms`: of an old shape.
+	const oms = v.oms as Record<string, unknown> | null | undefined;
+	return (
+		typeof v.active === "boolean" &&
+		typeof v.version === "number" &&
+		typeof v.phase === "string" &&
+		typeof oms === "object" &&
+		oms !== null &&
+		typeof oms.reachable === "boolean"
+	);
 }
 
 function remember(state: FailoverState): FailoverState {

@@ -1,5 +1,5 @@
-// GET /ops/metrics: Prometheus text exposition (format 0.0.4). Failover figures come from the
-// Failover Durable Object; order, relay, sign-in and replication figures from Postgres. When
+// GET /ops/metrics: Prometheus text exposition (format 0.0.4). Failover and OMS reachability
+// figures come from the Failover Durable Object; order, relay, sign-in and replication figures from Postgres. When
 // Postgres is away the Durable Object's part is still served, with lifeboat_metrics_db_up 0.
 import { sql } from "drizzle-orm";
 import { withDb } from "../db/client";
@@ -114,6 +114,23 @@ export async function renderMetrics(env: Env, f: FailoverMetrics, waitUntil: (p:
 		"Latency of the last probe of this URL.",
 		f.probes.map((p) => [{ url: p.url }, p.latencyMs / 1000]),
 	);
+	const oms = f.oms;
+	out.metric("lifeboat_oms_reachable", "gauge", "1 while the broker's OMS answers its health check (0: square-offs refused).", [
+		[{}, oms.reachable ? 1 : 0],
+	]);
+	out.metric(
+		"lifeboat_oms_transitions_total",
+		"counter",
+		"Changes of the OMS's reachability, by the state entered.",
+		Object.entries(oms.transitions).map(([to, n]) => [{ to }, n]),
+	);
+	out.metric("lifeboat_oms_probe_consecutive_failures", "gauge", "Consecutive failed OMS health probes.", [[{}, oms.consecutiveFail]]);
+	if (oms.lastProbe) {
+		out.metric("lifeboat_oms_probe_latency_seconds", "gauge", "Latency of the last OMS health probe.", [
+			[{}, oms.lastProbe.latencyMs / 1000],
+		]);
+	}
+	out.metric("lifeboat_oms_suspects_total", "counter", "Relay failures that asked for an early OMS probe.", [[{}, oms.suspects]]);
 	out.metric("lifeboat_metrics_db_up", "gauge", "1 if Postgres answered the metrics queries.", [[{}, db ? 1 : 0]]);
 	if (db) {
 		out.metric(

@@ -4,12 +4,17 @@ import type { AppEnv } from "../http/app-env";
 import { requireBearer } from "../auth/bearer";
 import { failoverStub, rememberFromObject } from "../failover/state";
 import { noBody, validate } from "../http/validate";
+import { healthReport } from "../observability/health";
 import { renderMetrics } from "../observability/metrics";
 
-/** For load balancers: 200 when this Worker can serve, i.e. it runs and its failover state answers. */
+/**
+ * For load balancers: 200 `ok: true` when this Worker can serve, i.e. it runs and its failover
+ * state answers (otherwise the error handler's 500). `components` names the state of each part
+ * (failover, Postgres, OMS) for people; neither Postgres nor the OMS being away makes it fail.
+ */
 export const health = new Hono<AppEnv>().get("/", async (c) => {
-	await failoverStub(c.env).state();
-	return c.json({ ok: true });
+	const failover = rememberFromObject(await failoverStub(c.env).state());
+	return c.json(await healthReport(c.env, failover, (p) => c.executionCtx.waitUntil(p)));
 });
 
 const FailoverBody = z.object({ active: z.boolean(), reason: z.string().trim().min(1).max(500) }).strict();

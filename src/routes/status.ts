@@ -10,6 +10,8 @@ export const status = new Hono<AppEnv>().get("/", async (c) => {
 		failover: { active: failover.active, since: failover.since, reason: failover.reason, source: failover.source },
 		data,
 		failback: { phase: failover.phase, outboxReady: failover.outboxReady, outboxUpTo: failover.outboxUpTo },
+		// While the OMS is unreachable square-offs get 503 OMS_UNAVAILABLE (api.md "OMS reachability").
+		oms: { reachable: failover.oms.reachable, since: failover.oms.since },
 		// For the UI: where traders reach the primary.
 		primaryUrl: c.env.PRIMARY_ORIGIN || null,
 	});

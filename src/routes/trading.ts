@@ -37,10 +37,18 @@ function accepted<O extends { ok: true } | Refused>(o: O): Fields<O> {
 	return fields as Fields<O>;
 }
 
-/** In standby the primary is up: exits go there, never through both sites at once. */
+/**
+ * In standby the primary is up: exits go there, never through both sites at once. While the
+ * broker's OMS is unreachable an exit could only sit in the queue and reach the exchange late:
+ * refused with 503 OMS_UNAVAILABLE instead (cancels are still taken; they only reduce risk).
+ */
 async function requireActive(env: Env) {
-	if (!(await readFailover(env, { consistent: true })).active) {
-		throw new Problem(503, "PRIMARY_ACTIVE", "the primary trading site is up: square off there");
+	const state = await readFailover(env, { consistent: true });
+	if (!state.active) throw new Problem(503, "PRIMARY_ACTIVE", "the primary trading site is up: square off there");
+	if (!state.oms.reachable) {
+		throw new Problem(503, "OMS_UNAVAILABLE", "the broker's order system cannot be reached right now: exits cannot reach the exchange", {
+			oms: state.oms,
+		});
 	}
 }
 
