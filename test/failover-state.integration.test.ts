@@ -24,6 +24,11 @@ describe("readFailover", () => {
 		expect(await readFailover(env)).toMatchObject({ active: true, reason: "kv garbage" });
 		await env.FLAGS.put(FAILOVER_KV_KEY, JSON.stringify({ active: false }));
 		expect(await readFailover(env)).toMatchObject({ active: true, reason: "kv garbage" });
+		// A copy written before the OMS's reachability was part of the state, however new its version.
+		const truth = await failoverStub(env).state();
+		const { oms: _, ...withoutOms } = { ...truth, active: false, reason: "no oms block", version: truth.version + 5 };
+		await env.FLAGS.put(FAILOVER_KV_KEY, JSON.stringify(withoutOms));
+		expect(await readFailover(env)).toMatchObject({ active: true, reason: "kv garbage", oms: { reachable: true } });
 	});
 
 	it("ignores a KV copy older than a version this isolate has seen, and uses a current one", async () => {

@@ -4,60 +4,13 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { sql } from "drizzle-orm";
-import { describe, expect, inject, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { failoverKvKey } from "../src/failover/state";
 import { openDb } from "../src/db/client";
-import type { ProbeConfigOverrides } from "../src/failover/config";
-import type { FailoverState, HealthTarget } from "../src/contract";
 import worker from "../src/index";
+import { healthPath, instanceAlerts as alertsFor, instance, rounds } from "./failover-helpers";
 import { uid } from "./fixtures";
 import { call, opsHeaders } from "./helpers";
-
-const primary = inject("primaryUrl");
-
-async function setPath(name: string, control: { up?: boolean; delayMs?: number; body?: string }) {
-	const res = await fetch(`${primary}/__control`, { method: "POST", body: JSON.stringify({ paths: { [name]: control } }) });
-	expect(res.ok).toBe(true);
-}
-
-/** A fresh health path on the simulator, up unless told otherwise. */
-async function healthPath(control: { up?: boolean; delayMs?: number; body?: string } = {}) {
-	const name = uid("h");
-	await setPath(name, { up: true, delayMs: 0, ...control });
-	const target: HealthTarget = { url: `${primary}/health/${name}`, expectStatus: 200 };
-	return { name, target, set: (c: { up?: boolean; delayMs?: number; body?: string }) => setPath(name, c) };
-}
-
-/**
- * A Failover instance of its own; the fence only looks at a client no other test has, and (but
- * for the test of that wait) asks Postgres in the round it starts.
- */
-async function instance(targets: HealthTarget[], overrides: ProbeConfigOverrides = {}) {
-	const name = uid("fo");
-	const stub = env.FAILOVER.getByName(name);
-	await stub.configure({
-		targets,
-		failThreshold: 3,
-		recoverThreshold: 5,
-		timeoutMs: 1000,
-		inFlightClientIds: [uid("C")],
-		fenceSettleSeconds: 0,
-		...overrides,
-	});
-	return { name, stub };
-}
-
-async function rounds(stub: { probeRound(): Promise<{ state: FailoverState }> }, n: number) {
-	let last: FailoverState | undefined;
-	for (let i = 0; i < n; i++) last = (await stub.probeRound()).state;
-	return last as FailoverState;
-}
-
-async function alertsFor(event: string, instanceName: string) {
-	const res = await fetch(`${primary}/__alerts?event=${event}`);
-	const { alerts } = (await res.json()) as { alerts: { detail: { instance?: string } }[] };
-	return alerts.filter((a) => a.detail.instance === instanceName);
-}
 
 describe("failover decision", () => {
 	it("becomes active on exactly the failThreshold-th failed round and starts back after recoverThreshold good ones", async () => {

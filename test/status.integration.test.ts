@@ -5,10 +5,13 @@ import { openDb } from "../src/db/client";
 import { call, eventually, expectProblem, opsHeaders, statementsRunBy } from "./helpers";
 
 describe("public endpoints", () => {
-	it("GET /ops/health answers 200 ok", async () => {
+	it("GET /ops/health answers 200 ok, with the state of each component", async () => {
 		const res = await call("/ops/health");
 		expect(res.status).toBe(200);
-		expect(await res.json()).toEqual({ ok: true });
+		expect(await res.json()).toMatchObject({
+			ok: true,
+			components: { failover: { ok: true }, postgres: { ok: true }, oms: { reachable: true } },
+		});
 	});
 
 	it("GET /api/status reports standby by default, with the failover block and data freshness", async () => {
@@ -21,6 +24,7 @@ describe("public endpoints", () => {
 		});
 		expect(body.data).toMatchObject({ staleAfterSeconds: Number(env.STALE_AFTER_SECONDS) });
 		expect(body.primaryUrl).toBe(env.PRIMARY_ORIGIN);
+		expect(body.oms).toEqual({ reachable: true, since: null });
 		expect(body.data).toHaveProperty("asOf");
 		expect(body.data).toHaveProperty("lagSeconds");
 	});
