@@ -1,8 +1,10 @@
 // `npm run drill`: a failover drill on the local stack with the default settings. Starts
 // `npm start` in a fresh data directory, takes the simulated primary down, and reports the
-// seconds until Lifeboat is active and until the first square-off is accepted; then brings
-// the primary back and reports the failback (fence included). Exits 1 if detection took 30 s
-// or more. Ports: PORT (8787), OMS_PORT, PRIMARY_PORT, PG_PORT as for `npm start`.
+// seconds until Lifeboat is active and until the first square-off is accepted; while active,
+// takes the simulated OMS down (DRILL_OMS_MODE: "error", the default, or "hang") and reports the
+// seconds until /api/status shows it unreachable and square-offs get 503 OMS_UNAVAILABLE, and
+// back; then brings the primary back and reports the failback (fence included). Exits 1 if
+// detection took 30 s or more. Ports: PORT (8787), OMS_PORT, PRIMARY_PORT, PG_PORT as for `npm start`.
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,8 +16,11 @@ import { localSecrets } from "./local-secrets.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.PORT ?? 8787);
 const primaryPort = Number(process.env.PRIMARY_PORT ?? port + 2);
+const omsPort = Number(process.env.OMS_PORT ?? port + 1);
+const omsMode = process.env.DRILL_OMS_MODE === "hang" ? "hang" : "error";
 const site = `http://127.0.0.1:${port}`;
 const primary = `http://127.0.0.1:${primaryPort}`;
+const oms = `http://127.0.0.1:${omsPort}`;
 const DETECTION_GOAL_SECONDS = 30;
 
 const dataDir = mkdtempSync(`${tmpdir()}/lifeboat-drill-`);
@@ -29,7 +34,7 @@ const stack = spawn(`exec ${JSON.stringify(process.execPath)} scripts/dev.ts > $
 	env: {
 		...process.env,
 		PORT: String(port),
-		OMS_PORT: String(process.env.OMS_PORT ?? port + 1),
+		OMS_PORT: String(omsPort),
 		PRIMARY_PORT: String(primaryPort),
 		PG_PORT: String(process.env.PG_PORT ?? port + 3),
 		LIFEBOAT_DATA_DIR: dataDir,
@@ -67,9 +72,11 @@ interface Status {
 	mode: "standby" | "active";
 	failover: { reason: string | null };
 	failback?: { phase: string; outboxReady: boolean };
+	oms?: { reachable: boolean; since: string | null };
 }
 const status = async () => (await (await fetch(`${site}/api/status`)).json()) as Status;
 const setPrimary = (up: boolean) => fetch(`${primary}/__control`, { method: "POST", body: JSON.stringify({ up }) });
+const setOms = (mode: "accept" | "error" | "hang") => fetch(`${oms}/__control`, { method: "POST", body: JSON.stringify({ mode }) });
 
 /** Signs DEMO01 in (password, then TOTP) per the API contract; null when sign-in is not available. */
 async function signIn(): Promise<string | null> {
@@ -79,19 +86,25 @@ async function signIn(): Promise<string | null> {
 	return cookie || null;
 }
 
-/** Tries one square-off of the first open position: true once accepted (202). */
-async function trySquareOff(cookie: string): Promise<boolean> {
+/** One square-off of the first open position with nothing pending on it: its status and problem code. */
+async function squareOff(cookie: string): Promise<{ status: number; code?: string }> {
 	const headers = { cookie, origin: site, "content-type": "application/json" };
-	const positions = (await (await fetch(`${site}/api/positions`, { headers })).json()) as { positions: { id: string }[] };
-	const position = positions.positions[0];
-	if (!position) return false;
+	const positions = (await (await fetch(`${site}/api/positions`, { headers })).json()) as {
+		positions: { id: string; pendingExitQty: number }[];
+	};
+	const position = positions.positions.find((p) => p.pendingExitQty === 0);
+	if (!position) return { status: 0 };
 	const res = await fetch(`${site}/api/square-offs`, {
 		method: "POST",
 		headers: { ...headers, "idempotency-key": crypto.randomUUID() },
 		body: JSON.stringify({ positionId: position.id }),
 	});
-	return res.status === 202;
+	const body = (await res.json().catch(() => ({}))) as { code?: string };
+	return { status: res.status, code: body.code };
 }
+
+/** Tries one square-off: true once accepted (202). */
+const trySquareOff = async (cookie: string) => (await squareOff(cookie)).status === 202;
 
 console.log(`drill: starting the local stack on ${site} (data in ${dataDir})…`);
 await until("the local stack", 180_000, async () => ((await fetch(`${site}/ops/health`)).ok ? true : undefined));
@@ -120,6 +133,27 @@ if (cookie) {
 	console.log(`drill: first square-off accepted ${firstSquareOff} after the primary went down`);
 }
 
+// The broker's OMS fails while Lifeboat is active: exits must be refused, not queued into it.
+const omsDown = Date.now();
+await setOms(omsMode);
+console.log(`drill: OMS taken down (mode ${omsMode})`);
+await until("the OMS to show as unreachable", 120_000, async () => ((await status()).oms?.reachable === false ? true : undefined));
+const omsDetection = seconds(omsDown);
+console.log(`drill: /api/status shows the OMS unreachable after ${omsDetection} s`);
+let omsRefusal = "n/a";
+if (cookie) {
+	await until("square-offs to be refused with OMS_UNAVAILABLE", 30_000, async () =>
+		(await squareOff(cookie)).code === "OMS_UNAVAILABLE" ? true : undefined,
+	);
+	omsRefusal = `${seconds(omsDown)} s`;
+	console.log(`drill: square-offs refused (503 OMS_UNAVAILABLE) ${omsRefusal} after the OMS went down`);
+}
+const omsBack = Date.now();
+await setOms("accept");
+await until("the OMS to show as reachable", 120_000, async () => ((await status()).oms?.reachable === true ? true : undefined));
+const omsRecovery = seconds(omsBack);
+console.log(`drill: OMS reachable again after ${omsRecovery} s`);
+
 const back = Date.now();
 await setPrimary(true);
 console.log("drill: primary brought back");
@@ -134,9 +168,13 @@ const failback = seconds(back);
 console.log(`drill: STANDBY, outbox ready for the primary, after ${failback} s`);
 
 console.log(`
-drill summary (default settings: probe every 10 s, 5 s once a round failed, 3 bad rounds to activate, 5 good to fail back)
+drill summary (default settings: probe every 10 s, 5 s once a round failed, 3 bad rounds to activate, 5 good to fail back;
+               the OMS: unreachable after 2 failed health probes, reachable after 1 good one)
   primary down -> Lifeboat active:        ${detection.toFixed(1)} s (goal < ${DETECTION_GOAL_SECONDS} s)
   primary down -> first square-off:       ${firstSquareOff}
+  OMS down -> shown unreachable:          ${omsDetection} s (OMS mode ${omsMode})
+  OMS down -> square-offs refused:        ${omsRefusal}
+  OMS back -> shown reachable:            ${omsRecovery} s
   primary back -> fence (orders refused): ${fenced} s
   primary back -> standby, outbox ready:  ${failback} s`);
 await stop(detection < DETECTION_GOAL_SECONDS ? 0 : 1);

@@ -1,11 +1,12 @@
 // The parts of the page that need no sign-in: the sign-in screen, the banner that says who
-// is in charge (and flips with failover), the data-freshness warning, the JS budget.
+// is in charge (and flips with failover) and whether exits can reach the exchange (the OMS),
+// the data-freshness warning, the JS budget.
 import pg from "pg";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { JS_BUDGET_BYTES, uiJsSizes } from "../../scripts/ui-size.ts";
 import { hasChromium } from "./chromium.ts";
-import { checkScreen, launch, openPage, setFailover } from "./harness.ts";
+import { checkScreen, launch, omsControl, openPage, setFailover, site } from "./harness.ts";
 
 describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 	let browser: Browser;
@@ -50,6 +51,26 @@ describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 		await setFailover(false);
 		await mode.getByText("main platform is working").waitFor({ timeout: 25_000 });
 		expect(await page.locator("header.banner").getAttribute("class")).toContain("standby");
+	});
+
+	it("says exits cannot reach the exchange while the OMS is unreachable, and stops once it answers", async () => {
+		await setFailover(true);
+		// `wrangler dev` fires no cron: this starts the Failover object's probe loop (which also probes the OMS).
+		await fetch(`${site()}/__scheduled`);
+		const page = await openPage(browser, 360);
+		await page.getByTestId("mode").getByText("Lifeboat is active").waitFor();
+		const banner = page.getByTestId("oms");
+		try {
+			await omsControl({ mode: "error" });
+			// Two failed health probes (10 s, then 5 s apart), then the page's next status poll (every 10 s).
+			await banner.getByText("Exits cannot reach the exchange right now").waitFor({ timeout: 45_000 });
+			expect(await banner.textContent()).toMatch(/not answering \(since \d\d:\d\d:\d\d\)\. New exits are paused/);
+			await checkScreen(page, "oms-unreachable");
+		} finally {
+			await omsControl({ mode: "accept" });
+		}
+		await banner.waitFor({ state: "detached", timeout: 45_000 });
+		await setFailover(false);
 	});
 
 	it("warns when the replicated data is older than the staleness limit", async () => {

@@ -14,6 +14,8 @@ const sentences: Record<ProblemCode, string> = {
 		"That code was not accepted. Codes change every 30 seconds and each works once: enter the current code from your authenticator app.",
 	UNAUTHENTICATED: "Your session has ended. Please sign in again.",
 	PRIMARY_ACTIVE: "Your broker's main platform is working, so exits are not taken here. Use the main platform.",
+	OMS_UNAVAILABLE:
+		"Your exit was not placed: your broker's order system is not answering, so exits cannot reach the exchange right now. Try again in a minute. Exits you placed earlier are kept, and you can still cancel them.",
 	QTY_EXCEEDS_POSITION: "That quantity is more than is still open in this position (exits already pending count too).",
 	NOT_LOT_MULTIPLE: "The quantity must be a whole number of lots.",
 	PRICE_OUTSIDE_BAND: "That price is outside today's allowed price range for this instrument.",
