@@ -252,6 +252,7 @@ export class Failover extends DurableObject<Env> {
 			consecutiveFail: r.consecutive_fail,
 			consecutiveOk: r.consecutive_ok,
 			probes: results.map(({ url, ok, status, latencyMs, error }) => ({ url, ok, status, latencyMs, error })),
+			oms: omsProbe && { ok: omsProbe.ok, status: omsProbe.status, latencyMs: omsProbe.latencyMs, error: omsProbe.error },
 		});
 
 		let transition: Transition | null = null;
