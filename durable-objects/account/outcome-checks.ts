@@ -23,7 +23,7 @@ export function checksDue(sql: SqlStorage, everyMs: number, now = Date.now()): O
 /** What the OMS said of an order of unknown outcome: adopted (forward only), or FAILED if it never had it and it has expired. */
 export function settleLookup(book: Book, orderId: string, lookup: OmsLookup, now = Date.now()): void {
 	const row = orderRow(book.sql, orderId);
-	if (!row || row.outcome_unknown !== 1 || row.status !== "SENT") return;
+	if (row?.outcome_unknown !== 1 || row.status !== "SENT") return;
 	if (!lookup.found) {
 		// Before its expiry the relay may still place it; after, the OMS refuses it: it can never reach the exchange.
 		if (row.expires_at !== null && Date.parse(row.expires_at) > now) return;
