@@ -3,7 +3,7 @@
 // dedupes by Idempotency-Key (= order id), and the Account only moves an order forward.
 import { type Alert, sendAlert } from "../src/observability/alerts";
 import { audit, auditEntry } from "../src/observability/audit";
-import { log } from "../src/observability/log";
+import { log, logForClient } from "../src/observability/log";
 import { omsTrouble, suspectOms } from "../src/failover/oms-suspect";
 import { signatureHeaders } from "../src/relay/signature";
 import { retryDelaySeconds } from "../src/relay/backoff";
@@ -228,6 +228,7 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 							event: "order.failed",
 							text: `Order ${m.order.orderId} of client ${clientId} (${m.order.side} ${m.order.quantity} ${m.order.symbol}) could not be relayed to the OMS: it is FAILED and needs ops`,
 							detail: { orderId: m.order.orderId, clientId, order: m.order },
+							clientId,
 						});
 					}
 					break;
@@ -237,6 +238,7 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 						event: "order.cancel_failed",
 						text: `The cancel of order ${m.orderId} of client ${clientId} could not be delivered to the OMS`,
 						detail: { orderId: m.orderId, clientId },
+						clientId,
 					});
 					break;
 				case "check":
@@ -248,7 +250,9 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 			if (alerted) msg.ack();
 			else msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, base, cap) });
 		} catch (err) {
-			log("relay.dead_letter_failed", { message: String(err), body: m }, "error");
+			const clientId = m.kind === "place" ? m.order.clientId : m.clientId;
+			const orderId = m.kind === "place" ? m.order.orderId : m.orderId;
+			await logForClient("relay.dead_letter_failed", clientId, { message: String(err), kind: m.kind, orderId }, "error");
 			msg.retry({ delaySeconds: retryDelaySeconds(msg.attempts, base, cap) });
 		}
 	}

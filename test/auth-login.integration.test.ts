@@ -2,7 +2,12 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { LOCK_AFTER_FAILURES } from "../durable-objects/account/sign-in";
+import {
+	CHALLENGE_MAX_ATTEMPTS,
+	SECOND_FACTOR_FAILURES_PER_LOCK,
+	SECOND_FACTOR_HARD_LIMIT,
+	TRIES_PER_ADDRESS,
+} from "../durable-objects/account/sign-in";
 import { totpCode } from "../scripts/fixtures.ts";
 import { createClient, type TestClient, uid } from "./fixtures";
 import { auditActions, browserHeaders, call, cookieOf, expectProblem, randomIp, signIn } from "./helpers";
@@ -55,62 +60,220 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 		expect(await auditActions(client.clientId, ["auth.login_succeeded"])).toContain("auth.login_succeeded");
 	});
 
-	it("gives a wrong password, an unknown client and a disabled client the very same 401", async () => {
+	it("gives a wrong password, an unknown client and a disabled client a challenge, and then the very same 401 as a wrong code", async () => {
 		const client = await createClient();
 		const disabled = await createClient({ status: "disabled" });
-		const answers = [
+		await clearOfStepEdge();
+		const code = await codeAt(client.totpSecret, now());
+		const challenges = [
 			await login(client.clientId, "wrong-password"),
 			await login(uid("NOBODY"), "wrong-password"),
 			await login(disabled.clientId, disabled.password),
 		];
-		const bodies = [];
-		for (const res of answers) bodies.push(await expectProblem(res, 401, "INVALID_CREDENTIALS"));
-		expect(bodies[1]).toEqual(bodies[0]);
-		expect(bodies[2]).toEqual(bodies[0]);
-		expect(await auditActions(client.clientId, ["auth.login_failed"])).toContain("auth.login_failed");
+		const answers = [];
+		for (const res of challenges) {
+			expect(res.status).toBe(200);
+			const body = (await res.json()) as { challengeId: string; factor: string };
+			expect(body.factor).toBe("totp");
+			// The right code of the real client's seed changes nothing: the password was wrong.
+			answers.push(await expectProblem(await totp(body.challengeId, code), 401, "INVALID_OTP"));
+		}
+		const wrongCode = await expectProblem(await totp(await challengeFor(client), "000000"), 401, "INVALID_OTP");
+		for (const a of answers) expect(a).toEqual(wrongCode);
+		expect(await auditActions(client.clientId, ["auth.login_failed", "auth.totp_failed"])).toEqual(
+			expect.arrayContaining(["auth.login_failed", "auth.totp_failed"]),
+		);
+		// Still usable: the right password and code sign in.
+		expect((await totp(await challengeFor(client), code)).status).toBe(200);
 	});
 
-	it(`locks after ${LOCK_AFTER_FAILURES} failures (even the right password then gets 423), and the lock runs out`, async () => {
+	it("30 wrong passwords from 30 addresses never lock the owner out: the right password and code from another address sign in", async () => {
 		const client = await createClient();
-		for (let i = 1; i < LOCK_AFTER_FAILURES; i++)
-			await expectProblem(await login(client.clientId, `wrong-${i}`), 401, "INVALID_CREDENTIALS");
-		const lockedNow = await expectProblem(await login(client.clientId, "wrong-last"), 423, "ACCOUNT_LOCKED");
+		for (let i = 0; i < 30; i++) {
+			const from = browserHeaders(randomIp());
+			const res = await login(client.clientId, `guess-${i}`, from);
+			expect(res.status).toBe(200);
+			const { challengeId } = (await res.json()) as { challengeId: string };
+			await expectProblem(await totp(challengeId, String(100000 + i), from), 401, "INVALID_OTP");
+		}
+		await clearOfStepEdge();
+		const owner = browserHeaders(randomIp());
+		const ok = await totp(await challengeFor(client, owner), await codeAt(client.totpSecret, now()), owner);
+		expect(ok.status).toBe(200);
+		expect(ok.headers.get("set-cookie")).toMatch(/^__Host-lb_session=/);
+	});
+
+	it(`locks one address out of the account at its ${TRIES_PER_ADDRESS}th try in a row (the right password too), never the owner elsewhere; the lock runs out`, async () => {
+		const client = await createClient();
+		const attacker = browserHeaders(randomIp());
+		const statuses: number[] = [];
+		// A try is a login or a wrong code: pairs of both, as a guesser would send them.
+		for (let i = 0; statuses.length < 25 && !statuses.includes(423); i++) {
+			const res = await login(client.clientId, `wrong-${i}`, attacker);
+			statuses.push(res.status);
+			if (res.status !== 200) break;
+			const { challengeId } = (await res.json()) as { challengeId: string };
+			statuses.push((await totp(challengeId, "123456", attacker)).status);
+		}
+		expect(statuses.length).toBeLessThanOrEqual(25);
+		expect(statuses.at(-1)).toBe(423);
+		expect(statuses.slice(0, TRIES_PER_ADDRESS).every((st) => st === 200 || st === 401)).toBe(true);
+		const lockedNow = await expectProblem(await login(client.clientId, client.password, attacker), 423, "ACCOUNT_LOCKED");
 		expect(lockedNow).toHaveProperty("lockedUntil");
-		await expectProblem(await login(client.clientId, client.password), 423, "ACCOUNT_LOCKED");
 		expect(await auditActions(client.clientId, ["auth.locked"])).toContain("auth.locked");
+
+		// The owner, from another address, is not affected.
+		await clearOfStepEdge();
+		const owner = browserHeaders(randomIp());
+		expect((await totp(await challengeFor(client, owner), await codeAt(client.totpSecret, now()), owner)).status).toBe(200);
 
 		// The cooling period passes (moved back in storage rather than waited for).
 		const account = env.ACCOUNTS.getByName(client.clientId);
-		await runInDurableObject(account, (_, state) => state.storage.sql.exec("UPDATE sign_in SET locked_until = ?", now() - 1));
-		expect((await login(client.clientId, client.password)).status).toBe(200);
+		await runInDurableObject(account, (_, state) => state.storage.sql.exec("UPDATE sign_in_addresses SET locked_until = ?", now() - 1));
+		expect((await login(client.clientId, client.password, attacker)).status).toBe(200);
 	});
 
-	it("locks unknown client ids the same way, so a lockout reveals nothing", async () => {
+	it("counts an IPv6 address by its /64: rotating inside it buys nothing; another /64 is unaffected", async () => {
+		const client = await createClient();
+		const prefix = `2001:db8:${Array.from(crypto.getRandomValues(new Uint16Array(2)), (n) => n.toString(16)).join(":")}`;
+		const statuses: number[] = [];
+		for (let i = 1; i <= 25 && !statuses.includes(423); i++)
+			statuses.push((await login(client.clientId, "x", browserHeaders(`${prefix}::${i.toString(16)}`))).status);
+		expect(statuses).toContain(423);
+		expect(statuses.length).toBeLessThanOrEqual(TRIES_PER_ADDRESS + 1);
+		expect((await login(client.clientId, "x", browserHeaders(`${prefix.replace(/:[0-9a-f]+$/, ":ffff")}::1`))).status).toBe(200);
+	});
+
+	it("tells a stranger nothing about the password: the same answers, and the same lock at the same try, for a right and a wrong one", async () => {
+		const client = await createClient();
+		const run = async (password: string) => {
+			const from = browserHeaders(randomIp());
+			const seen: string[] = [];
+			for (let i = 0; i < 12; i++) {
+				const res = await login(client.clientId, password, from);
+				if (res.status !== 200) {
+					seen.push(`login ${res.status}`);
+					continue;
+				}
+				const { challengeId } = (await res.json()) as { challengeId: string };
+				const answer = await totp(challengeId, "000000", from);
+				const body = (await answer.json()) as { code: string; detail: string };
+				seen.push(`totp ${answer.status} ${body.code} ${body.detail}`);
+			}
+			return seen;
+		};
+		const right = await run(client.password);
+		const wrong = await run("not-the-password");
+		expect(right).toEqual(wrong);
+		expect(right).toContain("login 423");
+	});
+
+	it("lets an unknown client id store nothing, and locks its addresses all the same", async () => {
 		const ghost = uid("GHOST");
-		for (let i = 1; i < LOCK_AFTER_FAILURES; i++) await expectProblem(await login(ghost, "guess"), 401, "INVALID_CREDENTIALS");
-		await expectProblem(await login(ghost, "guess"), 423, "ACCOUNT_LOCKED");
+		const from = browserHeaders(randomIp());
+		const statuses: number[] = [];
+		for (let i = 0; i < TRIES_PER_ADDRESS + 1; i++) {
+			const res = await login(ghost, "guess", from);
+			statuses.push(res.status);
+			if (res.status === 200 && i === 0) {
+				const { challengeId } = (await res.json()) as { challengeId: string };
+				await expectProblem(await totp(challengeId, "123456", from), 401, "INVALID_OTP");
+			}
+		}
+		expect(statuses.at(-1)).toBe(423);
+		expect(statuses.slice(0, TRIES_PER_ADDRESS - 1).every((st) => st === 200)).toBe(true);
+		const stored = await runInDurableObject(env.ACCOUNTS.getByName(ghost), (_, state) =>
+			state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master").one(),
+		);
+		expect(stored.n).toBe(0);
 	});
 
-	it("lets a cooling period grow with each lock in a row, and a success reset it", async () => {
+	it("lets a lock of one address grow with each lock in a row, and a sign-in from it reset it", async () => {
 		const account = env.ACCOUNTS.getByName(uid("LOCKRPC"));
 		const t = 1_000_000;
+		const ip = "192.0.2.7";
 		const lockAt = async (at: number) => {
-			let last = await account.beginAttempt(at);
-			for (let i = 1; i < LOCK_AFTER_FAILURES; i++) last = await account.beginAttempt(at);
-			return last.ok ? last.lockedUntil : null;
+			let last = await account.beginSignIn(true, ip, at);
+			for (let i = 1; i < TRIES_PER_ADDRESS; i++) last = await account.beginSignIn(true, ip, at);
+			return last.ok ? last.lockedNow : null;
 		};
 		expect(await lockAt(t)).toBe(t + 60);
-		expect(await account.beginAttempt(t + 59)).toEqual({ ok: false, lockedUntil: t + 60 });
+		expect(await account.beginSignIn(true, ip, t + 59)).toEqual({ ok: false, lockedUntil: t + 60 });
+		expect(await account.beginSignIn(true, "192.0.2.8", t + 59)).toEqual({ ok: true, lockedNow: null });
 		expect(await lockAt(t + 60)).toBe(t + 60 + 120);
 		expect(await lockAt(t + 180)).toBe(t + 180 + 240);
 
 		const t2 = t + 180 + 240;
-		const attempt = await account.beginAttempt(t2);
-		expect(attempt).toEqual({ ok: true, lockedUntil: null });
-		await account.passwordAccepted(false, { nonce: "n1", name: "x", sealedSeed: "x" }, t2);
-		expect((await account.beginTotpAttempt("n1", t2)).ok).toBe(true);
-		expect(await account.completeSignIn("n1", 1, "s1", t2, t2 + 100)).toEqual({ ok: true });
+		expect(await account.beginSignIn(true, ip, t2)).toEqual({ ok: true, lockedNow: null });
+		await account.openChallenge(true, { nonce: "n1", name: "x", sealedSeed: "x", passwordOk: true, address: ip }, t2);
+		expect((await account.beginTotp(true, "n1", ip, t2)).ok).toBe(true);
+		const done = await account.finishTotp(true, {
+			nonce: "n1",
+			step: 1,
+			address: ip,
+			sessionId: "s1",
+			nowSeconds: t2,
+			expiresAt: t2 + 100,
+		});
+		expect(done).toEqual({ ok: true, name: "x" });
 		expect(await lockAt(t2 + 1)).toBe(t2 + 1 + 60);
+	});
+
+	it(`bounds guesses that could succeed: ${SECOND_FACTOR_FAILURES_PER_LOCK} wrong codes after the right password from unfamiliar addresses lock them all out silently (an alert goes out); a trusted address still signs in`, async () => {
+		const client = await createClient();
+		await clearOfStepEdge();
+		// The owner's usual address: signed in from once, so trusted.
+		const home = browserHeaders(randomIp());
+		expect((await totp(await challengeFor(client, home), await codeAt(client.totpSecret, now()), home)).status).toBe(200);
+		// Someone else has the password and guesses codes, from many addresses.
+		for (let i = 0; i < SECOND_FACTOR_FAILURES_PER_LOCK; i++) {
+			const from = browserHeaders(randomIp());
+			await expectProblem(await totp(await challengeFor(client, from), String(200000 + i), from), 401, "INVALID_OTP");
+		}
+		expect(await auditActions(client.clientId, ["auth.second_factor_locked"])).toContain("auth.second_factor_locked");
+		// From an unfamiliar address even the right code (of the next step: the owner spent this one) fails now, as a wrong one does.
+		const next = await codeAt(client.totpSecret, now() + 30);
+		const stranger = browserHeaders(randomIp());
+		const refused = await expectProblem(await totp(await challengeFor(client, stranger), next, stranger), 401, "INVALID_OTP");
+		const wrong = await expectProblem(await totp(await challengeFor(client, stranger), "000000", stranger), 401, "INVALID_OTP");
+		expect(refused).toEqual(wrong);
+		expect((await totp(await challengeFor(client, home), next, home)).status).toBe(200);
+	});
+
+	it(`never allows more than ${SECOND_FACTOR_HARD_LIMIT} failed guesses with the right password in a row (NIST SP 800-63B)`, async () => {
+		const account = env.ACCOUNTS.getByName(uid("NIST"));
+		let t = 2_000_000;
+		let locked = 0;
+		for (let i = 0; i < SECOND_FACTOR_HARD_LIMIT; i++) {
+			const ip = `198.51.100.${i % 250}`;
+			await account.beginSignIn(true, ip, t);
+			await account.openChallenge(true, { nonce: `n${i}`, name: "x", sealedSeed: "x", passwordOk: true, address: ip }, t);
+			const done = await account.finishTotp(true, {
+				nonce: `n${i}`,
+				step: null,
+				address: ip,
+				sessionId: `s${i}`,
+				nowSeconds: t,
+				expiresAt: t + 100,
+			});
+			if (!done.ok && done.secondFactorLockedUntil !== null) {
+				locked = done.secondFactorLockedUntil;
+				if (locked < Number.MAX_SAFE_INTEGER) t = locked + 1;
+			}
+		}
+		expect(locked).toBe(Number.MAX_SAFE_INTEGER);
+		// Years later, a right code from an unfamiliar address still fails.
+		const later = t + 10 * 365 * 86400;
+		await account.openChallenge(true, { nonce: "last", name: "x", sealedSeed: "x", passwordOk: true, address: "203.0.113.1" }, later);
+		const done = await account.finishTotp(true, {
+			nonce: "last",
+			step: 99,
+			address: "203.0.113.1",
+			sessionId: "s",
+			nowSeconds: later,
+			expiresAt: later + 100,
+		});
+		expect(done).toMatchObject({ ok: false, reason: "SECOND_FACTOR_LOCKED" });
 	});
 
 	it("refuses a replayed TOTP code, even on a fresh challenge", async () => {
@@ -129,16 +292,18 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 		expect((await totp(await challengeFor(client), await codeAt(client.totpSecret, now() - 30))).status).toBe(200);
 	});
 
-	it("allows 3 codes per challenge; TOTP failures count toward the lock", async () => {
+	it(`allows ${CHALLENGE_MAX_ATTEMPTS} codes per challenge; wrong codes count toward the address's lock`, async () => {
 		const client = await createClient();
 		await clearOfStepEdge();
-		const first = await challengeFor(client);
-		for (const code of ["000001", "000002", "000003"]) await expectProblem(await totp(first, code), 401, "INVALID_OTP");
-		await expectProblem(await totp(first, await codeAt(client.totpSecret, now())), 401, "INVALID_OTP");
-		const second = await challengeFor(client);
-		await expectProblem(await totp(second, "000004"), 401, "INVALID_OTP");
-		await expectProblem(await totp(second, "000005"), 423, "ACCOUNT_LOCKED");
-		await expectProblem(await totp(second, await codeAt(client.totpSecret, now())), 423, "ACCOUNT_LOCKED");
+		const from = browserHeaders(randomIp());
+		const first = await challengeFor(client, from); // try 1
+		for (const code of ["000001", "000002", "000003"]) await expectProblem(await totp(first, code, from), 401, "INVALID_OTP"); // tries 2-4
+		await expectProblem(await totp(first, await codeAt(client.totpSecret, now()), from), 401, "INVALID_OTP"); // a spent challenge: no try
+		const second = await challengeFor(client, from); // try 5
+		for (const code of ["000004", "000005", "000006"]) await expectProblem(await totp(second, code, from), 401, "INVALID_OTP"); // tries 6-8
+		const third = await challengeFor(client, from); // try 9
+		await expectProblem(await totp(third, "000007", from), 401, "INVALID_OTP"); // try 10: the lock is set
+		await expectProblem(await totp(third, await codeAt(client.totpSecret, now()), from), 423, "ACCOUNT_LOCKED");
 		expect(await auditActions(client.clientId, ["auth.totp_failed", "auth.locked"])).toEqual(
 			expect.arrayContaining(["auth.totp_failed", "auth.locked"]),
 		);
@@ -198,7 +363,10 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 			expect(res.status, JSON.stringify(body)).toBe(400);
 		}
 		await expectProblem(await login("\u0000\u{1F600}", "x"), 400, "INVALID_BODY");
-		await expectProblem(await login("\u{1F600}'; DROP TABLE clients;--", "\u0000"), 401, "INVALID_CREDENTIALS");
+		// A well-formed login for no client still gets a challenge (the verdict comes with the code).
+		const odd = await login("\u{1F600}'; DROP TABLE clients;--", "\u0000");
+		expect(odd.status).toBe(200);
+		await expectProblem(await totp(((await odd.json()) as { challengeId: string }).challengeId, "123456"), 401, "INVALID_OTP");
 	});
 
 	it("never answers a 500 to arbitrary bodies on login and totp", async () => {
@@ -212,6 +380,8 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 				),
 				async (path, body) => {
 					const res = await post(path, body);
+					// A well-formed login is answered with a challenge whatever the id and password.
+					if (res.status === 200) return path === "/api/auth/login" && "challengeId" in ((await res.json()) as object);
 					return res.status >= 400 && res.status < 500 && (res.headers.get("content-type") ?? "").startsWith("application/problem+json");
 				},
 			),

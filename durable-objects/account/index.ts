@@ -9,21 +9,22 @@
 // Account per request, and a revoked session can never slip in between check and work.
 // Answers are domain outcomes ({ ok: true, ... } | { ok: false, refusal }); routes make them HTTP.
 import { DurableObject } from "cloudflare:workers";
-import type {
-	OmsEvent,
-	OmsEventResult,
-	OmsLookup,
-	Order,
-	Outcome,
-	RelayOutcome,
-	SessionCheck,
-	SessionRef,
-	SquareOffRequest,
+import {
+	LIVE_SESSION_HEADER,
+	type OmsEvent,
+	type OmsEventResult,
+	type OmsLookup,
+	type Order,
+	type Outcome,
+	type RelayOutcome,
+	type SessionCheck,
+	type SessionRef,
+	type SquareOffRequest,
 } from "../../src/contract";
 import { claimAlert, settleAlert } from "./alerts";
 import { cancelAll, cancelOrder } from "./cancels";
 import { expireIdempotent, IDEMPOTENCY_TTL_MS } from "./idempotency";
-import { acceptLive } from "./live";
+import { acceptLive, closeAllSockets, closeEndedSessions, closeSessionSockets } from "./live";
 import { applyOmsEvent, expireOmsEvents } from "./oms-events";
 import { beginRelay, cancelRelay, allOrders, relayOutcome } from "./order-lifecycle";
 import { orderView } from "./orders";
@@ -32,16 +33,25 @@ import { Outbox, RESEND_AFTER_MS } from "./outbox";
 import { listPositions, loadPositions, unavailable } from "./positions";
 import { type Book, clientRow, migrate, updateClient } from "./schema";
 import { openSession, revokeSession, sessionRefusal, touchSession } from "./sessions";
-import { beginAttempt, beginTotpAttempt, completeSignIn, passwordAccepted, releaseAttempt } from "./sign-in";
+import { beginSignIn, beginTotp, finishTotp, MemoryStore, openChallenge, resetSignIn, type SignInStore, SqlStore } from "./sign-in";
 import { squareOff } from "./square-off";
 
 export class Account extends DurableObject<Env> {
-	private readonly book: Book;
+	private booked: Book | null = null;
+	/** Sign-in state of an id no client has: memory only (sign-in.ts). */
+	private unknownClient: MemoryStore | null = null;
 
-	constructor(ctx: DurableObjectState, env: Env) {
-		super(ctx, env);
-		this.book = { sql: ctx.storage.sql, ctx, env, outbox: new Outbox(ctx, env), loading: null };
-		ctx.blockConcurrencyWhile(async () => migrate(ctx.storage.sql));
+	/**
+	 * Storage is set up on first use, not in the constructor: an Account asked only about an
+	 * unknown client id (a sign-in attempt) must store nothing. Synchronous, so no other event
+	 * can run in between.
+	 */
+	private get book(): Book {
+		if (!this.booked) {
+			migrate(this.ctx.storage.sql);
+			this.booked = { sql: this.ctx.storage.sql, ctx: this.ctx, env: this.env, outbox: new Outbox(this.ctx, this.env), loading: null };
+		}
+		return this.booked;
 	}
 
 	private get sql() {
@@ -50,24 +60,34 @@ export class Account extends DurableObject<Env> {
 
 	// --- sign-in and sessions --------------------------------------------------------------
 
-	beginAttempt(nowSeconds: number) {
-		return beginAttempt(this.sql, nowSeconds);
+	/** `known`: Postgres has a client with this id. Only then does sign-in state reach storage. */
+	private signIn(known: boolean): SignInStore {
+		if (known) return new SqlStore(this.sql);
+		this.unknownClient ??= new MemoryStore();
+		return this.unknownClient;
 	}
 
-	passwordAccepted(locking: boolean, challenge: { nonce: string; name: string; sealedSeed: string }, nowSeconds: number) {
-		return passwordAccepted(this.sql, locking, challenge, nowSeconds);
+	beginSignIn(known: boolean, address: string, nowSeconds: number) {
+		return beginSignIn(this.signIn(known), address, nowSeconds);
 	}
 
-	releaseAttempt(locking: boolean) {
-		releaseAttempt(this.sql, locking);
+	openChallenge(
+		known: boolean,
+		challenge: { nonce: string; name: string; sealedSeed: string; passwordOk: boolean; address: string },
+		nowSeconds: number,
+	) {
+		return openChallenge(this.signIn(known), challenge, nowSeconds);
 	}
 
-	beginTotpAttempt(nonce: string, nowSeconds: number) {
-		return beginTotpAttempt(this.sql, nonce, nowSeconds);
+	beginTotp(known: boolean, nonce: string, address: string, nowSeconds: number) {
+		return beginTotp(this.signIn(known), nonce, address, nowSeconds);
 	}
 
-	completeSignIn(nonce: string, totpStep: number, sessionId: string, nowSeconds: number, expiresAt: number) {
-		return completeSignIn(this.sql, nonce, totpStep, sessionId, nowSeconds, expiresAt);
+	finishTotp(
+		known: boolean,
+		a: { nonce: string; step: number | null; address: string; sessionId: string; nowSeconds: number; expiresAt: number },
+	) {
+		return finishTotp(this.signIn(known), known ? this.sql : null, a);
 	}
 
 	openSession(sessionId: string, nowSeconds: number, expiresAt: number) {
@@ -78,13 +98,18 @@ export class Account extends DurableObject<Env> {
 		return touchSession(this.sql, sessionId, nowSeconds);
 	}
 
+	/** Logout: the session ends here at once, and so do its live sockets. */
 	revokeSession(sessionId: string, nowSeconds: number) {
 		revokeSession(this.sql, sessionId, nowSeconds);
+		closeSessionSockets(this.ctx, sessionId, "signed out");
 	}
 
 	/** Replication tells the Account when the primary disables or re-enables the client. */
 	setClientStatus(status: "active" | "disabled") {
+		const before = clientRow(this.sql).status;
 		updateClient(this.sql, { status });
+		if (status === "disabled") closeAllSockets(this.ctx, "client disabled");
+		else if (before === "disabled") resetSignIn(this.sql);
 	}
 
 	/** GET /api/me: the session checked, and the client's name as it was at sign-in (null if this Account never saw one). */
@@ -117,10 +142,10 @@ export class Account extends DurableObject<Env> {
 		return sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? cancelAll(this.book, s.clientId, idempotencyKey, requestHash);
 	}
 
-	/** The live socket: GET /api/orders/live forwards its upgrade request here. */
+	/** The live socket: GET /api/orders/live forwards its upgrade here, with the session it verified the token of. */
 	async fetch(request: Request): Promise<Response> {
 		if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
-		return acceptLive(this.ctx);
+		return acceptLive(this.ctx, this.sql, request.headers.get(LIVE_SESSION_HEADER) ?? "", Math.floor(Date.now() / 1000));
 	}
 
 	webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
@@ -178,16 +203,18 @@ export class Account extends DurableObject<Env> {
 	}
 
 	/**
-	 * Resends what a failed or interrupted send left behind, expires idempotency keys and event
-	 * ids, and comes back soon while anything waits, else when the oldest key expires. Only here
+	 * Closes sockets whose session ended, resends what a failed or interrupted send left behind,
+	 * expires idempotency keys and event ids, and comes back soon while anything waits, else when
+	 * the oldest key expires or the next open socket's session would end. Only here
 	 * does the alarm move later: kicks only bring it nearer, so a busy client does not rewrite it
 	 * on every request.
 	 */
 	async alarm(): Promise<void> {
+		const nextSocketCheck = closeEndedSessions(this.ctx, this.sql, Math.floor(Date.now() / 1000));
 		const nextKeyExpiry = expireIdempotent(this.sql);
 		expireOmsEvents(this.sql, Date.now() - IDEMPOTENCY_TTL_MS);
 		const waiting = await this.book.outbox.flush();
-		const at = waiting ? Date.now() + RESEND_AFTER_MS : nextKeyExpiry;
-		if (at !== null) await this.ctx.storage.setAlarm(at);
+		const times = [waiting ? Date.now() + RESEND_AFTER_MS : nextKeyExpiry, nextSocketCheck].filter((t): t is number => t !== null);
+		if (times.length > 0) await this.ctx.storage.setAlarm(Math.min(...times));
 	}
 }

@@ -14,7 +14,7 @@ import {
 	sqlList,
 } from "../../src/contract";
 import { schema, withDb } from "../../src/db/client";
-import { log } from "../../src/observability/log";
+import { logForClient } from "../../src/observability/log";
 import { exitSide } from "../../src/trading/rules";
 import { broadcast } from "./live";
 import { primaryOrderJson, primaryOrders, replacePrimaryOrders } from "./primary-orders";
@@ -112,7 +112,7 @@ export async function unavailable(book: Book, clientId: string): Promise<Refused
 		await ensureLoaded(book, clientId);
 		return null;
 	} catch (err) {
-		log("positions.load_failed", { clientId, message: String(err) }, "error");
+		await logForClient("positions.load_failed", clientId, { message: String(err) }, "error");
 		return { ok: false, refusal: { code: "POSITIONS_UNAVAILABLE", detail: "positions could not be loaded; try again" } };
 	}
 }

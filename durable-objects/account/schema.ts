@@ -84,12 +84,20 @@ const TABLES = [
 	`CREATE TABLE IF NOT EXISTS sessions (
 		id TEXT PRIMARY KEY, created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER
 	)`,
+	// Account-wide sign-in state: wrong codes after the right password and their silent lock
+	// (sign-in.ts), and the last TOTP step accepted.
 	`CREATE TABLE IF NOT EXISTS sign_in (
 		id INTEGER PRIMARY KEY CHECK (id = 1), failures INTEGER NOT NULL, lock_level INTEGER NOT NULL,
 		locked_until INTEGER NOT NULL, last_totp_step INTEGER
 	)`,
+	// Per address (IPv4, or IPv6 /64): tries in a row, its lock, and until when it is trusted.
+	`CREATE TABLE IF NOT EXISTS sign_in_addresses (
+		address TEXT PRIMARY KEY, tries INTEGER NOT NULL, lock_level INTEGER NOT NULL, locked_until INTEGER NOT NULL,
+		last_at INTEGER NOT NULL, trusted_until INTEGER NOT NULL
+	)`,
 	`CREATE TABLE IF NOT EXISTS challenges (
-		nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL, name TEXT NOT NULL, sealed_seed TEXT NOT NULL
+		nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL, name TEXT NOT NULL, sealed_seed TEXT NOT NULL,
+		password_ok INTEGER NOT NULL, address TEXT NOT NULL
 	)`,
 	`CREATE TABLE IF NOT EXISTS positions (
 		id TEXT PRIMARY KEY, exchange TEXT NOT NULL, segment TEXT NOT NULL, symbol TEXT NOT NULL, underlying TEXT NOT NULL,
@@ -137,6 +145,10 @@ const hasTable = (sql: SqlStorage, name: string) =>
 
 /** Creates the tables, and carries an Account stored by an earlier version over to them. */
 export function migrate(sql: SqlStorage): void {
+	// Earlier versions locked the whole account on any five failures: that count and lock mean
+	// nothing now, and their challenges (five minutes long) lack the password's verdict.
+	const earlierSignIn = hasTable(sql, "sign_in") && !hasTable(sql, "sign_in_addresses");
+	if (earlierSignIn) sql.exec("DROP TABLE IF EXISTS challenges");
 	for (const ddl of TABLES) sql.exec(ddl);
 	const columns = new Set(
 		sql
@@ -147,6 +159,7 @@ export function migrate(sql: SqlStorage): void {
 	for (const column of ADDED_ORDER_COLUMNS) {
 		if (!columns.has(column.split(" ")[0] ?? "")) sql.exec(`ALTER TABLE orders ADD COLUMN ${column}`);
 	}
+	if (earlierSignIn) sql.exec("UPDATE sign_in SET failures = 0, lock_level = 0, locked_until = 0");
 	sql.exec("INSERT OR IGNORE INTO sign_in VALUES (1, 0, 0, 0, NULL)");
 	sql.exec("INSERT OR IGNORE INTO client (id) VALUES (1)");
 	// Earlier versions kept the client's facts as key-value rows in `meta` and `book_meta`.

@@ -1,6 +1,7 @@
 // The client's sessions: opened at sign-in, checked (and their idle timeout slid) on every
-// signed-in request, revoked at logout or when the client is disabled.
-import type { Refused, SessionCheck } from "../../src/contract";
+// signed-in request, revoked at logout or when the client is disabled. Live sockets end with
+// their session (live.ts).
+import type { Refused, SessionCheck, SessionRefusedReason } from "../../src/contract";
 import { IDLE_TIMEOUT_SECONDS, sessionRefusedDetail } from "../../src/auth/session";
 import { clientRow } from "./schema";
 
@@ -23,6 +24,22 @@ export function openSession(sql: SqlStorage, sessionId: string, nowSeconds: numb
  * every read; the idle end can come up to that much early, never late.
  */
 export function touchSession(sql: SqlStorage, sessionId: string, nowSeconds: number): SessionCheck {
+	const check = sessionCheck(sql, sessionId, nowSeconds);
+	if (check.ok && nowSeconds - check.lastSeenAt >= TOUCH_EVERY_SECONDS) {
+		sql.exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", nowSeconds, sessionId);
+	}
+	return check.ok ? { ok: true } : check;
+}
+
+/**
+ * Whether a session is live, without using it (the idle timer does not move); when live, the
+ * moment it ends unless used again: its absolute end, or its idle end.
+ */
+export function sessionCheck(
+	sql: SqlStorage,
+	sessionId: string,
+	nowSeconds: number,
+): { ok: true; lastSeenAt: number; endsAt: number } | { ok: false; reason: SessionRefusedReason } {
 	if (clientRow(sql).status === "disabled") return { ok: false, reason: "CLIENT_DISABLED" };
 	const row = sql
 		.exec<{ last_seen_at: number; expires_at: number; revoked_at: number | null }>(
@@ -34,10 +51,7 @@ export function touchSession(sql: SqlStorage, sessionId: string, nowSeconds: num
 	if (row.revoked_at !== null) return { ok: false, reason: "REVOKED" };
 	if (nowSeconds >= row.expires_at) return { ok: false, reason: "EXPIRED" };
 	if (nowSeconds - row.last_seen_at > IDLE_TIMEOUT_SECONDS) return { ok: false, reason: "IDLE_TIMEOUT" };
-	if (nowSeconds - row.last_seen_at >= TOUCH_EVERY_SECONDS) {
-		sql.exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", nowSeconds, sessionId);
-	}
-	return { ok: true };
+	return { ok: true, lastSeenAt: row.last_seen_at, endsAt: Math.min(row.expires_at, row.last_seen_at + IDLE_TIMEOUT_SECONDS + 1) };
 }
 
 /** The refusal for a session that is no longer valid, or null (and the idle timeout slid). */

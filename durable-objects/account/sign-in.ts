@@ -1,127 +1,402 @@
-// Sign-in throttling and TOTP challenges. Every attempt (a password, or a TOTP code) is counted
-// as a failure the moment it starts, in one synchronous step, so parallel guesses cannot slip
-// past the limit while others are still being checked; a correct password takes its count back,
-// a completed sign-in resets everything. The attempt that reaches LOCK_AFTER_FAILURES locks the
-// account for a cooling period that doubles with each lock in a row (1, 2, 4 ... 60 min).
+// Sign-in throttling and TOTP challenges (docs/security.md has the design and its numbers).
+//
+// The password's verdict is never told on its own: every login that is not throttled gets a
+// challenge, and the TOTP step fails the same way for a wrong password as for a wrong code.
+// So the only guesses that can ever succeed are those with the right password, and only
+// those count toward the account-wide limit (a silent lock, so it is no oracle either).
+// Everything else is counted per address (IPv4, or an IPv6 /64): a try is a login or a wrong
+// code, and the TRIES_PER_ADDRESS-th try in a row from one address locks that address out of
+// this account for a while. Other addresses, the owner's among them, are never locked by it.
+//
+// Known clients keep this state in SQLite. Unknown client ids keep it in memory (MemoryStore)
+// and never touch storage, so probing ids stores nothing; both go through the same code.
 import { openSession } from "./sessions";
 import { clientRow, updateClient } from "./schema";
 
-export const LOCK_AFTER_FAILURES = 5;
-const FIRST_LOCK_SECONDS = 60;
-const MAX_LOCK_SECONDS = 60 * 60;
+/** Logins and wrong codes from one address, in a row without a sign-in, before it is locked out of this account. */
+export const TRIES_PER_ADDRESS = 10;
+const ADDRESS_FIRST_LOCK_SECONDS = 60;
+const ADDRESS_MAX_LOCK_SECONDS = 60 * 60;
+/** An address's record is forgotten this long after its last try (unless locked or trusted). */
+const ADDRESS_MEMORY_SECONDS = 24 * 60 * 60;
+/** Wrong codes after the right password, from any untrusted address, before the account's silent lock. */
+export const SECOND_FACTOR_FAILURES_PER_LOCK = 10;
+const SECOND_FACTOR_FIRST_LOCK_SECONDS = 15 * 60;
+const SECOND_FACTOR_MAX_LOCK_SECONDS = 24 * 60 * 60;
+/** NIST SP 800-63B: never more than 100 failed attempts in a row; past this the lock holds until a trusted sign-in. */
+export const SECOND_FACTOR_HARD_LIMIT = 100;
+/** An address the client signed in from stays trusted this long: the account's lock does not apply to it. */
+export const TRUSTED_ADDRESS_SECONDS = 30 * 24 * 60 * 60;
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
 export const CHALLENGE_MAX_ATTEMPTS = 3;
-const MAX_OPEN_CHALLENGES = 5;
+const CHALLENGES_PER_ADDRESS = 3;
+/** Open challenges per account: the oldest go first, so a spray cannot grow storage without end. */
+const MAX_OPEN_CHALLENGES = 2000;
+const MAX_REMEMBERED_ADDRESSES = 5000;
+const FOREVER = Number.MAX_SAFE_INTEGER;
 
-/** On ok, a non-null lockedUntil means this attempt reached the limit: if it fails, the account stays locked until then. */
-export type AttemptStart = { ok: true; lockedUntil: number | null } | { ok: false; lockedUntil: number };
-export type TotpAttemptStart =
-	| { ok: true; lockedUntil: number | null; sealedSeed: string; name: string; lastStep: number | null }
-	| { ok: false; reason: "LOCKED"; lockedUntil: number }
-	| { ok: false; reason: "NO_CHALLENGE" };
-export type SignInCompletion = { ok: true } | { ok: false; reason: "REPLAYED" | "NO_CHALLENGE" | "CLIENT_DISABLED" };
+export interface AddressRecord {
+	tries: number;
+	lockLevel: number;
+	lockedUntil: number;
+	lastAt: number;
+	trustedUntil: number;
+}
 
-interface SignInRow {
+export interface ChallengeRecord {
+	nonce: string;
+	expiresAt: number;
+	attempts: number;
+	name: string;
+	sealedSeed: string;
+	passwordOk: boolean;
+	address: string;
+}
+
+/** Account-wide: wrong codes after the right password, and the silent lock they set. */
+export interface SecondFactorRecord {
 	failures: number;
-	lock_level: number;
-	locked_until: number;
-	last_totp_step: number | null;
-	[k: string]: SqlStorageValue;
+	lockLevel: number;
+	lockedUntil: number;
+	lastStep: number | null;
 }
 
-const signInRow = (sql: SqlStorage) =>
-	sql.exec<SignInRow>("SELECT failures, lock_level, locked_until, last_totp_step FROM sign_in WHERE id = 1").one();
-
-/** Starts a sign-in attempt (password or TOTP): refused while locked, otherwise counted as a failure until settled. */
-export function beginAttempt(sql: SqlStorage, nowSeconds: number): AttemptStart {
-	const s = signInRow(sql);
-	if (s.locked_until > nowSeconds) return { ok: false, lockedUntil: s.locked_until };
-	// A lock that has run out starts a new round of attempts; lock_level remembers it for the next lock.
-	const failures = (s.failures >= LOCK_AFTER_FAILURES ? 0 : s.failures) + 1;
-	const locking = failures >= LOCK_AFTER_FAILURES;
-	const lockedUntil = locking ? nowSeconds + Math.min(FIRST_LOCK_SECONDS * 2 ** s.lock_level, MAX_LOCK_SECONDS) : s.locked_until;
-	sql.exec(
-		"UPDATE sign_in SET failures = ?, lock_level = ?, locked_until = ? WHERE id = 1",
-		failures,
-		locking ? s.lock_level + 1 : s.lock_level,
-		lockedUntil,
-	);
-	return { ok: true, lockedUntil: locking ? lockedUntil : null };
+/** Where sign-in state lives: SQLite for a known client, memory for an unknown id. */
+export interface SignInStore {
+	address(key: string): AddressRecord | null;
+	saveAddress(key: string, r: AddressRecord, nowSeconds: number): void;
+	challenge(nonce: string, nowSeconds: number): ChallengeRecord | null;
+	addChallenge(c: ChallengeRecord, nowSeconds: number): void;
+	setChallengeAttempts(nonce: string, attempts: number): void;
+	deleteChallenge(nonce: string): void;
+	secondFactor(): SecondFactorRecord;
+	saveSecondFactor(r: SecondFactorRecord): void;
 }
 
-/** Takes back an attempt that was neither right nor wrong (our side failed). */
-export function releaseAttempt(sql: SqlStorage, locking: boolean): void {
-	const s = signInRow(sql);
-	sql.exec(
-		"UPDATE sign_in SET failures = ?, lock_level = ?, locked_until = ? WHERE id = 1",
-		Math.max(0, s.failures - 1),
-		locking ? Math.max(0, s.lock_level - 1) : s.lock_level,
-		locking ? 0 : s.locked_until,
-	);
+const freshAddress = (): AddressRecord => ({ tries: 0, lockLevel: 0, lockedUntil: 0, lastAt: 0, trustedUntil: 0 });
+
+/** Not locked, not trusted, and untried for ADDRESS_MEMORY_SECONDS. */
+const forgettable = (r: AddressRecord, nowSeconds: number) =>
+	r.lastAt < nowSeconds - ADDRESS_MEMORY_SECONDS && r.lockedUntil < nowSeconds && r.trustedUntil < nowSeconds;
+
+/** Not locked, counted once: the try that reaches TRIES_PER_ADDRESS sets the lock (its own answer is unchanged). */
+function countTry(store: SignInStore, key: string, nowSeconds: number): number | null {
+	const r = store.address(key) ?? freshAddress();
+	r.tries += 1;
+	r.lastAt = nowSeconds;
+	let locked: number | null = null;
+	if (r.tries >= TRIES_PER_ADDRESS) {
+		locked = nowSeconds + Math.min(ADDRESS_FIRST_LOCK_SECONDS * 2 ** r.lockLevel, ADDRESS_MAX_LOCK_SECONDS);
+		r.lockedUntil = locked;
+		r.lockLevel += 1;
+		r.tries = 0;
+	}
+	store.saveAddress(key, r, nowSeconds);
+	return locked;
 }
 
-/** The password was right: its attempt is not a failure (and if it set the lock, the lock goes), and a TOTP challenge opens. */
-export function passwordAccepted(
-	sql: SqlStorage,
-	locking: boolean,
-	challenge: { nonce: string; name: string; sealedSeed: string },
+const addressLock = (store: SignInStore, key: string, nowSeconds: number): number | null => {
+	const until = store.address(key)?.lockedUntil ?? 0;
+	return until > nowSeconds ? until : null;
+};
+
+export type SignInStart = { ok: true; lockedNow: number | null } | { ok: false; lockedUntil: number };
+
+/** A login from `address`: refused while the address is locked out of this account, else counted as a try. */
+export function beginSignIn(store: SignInStore, address: string, nowSeconds: number): SignInStart {
+	const locked = addressLock(store, address, nowSeconds);
+	if (locked !== null) return { ok: false, lockedUntil: locked };
+	return { ok: true, lockedNow: countTry(store, address, nowSeconds) };
+}
+
+/** Opens the TOTP challenge a login gets, whatever its password's verdict (stored with it, told to no one). */
+export function openChallenge(
+	store: SignInStore,
+	c: { nonce: string; name: string; sealedSeed: string; passwordOk: boolean; address: string },
 	nowSeconds: number,
 ): number {
-	releaseAttempt(sql, locking);
-	sql.exec("DELETE FROM challenges WHERE expires_at <= ?", nowSeconds);
-	sql.exec(
-		`DELETE FROM challenges WHERE nonce IN (SELECT nonce FROM challenges ORDER BY expires_at DESC LIMIT -1 OFFSET ?)`,
-		MAX_OPEN_CHALLENGES - 1,
-	);
 	const expiresAt = nowSeconds + CHALLENGE_TTL_SECONDS;
-	sql.exec("INSERT INTO challenges VALUES (?, ?, 0, ?, ?)", challenge.nonce, expiresAt, challenge.name, challenge.sealedSeed);
+	store.addChallenge({ ...c, expiresAt, attempts: 0 }, nowSeconds);
 	return expiresAt;
 }
 
-/** Starts a TOTP attempt on an open challenge (each allows CHALLENGE_MAX_ATTEMPTS codes). */
-export function beginTotpAttempt(sql: SqlStorage, nonce: string, nowSeconds: number): TotpAttemptStart {
-	const challenge = sql
-		.exec<{ attempts: number; name: string; sealed_seed: string }>(
-			"SELECT attempts, name, sealed_seed FROM challenges WHERE nonce = ? AND expires_at > ?",
-			nonce,
+export type TotpStart =
+	| { ok: true; sealedSeed: string; lastStep: number | null }
+	| { ok: false; reason: "LOCKED"; lockedUntil: number }
+	| { ok: false; reason: "NO_CHALLENGE" };
+
+/** The challenge's seed to check a code against: the same for a right and a wrong password. */
+export function beginTotp(store: SignInStore, nonce: string, address: string, nowSeconds: number): TotpStart {
+	const locked = addressLock(store, address, nowSeconds);
+	if (locked !== null) return { ok: false, reason: "LOCKED", lockedUntil: locked };
+	const c = store.challenge(nonce, nowSeconds);
+	if (!c || c.attempts >= CHALLENGE_MAX_ATTEMPTS) return { ok: false, reason: "NO_CHALLENGE" };
+	return { ok: true, sealedSeed: c.sealedSeed, lastStep: store.secondFactor().lastStep };
+}
+
+/** Why a TOTP step failed: for the audit trail and the logs only, never for the answer. */
+export type TotpFailure = "NO_CHALLENGE" | "WRONG_PASSWORD" | "CLIENT_DISABLED" | "WRONG_CODE" | "REPLAYED" | "SECOND_FACTOR_LOCKED";
+
+export type TotpFinish =
+	| { ok: true; name: string }
+	| {
+			ok: false;
+			reason: TotpFailure;
+			/** Set when this failure locked the address out of the account. */
+			addressLockedUntil: number | null;
+			/** Set when this failure set the account's silent lock. */
+			secondFactorLockedUntil: number | null;
+			secondFactorFailures: number;
+	  };
+
+/**
+ * Settles a TOTP step. `step` is the code's time step if it matched the challenge's seed (null
+ * if not). Success needs the right password, a new step, an active client, and no account lock
+ * (or a trusted address). Anything else counts as one try for the address, and (right password
+ * only) one failure toward the account's lock.
+ */
+export function finishTotp(
+	store: SignInStore,
+	sql: SqlStorage | null,
+	a: { nonce: string; step: number | null; address: string; sessionId: string; nowSeconds: number; expiresAt: number },
+): TotpFinish {
+	const { nonce, address, nowSeconds } = a;
+	const c = store.challenge(nonce, nowSeconds);
+	const sf = store.secondFactor();
+	const addr = store.address(address);
+	const trusted = (addr?.trustedUntil ?? 0) > nowSeconds;
+	let reason: TotpFailure | null = null;
+	if (!c || c.attempts >= CHALLENGE_MAX_ATTEMPTS) reason = "NO_CHALLENGE";
+	else if (!c.passwordOk) reason = "WRONG_PASSWORD";
+	else if (sql && clientRow(sql).status === "disabled") reason = "CLIENT_DISABLED";
+	else if (a.step === null) reason = "WRONG_CODE";
+	else if (sf.lastStep !== null && a.step <= sf.lastStep) reason = "REPLAYED";
+	else if (sf.lockedUntil > nowSeconds && !trusted) reason = "SECOND_FACTOR_LOCKED";
+
+	if (reason === null && c && a.step !== null && sql) {
+		store.deleteChallenge(nonce);
+		// Kept so /api/me answers from here, without Postgres.
+		updateClient(sql, { name: c.name });
+		store.saveSecondFactor({ failures: 0, lockLevel: 0, lockedUntil: 0, lastStep: a.step });
+		store.saveAddress(address, { ...freshAddress(), lastAt: nowSeconds, trustedUntil: nowSeconds + TRUSTED_ADDRESS_SECONDS }, nowSeconds);
+		openSession(sql, a.sessionId, nowSeconds, a.expiresAt);
+		return { ok: true, name: c.name };
+	}
+	const failure = reason ?? "WRONG_CODE";
+	if (c && failure !== "NO_CHALLENGE") {
+		if (c.attempts + 1 >= CHALLENGE_MAX_ATTEMPTS) store.deleteChallenge(nonce);
+		else store.setChallengeAttempts(nonce, c.attempts + 1);
+	}
+	const addressLockedUntil = failure === "NO_CHALLENGE" ? null : countTry(store, address, nowSeconds);
+	let secondFactorLockedUntil: number | null = null;
+	// Only a right password makes a guess that could succeed: only those count for the account.
+	if (c?.passwordOk && (failure === "WRONG_CODE" || failure === "REPLAYED" || failure === "SECOND_FACTOR_LOCKED") && !trusted) {
+		sf.failures += 1;
+		if (sf.failures >= SECOND_FACTOR_HARD_LIMIT) secondFactorLockedUntil = FOREVER;
+		else if (sf.failures % SECOND_FACTOR_FAILURES_PER_LOCK === 0)
+			secondFactorLockedUntil = nowSeconds + Math.min(SECOND_FACTOR_FIRST_LOCK_SECONDS * 2 ** sf.lockLevel, SECOND_FACTOR_MAX_LOCK_SECONDS);
+		if (secondFactorLockedUntil !== null) {
+			sf.lockedUntil = Math.max(sf.lockedUntil, secondFactorLockedUntil);
+			sf.lockLevel += 1;
+		}
+		store.saveSecondFactor(sf);
+	}
+	return { ok: false, reason: failure, addressLockedUntil, secondFactorLockedUntil, secondFactorFailures: sf.failures };
+}
+
+/** When a client is enabled again, its sign-in locks start over (trusted addresses stay trusted). */
+export function resetSignIn(sql: SqlStorage): void {
+	sql.exec("UPDATE sign_in SET failures = 0, lock_level = 0, locked_until = 0 WHERE id = 1");
+	sql.exec("UPDATE sign_in_addresses SET tries = 0, lock_level = 0, locked_until = 0");
+}
+
+// --- stores ---------------------------------------------------------------------------------
+
+interface AddressRow extends Record<string, SqlStorageValue> {
+	tries: number;
+	lock_level: number;
+	locked_until: number;
+	last_at: number;
+	trusted_until: number;
+}
+
+interface ChallengeRow extends Record<string, SqlStorageValue> {
+	nonce: string;
+	expires_at: number;
+	attempts: number;
+	name: string;
+	sealed_seed: string;
+	password_ok: number;
+	address: string;
+}
+
+/** A known client's sign-in state, in the Account's SQLite. */
+export class SqlStore implements SignInStore {
+	constructor(private readonly sql: SqlStorage) {}
+
+	address(key: string): AddressRecord | null {
+		const r = this.sql
+			.exec<AddressRow>("SELECT tries, lock_level, locked_until, last_at, trusted_until FROM sign_in_addresses WHERE address = ?", key)
+			.toArray()[0];
+		return r
+			? { tries: r.tries, lockLevel: r.lock_level, lockedUntil: r.locked_until, lastAt: r.last_at, trustedUntil: r.trusted_until }
+			: null;
+	}
+
+	saveAddress(key: string, r: AddressRecord, nowSeconds: number): void {
+		this.sql.exec(
+			`INSERT INTO sign_in_addresses (address, tries, lock_level, locked_until, last_at, trusted_until) VALUES (?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (address) DO UPDATE SET tries = excluded.tries, lock_level = excluded.lock_level,
+			 locked_until = excluded.locked_until, last_at = excluded.last_at, trusted_until = excluded.trusted_until`,
+			key,
+			r.tries,
+			r.lockLevel,
+			r.lockedUntil,
+			r.lastAt,
+			r.trustedUntil,
+		);
+		if (r.tries > 1 || r.lockLevel > 0) return;
+		// A new record: forget the stale ones, and keep the table bounded (trusted ones last to go).
+		this.sql.exec(
+			"DELETE FROM sign_in_addresses WHERE last_at < ? AND locked_until < ? AND trusted_until < ?",
+			nowSeconds - ADDRESS_MEMORY_SECONDS,
 			nowSeconds,
-		)
-		.toArray()[0];
-	if (!challenge || challenge.attempts >= CHALLENGE_MAX_ATTEMPTS) return { ok: false, reason: "NO_CHALLENGE" };
-	const attempt = beginAttempt(sql, nowSeconds);
-	if (!attempt.ok) return { ok: false, reason: "LOCKED", lockedUntil: attempt.lockedUntil };
-	sql.exec("UPDATE challenges SET attempts = attempts + 1 WHERE nonce = ?", nonce);
-	return {
-		ok: true,
-		lockedUntil: attempt.lockedUntil,
-		sealedSeed: challenge.sealed_seed,
-		name: challenge.name,
-		lastStep: signInRow(sql).last_totp_step,
-	};
+			nowSeconds,
+		);
+		this.sql.exec(
+			`DELETE FROM sign_in_addresses WHERE address IN (
+				SELECT address FROM sign_in_addresses ORDER BY trusted_until > ? DESC, last_at DESC LIMIT -1 OFFSET ?)`,
+			nowSeconds,
+			MAX_REMEMBERED_ADDRESSES,
+		);
+	}
+
+	challenge(nonce: string, nowSeconds: number): ChallengeRecord | null {
+		const r = this.sql
+			.exec<ChallengeRow>(
+				"SELECT nonce, expires_at, attempts, name, sealed_seed, password_ok, address FROM challenges WHERE nonce = ? AND expires_at > ?",
+				nonce,
+				nowSeconds,
+			)
+			.toArray()[0];
+		return r
+			? {
+					nonce: r.nonce,
+					expiresAt: r.expires_at,
+					attempts: r.attempts,
+					name: r.name,
+					sealedSeed: r.sealed_seed,
+					passwordOk: r.password_ok === 1,
+					address: r.address,
+				}
+			: null;
+	}
+
+	addChallenge(c: ChallengeRecord, nowSeconds: number): void {
+		this.sql.exec("DELETE FROM challenges WHERE expires_at <= ?", nowSeconds);
+		this.sql.exec(
+			"DELETE FROM challenges WHERE nonce IN (SELECT nonce FROM challenges WHERE address = ? ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+			c.address,
+			CHALLENGES_PER_ADDRESS - 1,
+		);
+		this.sql.exec(
+			"DELETE FROM challenges WHERE nonce IN (SELECT nonce FROM challenges ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+			MAX_OPEN_CHALLENGES - 1,
+		);
+		this.sql.exec(
+			"INSERT INTO challenges (nonce, expires_at, attempts, name, sealed_seed, password_ok, address) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			c.nonce,
+			c.expiresAt,
+			c.attempts,
+			c.name,
+			c.sealedSeed,
+			c.passwordOk ? 1 : 0,
+			c.address,
+		);
+	}
+
+	setChallengeAttempts(nonce: string, attempts: number): void {
+		this.sql.exec("UPDATE challenges SET attempts = ? WHERE nonce = ?", attempts, nonce);
+	}
+
+	deleteChallenge(nonce: string): void {
+		this.sql.exec("DELETE FROM challenges WHERE nonce = ?", nonce);
+	}
+
+	secondFactor(): SecondFactorRecord {
+		const r = this.sql
+			.exec<{ failures: number; lock_level: number; locked_until: number; last_totp_step: number | null }>(
+				"SELECT failures, lock_level, locked_until, last_totp_step FROM sign_in WHERE id = 1",
+			)
+			.one();
+		return { failures: r.failures, lockLevel: r.lock_level, lockedUntil: r.locked_until, lastStep: r.last_totp_step };
+	}
+
+	saveSecondFactor(r: SecondFactorRecord): void {
+		this.sql.exec(
+			"UPDATE sign_in SET failures = ?, lock_level = ?, locked_until = ?, last_totp_step = ? WHERE id = 1",
+			r.failures,
+			r.lockLevel,
+			r.lockedUntil,
+			r.lastStep,
+		);
+	}
 }
 
 /**
- * Both factors passed: consumes the challenge, records the TOTP step (refusing one at or before
- * the last accepted, which a parallel request may just have used), resets throttling and opens the session.
+ * An unknown client id's sign-in state: in memory only, bounded, gone when the object is
+ * evicted. It answers exactly as the SQLite store does while it lives.
  */
-export function completeSignIn(
-	sql: SqlStorage,
-	nonce: string,
-	totpStep: number,
-	sessionId: string,
-	nowSeconds: number,
-	expiresAt: number,
-): SignInCompletion {
-	if (clientRow(sql).status === "disabled") return { ok: false, reason: "CLIENT_DISABLED" };
-	const last = signInRow(sql).last_totp_step;
-	if (last !== null && totpStep <= last) return { ok: false, reason: "REPLAYED" };
-	const challenge = sql
-		.exec<{ name: string }>("DELETE FROM challenges WHERE nonce = ? AND expires_at > ? RETURNING name", nonce, nowSeconds)
-		.toArray()[0];
-	if (!challenge) return { ok: false, reason: "NO_CHALLENGE" };
-	// Kept so /api/me answers from here, without Postgres.
-	updateClient(sql, { name: challenge.name });
-	sql.exec("UPDATE sign_in SET failures = 0, lock_level = 0, locked_until = 0, last_totp_step = ? WHERE id = 1", totpStep);
-	openSession(sql, sessionId, nowSeconds, expiresAt);
-	return { ok: true };
+export class MemoryStore implements SignInStore {
+	private readonly addresses = new Map<string, AddressRecord>();
+	private readonly challenges = new Map<string, ChallengeRecord>();
+	private sf: SecondFactorRecord = { failures: 0, lockLevel: 0, lockedUntil: 0, lastStep: null };
+
+	address(key: string): AddressRecord | null {
+		const r = this.addresses.get(key);
+		return r ? { ...r } : null;
+	}
+
+	saveAddress(key: string, r: AddressRecord, nowSeconds: number): void {
+		// Re-inserted, so the map runs from the least to the most recently tried address.
+		this.addresses.delete(key);
+		this.addresses.set(key, { ...r });
+		for (const [k, v] of this.addresses) {
+			if (this.addresses.size <= MAX_REMEMBERED_ADDRESSES && !forgettable(v, nowSeconds)) break;
+			this.addresses.delete(k);
+		}
+	}
+
+	challenge(nonce: string, nowSeconds: number): ChallengeRecord | null {
+		const c = this.challenges.get(nonce);
+		return c && c.expiresAt > nowSeconds ? { ...c } : null;
+	}
+
+	addChallenge(c: ChallengeRecord, nowSeconds: number): void {
+		for (const [k, v] of this.challenges) if (v.expiresAt <= nowSeconds) this.challenges.delete(k);
+		const mine = [...this.challenges.values()].filter((v) => v.address === c.address);
+		for (const old of mine.slice(0, Math.max(0, mine.length - (CHALLENGES_PER_ADDRESS - 1)))) this.challenges.delete(old.nonce);
+		for (const k of this.challenges.keys()) {
+			if (this.challenges.size < MAX_OPEN_CHALLENGES) break;
+			this.challenges.delete(k);
+		}
+		this.challenges.set(c.nonce, { ...c });
+	}
+
+	setChallengeAttempts(nonce: string, attempts: number): void {
+		const c = this.challenges.get(nonce);
+		if (c) c.attempts = attempts;
+	}
+
+	deleteChallenge(nonce: string): void {
+		this.challenges.delete(nonce);
+	}
+
+	secondFactor(): SecondFactorRecord {
+		return { ...this.sf };
+	}
+
+	saveSecondFactor(r: SecondFactorRecord): void {
+		this.sf = { ...r };
+	}
 }

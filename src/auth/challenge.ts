@@ -1,9 +1,11 @@
 // The sign-in challenge id that links POST /api/auth/login to POST /api/auth/totp.
 // The TOTP request carries only { challengeId, code }, so the id itself must say which
 // client's Account to ask, without telling anyone who holds it which client that is.
-// It is AES-256-GCM over "<nonce>.<clientId>" (key derived by HKDF from JWT_SECRET, so no
-// extra secret): opaque to the holder, and any change to it fails authentication. The
-// nonce is what the Account stores (single use, short expiry, bounded attempts).
+// It is AES-256-GCM over "<nonce>.<known>.<clientId>" (key derived by HKDF from JWT_SECRET,
+// so no extra secret): opaque to the holder, and any change to it fails authentication. The
+// nonce is what the Account stores (single use, short expiry, bounded attempts); `known` says
+// whether the client id was a client's at login, so the Account knows where the challenge is
+// kept (storage, or memory for an unknown id) without the holder ever learning which.
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -29,12 +31,18 @@ async function challengeKey(jwtSecretB64: string): Promise<CryptoKey> {
 export interface Challenge {
 	clientId: string;
 	nonce: string;
+	known: boolean;
 }
 
-export async function sealChallenge(jwtSecretB64: string, clientId: string): Promise<{ challengeId: string; nonce: string }> {
+export async function sealChallenge(
+	jwtSecretB64: string,
+	clientId: string,
+	known: boolean,
+): Promise<{ challengeId: string; nonce: string }> {
 	const nonce = crypto.randomUUID();
 	const iv = crypto.getRandomValues(new Uint8Array(12));
-	const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await challengeKey(jwtSecretB64), enc.encode(`${nonce}.${clientId}`));
+	const plain = enc.encode(`${nonce}.${known ? 1 : 0}.${clientId}`);
+	const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await challengeKey(jwtSecretB64), plain);
 	const out = new Uint8Array(12 + ct.byteLength);
 	out.set(iv);
 	out.set(new Uint8Array(ct), 12);
@@ -47,9 +55,8 @@ export async function openChallenge(jwtSecretB64: string, challengeId: string): 
 		const bytes = fromB64url(challengeId);
 		if (bytes.length <= 12 + 16) return null;
 		const pt = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12) }, await challengeKey(jwtSecretB64), bytes.slice(12));
-		const text = dec.decode(pt);
-		const dot = text.indexOf(".");
-		return dot > 0 ? { nonce: text.slice(0, dot), clientId: text.slice(dot + 1) } : null;
+		const m = /^([^.]+)\.([01])\.(.+)$/s.exec(dec.decode(pt));
+		return m?.[1] && m[3] ? { nonce: m[1], known: m[2] === "1", clientId: m[3] } : null;
 	} catch {
 		return null;
 	}

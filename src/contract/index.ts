@@ -61,12 +61,14 @@ export const PROBLEM_CODES = [
 	"MALFORMED_REQUEST",
 	"NOT_FOUND",
 	"OMS_UNAVAILABLE",
+	"PAYLOAD_TOO_LARGE",
 	"PRIMARY_ACTIVE",
 	"PRIMARY_UNAVAILABLE",
 	"PRIMARY_UNREACHABLE",
 	"RATE_LIMITED",
 	"REPLICATION_CONFLICT",
 	"SIGN_IN_UNAVAILABLE",
+	"TOO_MANY_CONNECTIONS",
 	"UNKNOWN_CURSOR",
 	"UNKNOWN_FIELD",
 	"UNKNOWN_TABLE",
@@ -222,6 +224,7 @@ export type AuditAction =
 	| "auth.login_succeeded"
 	| "auth.login_failed"
 	| "auth.locked"
+	| "auth.second_factor_locked"
 	| "auth.totp_failed"
 	| "auth.logout"
 	| "squareoff.accepted"
@@ -299,6 +302,11 @@ export type RelayOutcome =
 	| { kind: "gave_up" }
 	/** The OMS refused it as expired (it does not hold it): FAILED. */
 	| { kind: "expired" };
+
+/** The close code of a live socket whose session ended (logout, revocation, disabled client, expiry). */
+export const LIVE_SESSION_ENDED = 4401;
+/** How GET /api/orders/live tells the client's Account which (verified) session opens the socket. */
+export const LIVE_SESSION_HEADER = "x-lifeboat-session";
 
 /** Pushed to the client's live sockets. */
 export type LiveMessage = { type: "order"; order: Order } | { type: "position"; position: Position };

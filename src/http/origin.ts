@@ -1,6 +1,6 @@
 // CSRF defence: a state-changing /api request must come from a page of this site. Browsers
 // send Origin on every cross-site POST (and on same-origin ones), so a missing or foreign
-// Origin is refused. Machine endpoints (/ops, /sync, /oms) use bearer tokens or signatures
+// Origin is refused. The live socket's upgrade (a GET) is held to the same rule. Machine endpoints (/ops, /sync, /oms) use bearer tokens or signatures
 // instead and are not mounted under this middleware.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./app-env";
@@ -8,12 +8,14 @@ import { Problem } from "./problem";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export const requireSameOrigin = createMiddleware<AppEnv>(async (c, next) => {
-	if (!SAFE_METHODS.has(c.req.method)) {
-		const origin = c.req.header("origin");
-		if (origin !== new URL(c.req.url).origin) {
-			throw new Problem(403, "CROSS_SITE_REQUEST", origin ? `requests from ${origin} are not accepted` : "an Origin header is required");
-		}
+/** Throws the 403 unless `origin` is exactly this site's (scheme, host and port of the request). */
+export function requireOwnOrigin(origin: string | undefined, requestUrl: string): void {
+	if (origin !== new URL(requestUrl).origin) {
+		throw new Problem(403, "CROSS_SITE_REQUEST", origin ? `requests from ${origin} are not accepted` : "an Origin header is required");
 	}
+}
+
+export const requireSameOrigin = createMiddleware<AppEnv>(async (c, next) => {
+	if (!SAFE_METHODS.has(c.req.method)) requireOwnOrigin(c.req.header("origin"), c.req.url);
 	await next();
 });

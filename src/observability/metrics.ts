@@ -13,8 +13,19 @@ const COUNTED_ACTIONS: Partial<Record<AuditAction, { name: string; help: string 
 		name: "lifeboat_dead_letters_total",
 		help: "Orders that could not be relayed after every retry (FAILED, dead-lettered).",
 	},
-	"auth.login_failed": { name: "lifeboat_login_failures_total", help: "Failed sign-in attempts." },
-	"auth.locked": { name: "lifeboat_account_locks_total", help: "Accounts locked after too many failed sign-ins." },
+	"auth.login_failed": {
+		name: "lifeboat_login_failures_total",
+		help: "Logins of real clients with a wrong password (or a disabled client).",
+	},
+	"auth.totp_failed": {
+		name: "lifeboat_totp_failures_total",
+		help: "Failed TOTP steps of real clients (wrong password or wrong code: the answer does not tell which).",
+	},
+	"auth.locked": { name: "lifeboat_account_locks_total", help: "Addresses locked out of an account after too many tries in a row." },
+	"auth.second_factor_locked": {
+		name: "lifeboat_second_factor_locks_total",
+		help: "Accounts silently locked to unfamiliar addresses after wrong codes with the right password (password likely stolen).",
+	},
 };
 
 interface DbFigures {

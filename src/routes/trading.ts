@@ -3,12 +3,13 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import { requireSession, requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
+import { requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
+import { requireOwnOrigin } from "../http/origin";
 import { readFailover } from "../failover/state";
 import { Problem, refusalProblem } from "../http/problem";
 import { sha256Hex } from "../http/hex";
 import { noBody, validate } from "../http/validate";
-import type { Refused } from "../contract";
+import { LIVE_SESSION_HEADER, type Refused } from "../contract";
 import { SquareOffAllBody, SquareOffBody } from "../contract/schemas";
 
 interface IdempotentEnv extends SessionEnv {
@@ -77,9 +78,14 @@ const OrderParam = z.object({ orderId: z.string().min(1).max(100) });
 export const orders = new Hono<IdempotentEnv>()
 	.use(requireSessionToken)
 	.get("/", async (c) => c.json(accepted(await c.var.account.listOrders(sessionRef(c)))))
-	.get("/live", requireSession, async (c) => {
+	// The Account checks the session, caps the sockets, and ties the socket to the session.
+	.get("/live", async (c) => {
 		if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new Problem(426, "UPGRADE_REQUIRED", "open this as a WebSocket");
-		return c.var.account.fetch(c.req.raw);
+		// Browsers send Origin on every WebSocket handshake and a cookie goes with it from any site: only our own pages may open one.
+		requireOwnOrigin(c.req.header("origin"), c.req.url);
+		const upgrade = new Request(c.req.raw);
+		upgrade.headers.set(LIVE_SESSION_HEADER, c.var.sessionId);
+		return c.var.account.fetch(upgrade);
 	})
 	.post("/cancel-all", requireIdempotencyKey, noBody, async (c) => {
 		const hash = await requestHash("POST", "/api/orders/cancel-all", null);
