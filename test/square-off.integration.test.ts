@@ -427,7 +427,7 @@ describe("cancels and the live socket", () => {
 		const c = await createClient({ positions: [longEquity(10)] });
 		const t = await trader(c.clientId);
 		const res = await exports.default.fetch(
-			new Request(`${SITE}/api/orders/live`, { headers: { upgrade: "websocket", cookie: t.cookie } }),
+			new Request(`${SITE}/api/orders/live`, { headers: { upgrade: "websocket", cookie: t.cookie, origin: SITE } }),
 		);
 		expect(res.status).toBe(101);
 		const ws = res.webSocket!;

@@ -85,7 +85,9 @@ export const orders = new Hono<IdempotentEnv>()
 		requireOwnOrigin(c.req.header("origin"), c.req.url);
 		const upgrade = new Request(c.req.raw);
 		upgrade.headers.set(LIVE_SESSION_HEADER, c.var.sessionId);
-		return c.var.account.fetch(upgrade);
+		const res = await c.var.account.fetch(upgrade);
+		// A refusal (problem+json) is copied: headers of a fetched response cannot take ours.
+		return res.status === 101 ? res : new Response(res.body, res);
 	})
 	.post("/cancel-all", requireIdempotencyKey, noBody, async (c) => {
 		const hash = await requestHash("POST", "/api/orders/cancel-all", null);

@@ -1,5 +1,7 @@
 // Order and position updates: the WebSocket at /api/orders/live, reconnecting with backoff,
-// and polling GET /api/orders while the socket is down (some networks block WebSockets).
+// and polling GET /api/orders while the socket is down (some networks block WebSockets). A
+// socket closed because its session ended is not reopened.
+import { LIVE_SESSION_ENDED } from "../../src/contract";
 import type { Order, Position } from "./api";
 
 export type LiveMode = "connecting" | "live" | "polling";
@@ -55,8 +57,16 @@ export function connectLive(h: LiveHandlers): () => void {
 				// Not ours to understand: ignore it rather than break the live view.
 			}
 		};
-		ws.onclose = () => {
+		ws.onclose = (ev) => {
 			ws = null;
+			// The session ended (signed out elsewhere, revoked, expired): no reconnecting; the
+			// refresh's 401 takes the trader back to sign-in.
+			if (ev.code === LIVE_SESSION_ENDED) {
+				stopped = true;
+				stopPolling();
+				h.refresh();
+				return;
+			}
 			retry();
 		};
 	};
