@@ -5,7 +5,7 @@ import { type Alert, sendAlert } from "../src/observability/alerts";
 import { audit, auditEntry } from "../src/observability/audit";
 import { log, logForClient } from "../src/observability/log";
 import { omsTrouble, suspectOms } from "../src/failover/oms-suspect";
-import { signatureHeaders } from "../src/relay/signature";
+import { signatureHeaders, signedPath } from "../src/relay/signature";
 import { retryDelaySeconds } from "../src/relay/backoff";
 import { assertNever, type OmsLookup, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/contract";
 
@@ -14,13 +14,14 @@ type Step = { done: true } | { done: false; reason: string };
 
 async function callOms(env: Env, method: "GET" | "POST", path: string, payload: unknown, idempotencyKey?: string): Promise<OmsAnswer> {
 	const text = method === "GET" ? "" : JSON.stringify(payload);
+	const url = `${env.OMS_URL}${path}`;
 	try {
-		const res = await fetch(`${env.OMS_URL}${path}`, {
+		const res = await fetch(url, {
 			method,
 			headers: {
 				...(method === "GET" ? {} : { "content-type": "application/json" }),
 				...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
-				...(await signatureHeaders(env.OMS_HMAC_SECRET, text)),
+				...(await signatureHeaders(env.OMS_RELAY_HMAC_SECRET, { method, path: signedPath(url), body: text })),
 			},
 			...(method === "GET" ? {} : { body: text }),
 			signal: AbortSignal.timeout(Number(env.OMS_TIMEOUT_MS)),

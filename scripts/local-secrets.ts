@@ -5,7 +5,9 @@ export const localSecrets = {
 	JWT_KID: "local-1",
 	PASSWORD_PEPPER: "bG9jYWwtb25seS1wYXNzd29yZC1wZXBwZXItMzItYiE=",
 	TOTP_ENC_KEY: "bG9jYWwtb25seS10b3RwLXNlZWQta2V5LTMyYnl0ZSE=",
-	OMS_HMAC_SECRET: "local-only-oms-hmac-secret",
+	// One key per direction, each at least 32 bytes (src/relay/signature.ts refuses shorter ones).
+	OMS_RELAY_HMAC_SECRET: "local-only-relay-to-oms-hmac-secret-0001",
+	OMS_EVENTS_HMAC_SECRET: "local-only-oms-events-hmac-secret-00001",
 	OPS_TOKEN: "dev-ops-token",
 	SYNC_TOKEN: "dev-sync-token",
 };

@@ -109,7 +109,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 		await applyMigrations(databaseUrl);
 		await seedDemo(databaseUrl, localSecrets);
 
-		const oms = await startOmsSimulator({ port: opts.omsPort ?? 0, secret: localSecrets.OMS_HMAC_SECRET, eventsUrl: `${site}/oms/events` });
+		const oms = await startOmsSimulator({
+			port: opts.omsPort ?? 0,
+			relaySecret: localSecrets.OMS_RELAY_HMAC_SECRET,
+			eventsSecret: localSecrets.OMS_EVENTS_HMAC_SECRET,
+			eventsUrl: `${site}/oms/events`,
+		});
 		stops.push(oms.stop);
 		const primary = await startPrimarySimulator(opts.primaryPort ?? 0);
 		stops.push(primary.stop);
@@ -121,6 +126,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			NEON_WS_PROXY: wsProxy,
 			OMS_URL: oms.url,
 			PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${primary.url}/health`, expectStatus: 200 }]),
+			// Gateway mode for requests addressed to the primary simulator's host (Host header); the site's own host is unaffected.
+			PRIMARY_ORIGIN: primary.url,
 		};
 		writeFileSync(
 			envFile,

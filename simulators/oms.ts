@@ -11,7 +11,7 @@
 //   GET  /health   200 normally; 503 in global mode "error", no answer in "hang" (per-client behaviours don't touch it)
 import http from "node:http";
 import { randomUUID } from "node:crypto";
-import { checkSignature, signatureHeaders } from "../src/relay/signature.ts";
+import { assertHmacSecrets, checkSignature, signatureHeaders, signedPath } from "../src/relay/signature.ts";
 import { MAX_OMS_EVENTS_PER_REQUEST, type OmsEvent, type RelayOrder } from "../src/contract/index.ts";
 import { close, listen, readBody, sendJson } from "./http.ts";
 
@@ -82,7 +82,12 @@ interface SimOrder {
 	state: "OPEN" | "COMPLETE" | "CANCELLED" | "REJECTED";
 }
 
-export async function startOmsSimulator(opts: { port?: number; secret: string; eventsUrl?: string }) {
+/**
+ * `relaySecret` checks what Lifeboat sends (OMS_RELAY_HMAC_SECRET), `eventsSecret` signs the
+ * events posted back (OMS_EVENTS_HMAC_SECRET); either shorter than 32 bytes refuses to start.
+ */
+export async function startOmsSimulator(opts: { port?: number; relaySecret: string; eventsSecret: string; eventsUrl?: string }) {
+	assertHmacSecrets({ OMS_RELAY_HMAC_SECRET: opts.relaySecret, OMS_EVENTS_HMAC_SECRET: opts.eventsSecret });
 	const control: OmsControl = { ...defaults };
 	const orders = new Map<string, SimOrder>();
 	const stats = {
@@ -129,7 +134,10 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 		try {
 			const res = await fetch(eventsUrl, {
 				method: "POST",
-				headers: { "content-type": "application/json", ...(await signatureHeaders(opts.secret, body)) },
+				headers: {
+					"content-type": "application/json",
+					...(await signatureHeaders(opts.eventsSecret, { method: "POST", path: signedPath(eventsUrl), body })),
+				},
 				body,
 			});
 			if (!res.ok) stats.eventErrors += events.length;
@@ -234,7 +242,11 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 			if (control.mode === "error") return sendJson(res, 503, { status: "down" });
 			return sendJson(res, 200, { status: "ok" });
 		}
-		const sig = await checkSignature(opts.secret, body, { get: (n) => (req.headers[n] as string | undefined) ?? null });
+		const sig = await checkSignature(
+			opts.relaySecret,
+			{ method: req.method ?? "", path: `${url.pathname}${url.search}`, body },
+			{ get: (n) => (req.headers[n] as string | undefined) ?? null },
+		);
 		if (!sig.ok) {
 			stats.badSignatures++;
 			return sendJson(res, 401, { error: `signature ${sig.reason}` });
@@ -330,7 +342,8 @@ export async function startOmsSimulator(opts: { port?: number; secret: string; e
 if (import.meta.main) {
 	const sim = await startOmsSimulator({
 		port: Number(process.env.PORT ?? 8788),
-		secret: process.env.OMS_HMAC_SECRET ?? "",
+		relaySecret: process.env.OMS_RELAY_HMAC_SECRET ?? "",
+		eventsSecret: process.env.OMS_EVENTS_HMAC_SECRET ?? "",
 		eventsUrl: process.env.EVENTS_URL,
 	});
 	console.log(`OMS simulator on ${sim.url}`);

@@ -78,7 +78,8 @@ export async function startPrimarySimulator(port = 0) {
 			return res.end(p.body ?? JSON.stringify({ status: "ok" }));
 		}
 		if (!control.up) return sendJson(res, 503, { error: "primary is down" });
-		res.writeHead(200, { "content-type": "text/html", "x-primary-path": url.pathname });
+		// The path as it arrived (not re-parsed: `//host/x` must show as sent).
+		res.writeHead(200, { "content-type": "text/html", "x-primary-path": (req.url ?? "/").split("?")[0] ?? "/" });
 		res.end("<!doctype html><title>Primary trading platform</title><h1>Primary trading platform (simulated)</h1>");
 	});
 	const boundPort = await listen(server, port);

@@ -10,7 +10,10 @@ interface LifeboatSecrets {
 	JWT_KID_PREVIOUS?: string;
 	PASSWORD_PEPPER: string;
 	TOTP_ENC_KEY: string;
-	OMS_HMAC_SECRET: string;
+	/** Lifeboat -> OMS: signs relayed orders and cancels (at least 32 bytes). */
+	OMS_RELAY_HMAC_SECRET: string;
+	/** OMS -> Lifeboat: checks POST /oms/events (at least 32 bytes). */
+	OMS_EVENTS_HMAC_SECRET: string;
 	OPS_TOKEN: string;
 	SYNC_TOKEN: string;
 }

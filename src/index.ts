@@ -1,14 +1,17 @@
 // Composition root: builds the app from route modules and exports the Worker's handlers
 // and Durable Object classes. Nothing else lives here.
+import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { queue, type QueueMessage } from "../queues";
 import type { AppEnv } from "./http/app-env";
 import { gateway } from "./failover/gateway";
 import { requestLog } from "./observability/log";
-import { notFound, onError } from "./http/errors";
+import { assetsOrNotFound } from "./http/assets";
+import { onError } from "./http/errors";
+import { API_BODY_LIMIT, limitBody, OMS_EVENTS_BODY_LIMIT, OPS_BODY_LIMIT } from "./http/limits";
 import { requireSameOrigin } from "./http/origin";
-import { securityHeaders } from "./http/security-headers";
+import { noStore, securityHeaders } from "./http/security-headers";
 import { auth, logout } from "./routes/auth";
 import { me } from "./routes/me";
 import { omsEvents } from "./routes/oms-events";
@@ -16,15 +19,23 @@ import { health, ops } from "./routes/ops";
 import { status } from "./routes/status";
 import { sync } from "./routes/sync";
 import { orders, positions, squareOffs } from "./routes/trading";
+import { assertHmacSecrets } from "./relay/signature";
 import { scheduled } from "./scheduled";
+
+// Refused at start, with an error that names the secret: a Worker without both OMS keys (at
+// least 32 bytes each) would sign or accept nothing, or accept forgeries.
+assertHmacSecrets(env);
 
 const app = new Hono<AppEnv>()
 	.use(requestId())
 	.use(requestLog)
-	// Before the security headers: what it passes through is the primary's response, as sent.
+	// Before the limits and headers: what it passes through is the primary's response, as sent.
 	.use(gateway)
 	.use(securityHeaders)
-	.use("/api/*", requireSameOrigin)
+	.use("/api/*", noStore, requireSameOrigin, limitBody(API_BODY_LIMIT))
+	.use("/ops/*", limitBody(OPS_BODY_LIMIT))
+	// Its signature covers the body, so the limit comes first: at most this much is read before a 401.
+	.use("/oms/*", limitBody(OMS_EVENTS_BODY_LIMIT))
 	.route("/api/auth", auth)
 	.route("/api/auth/logout", logout)
 	.route("/api/me", me)
@@ -37,7 +48,7 @@ const app = new Hono<AppEnv>()
 	.route("/oms/events", omsEvents)
 	.route("/sync", sync)
 	.onError(onError)
-	.notFound(notFound);
+	.notFound(assetsOrNotFound);
 
 export type AppType = typeof app;
 export { Account } from "../durable-objects/account";

@@ -4,6 +4,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { FAILOVER_KV_KEY } from "../src/failover/state";
 import { failoverStub } from "../src/failover/state";
+import { primaryTarget } from "../src/failover/gateway";
 import { uid } from "./fixtures";
 import { call, expectProblem, setFailover } from "./helpers";
 
@@ -52,6 +53,23 @@ describe("gateway mode", () => {
 		expect(res.status).toBe(200);
 		expect(await res.json()).toMatchObject({ mode: "active" });
 		await setFailover(false, "drill over");
+	});
+
+	it("keeps every forwarded request on the primary's host: only the path and query are copied", async () => {
+		await setFailover(false, "standby");
+		// A path that a URL resolver would take for another host (`//evil.host/x`).
+		const res = await exports.default.fetch(
+			new Request(`${primary}//evil.example/steal?x=1`, { headers: { accept: "text/html" }, redirect: "manual" }),
+		);
+		expect(res.status).toBe(200);
+		expect(await res.text()).toContain("Primary trading platform");
+		expect(res.headers.get("x-primary-path")).toBe("//evil.example/steal");
+		expect(primaryTarget("https://primary.example", new URL("https://primary.example//evil.example/x?q=1#h")).toString()).toBe(
+			"https://primary.example//evil.example/x?q=1",
+		);
+		expect(primaryTarget("https://primary.example:8443", new URL("https://gw.example/%2F%2Fevil.example")).host).toBe(
+			"primary.example:8443",
+		);
 	});
 
 	it("refuses to forward a request it already forwarded (routing loop)", async () => {

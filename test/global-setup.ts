@@ -30,7 +30,10 @@ export default async function setup(project: TestProject) {
 	}
 	const relay = await startWsRelay(await freePort());
 	stops.push(relay.stop);
-	const oms = await startOmsSimulator({ secret: localSecrets.OMS_HMAC_SECRET });
+	const oms = await startOmsSimulator({
+		relaySecret: localSecrets.OMS_RELAY_HMAC_SECRET,
+		eventsSecret: localSecrets.OMS_EVENTS_HMAC_SECRET,
+	});
 	stops.push(oms.stop);
 	const primary = await startPrimarySimulator();
 	stops.push(primary.stop);

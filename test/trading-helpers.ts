@@ -95,7 +95,8 @@ export async function refuseAlerts(clientId: string, count: number) {
 }
 
 type TestOmsEvent = Omit<OmsEvent, "eventId" | "at"> & { eventId?: string };
-type SigningOptions = { nowSeconds?: number; secret?: string };
+/** How a test signs an event: by default as the OMS does (its own key, POST /oms/events, now). */
+type SigningOptions = { nowSeconds?: number; secret?: string; method?: string; path?: string };
 
 const fullEvent = (e: TestOmsEvent): OmsEvent => ({ eventId: crypto.randomUUID(), at: new Date().toISOString(), ...e });
 
@@ -111,7 +112,11 @@ export function omsEventBatch(events: TestOmsEvent[], opts: SigningOptions = {})
 
 /** Posts a raw body to POST /oms/events, signed as the OMS would sign it. */
 export async function postSignedEvents(body: string, opts: SigningOptions = {}): Promise<Response> {
-	const headers = await signatureHeaders(opts.secret ?? env.OMS_HMAC_SECRET, body, opts.nowSeconds);
+	const headers = await signatureHeaders(
+		opts.secret ?? env.OMS_EVENTS_HMAC_SECRET,
+		{ method: opts.method ?? "POST", path: opts.path ?? "/oms/events", body },
+		opts.nowSeconds,
+	);
 	return call("/oms/events", { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 }
 

@@ -1,15 +1,17 @@
-import { createMiddleware } from "hono/factory";
+// Machine-to-machine access (ops tooling, the primary's sync job) by a shared bearer token:
+// Hono's bearerAuth (a timing-safe comparison), answering in problem+json. A missing or
+// malformed header is a 401 like a wrong token, and an unset token admits no one.
+import { bearerAuth } from "hono/bearer-auth";
+import { timingSafeEqual } from "hono/utils/buffer";
 import type { AppEnv } from "../http/app-env";
-import { Problem } from "../http/problem";
-import { constantTimeEqual } from "./constant-time";
+import { problemResponse } from "../http/problem";
 
-/** Machine-to-machine access (ops tooling, the primary's sync job) by a shared bearer token. */
+const refused = () => problemResponse(401, "UNAUTHENTICATED", "a valid bearer token is required");
+
 export const requireBearer = (secret: "OPS_TOKEN" | "SYNC_TOKEN") =>
-	createMiddleware<AppEnv>(async (c, next) => {
-		const header = c.req.header("authorization") ?? "";
-		const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-		if (!token || !c.env[secret] || !constantTimeEqual(token, c.env[secret])) {
-			throw new Problem(401, "UNAUTHENTICATED", "a valid bearer token is required");
-		}
-		await next();
+	bearerAuth<AppEnv>({
+		verifyToken: async (token, c) => Boolean(c.env[secret]) && (await timingSafeEqual(c.env[secret], token)),
+		noAuthenticationHeader: { message: refused },
+		invalidAuthenticationHeader: { message: refused },
+		invalidToken: { message: refused },
 	});

@@ -1,7 +1,9 @@
 // Gateway mode: with PRIMARY_ORIGIN set and this Worker routed on the primary's hostname, it
-// is the seed's "load balancer". In standby it passes requests through to the primary; while
-// active it sends browsers to the backup UI and API clients a 503 naming the backup.
-// Requests for any other host (the backup's own) go on to the app untouched.
+// is the seed's "load balancer". In standby it passes every request for that host through to
+// the primary (pages, assets and API alike: wrangler.toml runs the Worker before the assets
+// layer, or the assets layer would answer the primary's pages with Lifeboat's); while active
+// it sends browsers to the backup UI and API clients a 503 naming the backup. Requests for
+// any other host (the backup's own) go on to the app untouched.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../http/app-env";
 import { readFailover } from "./state";
@@ -18,6 +20,19 @@ function primaryHost(env: Env): string | null {
 	} catch {
 		return null;
 	}
+}
+
+/**
+ * Where a request goes on the primary: PRIMARY_ORIGIN's scheme, host and port, with only the
+ * path and query copied over. (Resolving the path against the origin would take `//evil.host/x`
+ * for another host.)
+ */
+export function primaryTarget(primaryOrigin: string, url: URL): URL {
+	const target = new URL(primaryOrigin);
+	target.pathname = url.pathname;
+	target.search = url.search;
+	target.hash = "";
+	return target;
 }
 
 function sendToBackup(env: Env, req: Request, requestId: string): Response {
@@ -40,8 +55,7 @@ export const gateway = createMiddleware<AppEnv>(async (c, next) => {
 	}
 	if ((await readFailover(c.env)).active) return sendToBackup(c.env, c.req.raw, requestId);
 
-	const target = new URL(url.pathname + url.search, c.env.PRIMARY_ORIGIN);
-	const forwarded = new Request(target, c.req.raw);
+	const forwarded = new Request(primaryTarget(c.env.PRIMARY_ORIGIN, url), c.req.raw);
 	forwarded.headers.set(FORWARDED, "1");
 	let res: Response | null = null;
 	try {

@@ -7,6 +7,8 @@ import { Problem, problemResponse, respondProblem } from "./problem";
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
 	if (err instanceof Problem) return respondProblem(c, err);
 	if (err instanceof HTTPException) {
+		// Hono middleware that answers with a problem of ours (bearerAuth, src/auth/bearer.ts).
+		if (err.res?.headers.get("content-type")?.startsWith("application/problem+json")) return err.getResponse();
 		// Hono raises these for malformed input it parses itself (e.g. a body that is not JSON).
 		const status = err.status >= 500 ? 400 : err.status;
 		return problemResponse(status, status === 400 ? "MALFORMED_REQUEST" : "HTTP_ERROR", err.message || "malformed request");

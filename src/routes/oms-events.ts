@@ -1,19 +1,24 @@
 // POST /oms/events: the OMS reports acknowledgements, fills, rejections and cancellations: one
 // signed event per request, or many as `{ events: [...] }` under one signature (an OMS that
-// batches its postbacks costs one request per batch instead of one per event). The signature is
-// checked on the raw body before anything is parsed; stale timestamps are refused
-// (oms-signature.ts) and repeated event ids change nothing (the Account remembers them).
+// batches its postbacks costs one request per batch instead of one per event). The body is
+// limited before it is read (src/index.ts), the signature (the OMS's own key, over method, path,
+// timestamp and body) is checked on the raw body before anything is parsed; stale timestamps
+// are refused (relay/signature.ts) and repeated event ids change nothing (the Account remembers them).
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-env";
 import { Problem } from "../http/problem";
 import { parseJson } from "../http/validate";
-import { checkSignature } from "../relay/signature";
+import { checkSignature, signedPath } from "../relay/signature";
 import type { OmsEvent, OmsEventResult } from "../contract";
 import { OmsEventBatch, OmsEventBody } from "../contract/schemas";
 
 export const omsEvents = new Hono<AppEnv>().post("/", async (c) => {
 	const text = await c.req.text();
-	const sig = await checkSignature(c.env.OMS_HMAC_SECRET, text, c.req.raw.headers);
+	const sig = await checkSignature(
+		c.env.OMS_EVENTS_HMAC_SECRET,
+		{ method: c.req.method, path: signedPath(c.req.url), body: text },
+		c.req.raw.headers,
+	);
 	if (!sig.ok) throw new Problem(401, "INVALID_SIGNATURE", `signature ${sig.reason.toLowerCase()}`);
 	let json: unknown;
 	try {

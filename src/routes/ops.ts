@@ -27,6 +27,8 @@ export const ops = new Hono<AppEnv>()
 		return c.json(state);
 	})
 	.delete("/failover", noBody, async (c) => c.json(rememberFromObject(await failoverStub(c.env).clearManual())))
+	/** The failover state with its internal reason, and the last probe of each health URL (GET /api/status shows neither). */
+	.get("/failover", async (c) => c.json(await failoverStub(c.env).metrics()))
 	.get("/metrics", async (c) => {
 		const text = await renderMetrics(c.env, await failoverStub(c.env).metrics(), (p) => c.executionCtx.waitUntil(p));
 		return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

@@ -1,13 +1,31 @@
+// GET /api/status: public, so it says only what a trader needs. The failover reason is one of a
+// few fixed sentences (the probe's URL and status, and ops' own words, stay behind /ops:
+// GET /ops/failover).
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-env";
+import { assertNever, type FailoverState } from "../contract";
 import { readFailover } from "../failover/state";
 import { dataFreshness } from "../replication/freshness";
+
+/** The reason anyone may read: by phase and source, never the internal one. */
+export function publicReason(s: Pick<FailoverState, "phase" | "source">): string {
+	switch (s.phase) {
+		case "active":
+			return s.source === "manual" ? "Switched on by the broker's operations team." : "The primary trading platform is not responding.";
+		case "fencing":
+			return "The primary trading platform is back; orders placed here are being settled.";
+		case "standby":
+			return s.source === "manual" ? "Set to standby by the broker's operations team." : "The primary trading platform is working.";
+		default:
+			return assertNever(s.phase);
+	}
+}
 
 export const status = new Hono<AppEnv>().get("/", async (c) => {
 	const [failover, data] = await Promise.all([readFailover(c.env), dataFreshness(c.env, (p) => c.executionCtx.waitUntil(p))]);
 	return c.json({
 		mode: failover.active ? ("active" as const) : ("standby" as const),
-		failover: { active: failover.active, since: failover.since, reason: failover.reason, source: failover.source },
+		failover: { active: failover.active, since: failover.since, reason: publicReason(failover), source: failover.source },
 		data,
 		failback: { phase: failover.phase, outboxReady: failover.outboxReady, outboxUpTo: failover.outboxUpTo },
 		// While the OMS is unreachable square-offs get 503 OMS_UNAVAILABLE (api.md "OMS reachability").

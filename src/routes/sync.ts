@@ -6,14 +6,13 @@ import type { AppEnv } from "../http/app-env";
 import { requireBearer } from "../auth/bearer";
 import { withDb } from "../db/client";
 import { Problem } from "../http/problem";
+import { limitBody, OPS_BODY_LIMIT } from "../http/limits";
 import { validate } from "../http/validate";
 import { applyChanges } from "../replication/apply";
 import { MAX_BATCH_BYTES, parseChanges } from "../replication/events";
 import { replicationMapping } from "../replication/mapping";
 import { notifyAccounts } from "../replication/notify";
 import { ackOutbox, decodeCursor, readOutbox } from "../replication/outbox";
-
-const tooLarge = () => new Problem(413, "BATCH_TOO_LARGE", `a batch may be at most ${MAX_BATCH_BYTES} bytes`);
 
 const OutboxQuery = z.object({
 	after: z.string().max(40).optional(),
@@ -27,10 +26,8 @@ const AckBody = z.object({
 
 export const sync = new Hono<AppEnv>()
 	.use(requireBearer("SYNC_TOKEN"))
-	.post("/changes", async (c) => {
-		if (Number(c.req.header("content-length") ?? 0) > MAX_BATCH_BYTES) throw tooLarge();
+	.post("/changes", limitBody(MAX_BATCH_BYTES, "BATCH_TOO_LARGE"), async (c) => {
 		const text = await c.req.text();
-		if (text.length > MAX_BATCH_BYTES) throw tooLarge();
 		let body: unknown;
 		try {
 			body = JSON.parse(text);
@@ -64,7 +61,7 @@ export const sync = new Hono<AppEnv>()
 		);
 		return c.json(page);
 	})
-	.post("/outbox/ack", validate("json", AckBody), async (c) => {
+	.post("/outbox/ack", limitBody(OPS_BODY_LIMIT), validate("json", AckBody), async (c) => {
 		const { consumer, cursor } = c.req.valid("json");
 		const acked = await withDb(
 			c.env,

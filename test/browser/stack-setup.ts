@@ -11,6 +11,7 @@ declare module "vitest" {
 		siteUrl: string;
 		stackOmsUrl: string;
 		stackDatabaseUrl: string;
+		stackPrimaryUrl: string;
 	}
 }
 
@@ -26,6 +27,7 @@ export default async function setup(project: TestProject) {
 	project.provide("siteUrl", stack.url);
 	project.provide("stackOmsUrl", stack.oms.url);
 	project.provide("stackDatabaseUrl", stack.databaseUrl);
+	project.provide("stackPrimaryUrl", stack.primary.url);
 	return async () => {
 		await stack.stop();
 		rmSync(dataDir, { recursive: true, force: true });

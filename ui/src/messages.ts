@@ -8,10 +8,11 @@ const NOT_FOR_TRADERS = "Lifeboat could not handle that request. Reload the page
 
 const sentences: Record<ProblemCode, string> = {
 	INVALID_CREDENTIALS: "That client ID and password do not match. Check both and try again.",
-	ACCOUNT_LOCKED: "Your account is locked after too many failed sign-ins. Wait a few minutes or call your broker's help desk.",
+	ACCOUNT_LOCKED:
+		"Too many failed sign-ins from this connection: it is blocked for a few minutes. Wait, use another connection, or call your broker's help desk.",
 	RATE_LIMITED: "Too many attempts in a short time. Wait a minute, then try again.",
 	INVALID_OTP:
-		"That code was not accepted. Codes change every 30 seconds and each works once: enter the current code from your authenticator app.",
+		"That code was not accepted, or the client ID or password was wrong (for your safety we do not say which). Enter them again with the current code from your authenticator app: codes change every 30 seconds and each works once.",
 	UNAUTHENTICATED: "Your session has ended. Please sign in again.",
 	PRIMARY_ACTIVE: "Your broker's main platform is working, so exits are not taken here. Use the main platform.",
 	OMS_UNAVAILABLE:
@@ -30,6 +31,9 @@ const sentences: Record<ProblemCode, string> = {
 	INVALID_BODY: "Some of the details entered are not valid. Check them and try again.",
 	MALFORMED_REQUEST: "The request could not be read. Reload the page and try again.",
 	CROSS_SITE_REQUEST: "The request was blocked for your safety. Reload this page and try again.",
+	TOO_MANY_CONNECTIONS:
+		"Lifeboat is open in too many tabs or windows. Close some of them; this page keeps updating every few seconds meanwhile.",
+	PAYLOAD_TOO_LARGE: "The request was too large to accept. Check what you entered and try again.",
 	INTERNAL_ERROR: "Something went wrong on our side. Try again; if it keeps happening, call your broker's help desk.",
 	POSITIONS_UNAVAILABLE: "Your positions could not be loaded just now. Wait a few seconds and try again.",
 	SIGN_IN_UNAVAILABLE: "Sign-in is unavailable for a moment. Wait a few seconds and try again.",

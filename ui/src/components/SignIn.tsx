@@ -1,10 +1,15 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type Me } from "../api";
+import { ApiError, api, type Me } from "../api";
 import { describeError } from "../messages";
 
-/** Both factors: client id + password, then the TOTP code. */
+/**
+ * Both factors: client id + password, then the TOTP code. The server tells whether the password
+ * was right only together with the code (a stranger must not learn it on its own), so a refused
+ * code sends the trader back to enter both again, with the client id kept.
+ */
 export function SignIn(props: { onSignedIn: (me: Me) => void; notice?: string }) {
 	const [challenge, setChallenge] = useState<string | null>(null);
+	const [clientId, setClientId] = useState("");
 	const [error, setError] = useState<string | null>(null);
 	const [busy, setBusy] = useState(false);
 	const heading = useRef<HTMLHeadingElement>(null);
@@ -18,13 +23,16 @@ export function SignIn(props: { onSignedIn: (me: Me) => void; notice?: string })
 		setError(null);
 		try {
 			if (!challenge) {
-				const res = await api.login(String(form.get("clientId")).trim().toUpperCase(), String(form.get("password")));
+				const id = String(form.get("clientId")).trim().toUpperCase();
+				setClientId(id);
+				const res = await api.login(id, String(form.get("password")));
 				setChallenge(res.challengeId);
 			} else {
 				props.onSignedIn(await api.totp(challenge, String(form.get("code")).replace(/\s/g, "")));
 			}
 		} catch (err) {
 			setError(describeError(err));
+			if (err instanceof ApiError && err.code === "INVALID_OTP") setChallenge(null);
 		} finally {
 			setBusy(false);
 		}
@@ -45,7 +53,15 @@ export function SignIn(props: { onSignedIn: (me: Me) => void; notice?: string })
 				) : (
 					<>
 						<label for="clientId">Client ID</label>
-						<input id="clientId" name="clientId" autoComplete="username" autoCapitalize="characters" spellcheck={false} required />
+						<input
+							id="clientId"
+							name="clientId"
+							autoComplete="username"
+							autoCapitalize="characters"
+							spellcheck={false}
+							defaultValue={clientId}
+							required
+						/>
 						<label for="password">Password</label>
 						<input id="password" name="password" type="password" autoComplete="current-password" required />
 					</>
