@@ -1,8 +1,22 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { itemAt } from "../scripts/fixtures.ts";
+import { sendAlert } from "../src/observability/alerts";
 import { clientHash } from "../src/observability/log";
 import { createClient, openSession } from "./fixtures";
-import { call } from "./helpers";
+import { browserHeaders, call } from "./helpers";
+
+/** Every console line written while `fn` runs, at any level. */
+async function linesDuring(fn: () => Promise<unknown>): Promise<string[]> {
+	const lines: string[] = [];
+	for (const level of ["log", "warn", "error"] as const) {
+		vi.spyOn(console, level).mockImplementation((line: unknown) => {
+			lines.push(String(line));
+		});
+	}
+	await fn();
+	vi.restoreAllMocks();
+	return lines;
+}
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -39,5 +53,37 @@ describe("structured logs", () => {
 		const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === "http.request");
 		expect(line).toMatchObject({ path: "/api/status", status: 200 });
 		expect(line).not.toHaveProperty("clientHash");
+	});
+
+	it("sign-in failures and ops alerts name a client only by its hash (the alert's webhook still gets the id)", async () => {
+		const c = await createClient();
+		const hash = await clientHash(c.clientId);
+		const headers = browserHeaders();
+		const lines = await linesDuring(async () => {
+			const login = await call("/api/auth/login", {
+				method: "POST",
+				headers,
+				body: JSON.stringify({ clientId: c.clientId, password: "wrong" }),
+			});
+			const { challengeId } = (await login.json()) as { challengeId: string };
+			await call("/api/auth/totp", { method: "POST", headers, body: JSON.stringify({ challengeId, code: "123456" }) });
+			await sendAlert(
+				{ ALERT_WEBHOOK_URL: "", APP_ENV: "test" },
+				{
+					event: "order.failed",
+					text: `Order O1 of client ${c.clientId} is FAILED`,
+					detail: { orderId: "O1", clientId: c.clientId },
+					clientId: c.clientId,
+				},
+			);
+		});
+		const text = lines.join("\n");
+		expect(text).not.toContain(c.clientId);
+		const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+		expect(parsed.filter((l) => l.event === "auth.sign_in_failed").map((l) => l.clientHash)).toEqual([hash, hash]);
+		expect(parsed.find((l) => l.event === "order.failed")).toMatchObject({
+			clientHash: hash,
+			text: `Order O1 of client #${hash} is FAILED`,
+		});
 	});
 });
