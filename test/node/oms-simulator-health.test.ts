@@ -10,7 +10,10 @@ describe("OMS simulator GET /health", () => {
 	const health = (timeoutMs = 2000) => fetch(`${sim.url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
 
 	beforeAll(async () => {
-		sim = await startOmsSimulator({ relaySecret: "test-relay-secret-of-at-least-32-bytes", eventsSecret: "test-events-secret-of-at-least-32-bytes" });
+		sim = await startOmsSimulator({
+			relaySecret: "test-relay-secret-of-at-least-32-bytes",
+			eventsSecret: "test-events-secret-of-at-least-32-bytes",
+		});
 	});
 	afterAll(() => sim.stop());
 
