@@ -27,6 +27,8 @@ export default defineConfig({
 					BACKUP_ORIGIN: "https://lifeboat.test",
 					// Ops alerts go to the primary simulator's collector, where tests count them.
 					ALERT_WEBHOOK_URL: `${inject("primaryUrl")}/__alerts`,
+					// Every binding call goes through the counting wrapper the bench uses (platform-calls.ts).
+					COUNT_PLATFORM_CALLS: "on",
 				},
 			},
 		})),

@@ -1,12 +1,15 @@
 // `npm run bench`: load and end-to-end numbers on the local stack (wrangler dev, embedded
 // Postgres, OMS and primary simulators), printed as a table and written to BENCHMARKS.md.
-//   1. ceiling: a route of the same Worker that does no I/O (bench/scenarios/ceiling.ts)
+//   1. ceiling: a route of the same Worker that does no I/O (bench/scenarios/ceiling.ts), and a
+//      bare Worker with no code of ours under the same runtime and flags (bench/scenarios/bare.ts)
 //   2. accept: POST /api/square-offs spread over many signed-in clients (autocannon), with two
 //      diagnostics: the accept path alone (requests the Account refuses) and the accept run with
 //      the OMS posting no events back (bench/scenarios/accept.ts)
 //   3. surge: N traders at once: password + TOTP sign-in, positions, exit all, wait for COMPLETE
 //      (bench/scenarios/surge.ts)
-//   4. Postgres statements per square-off on the hot path (after each client's first load)
+//   4. what a square-off and a trader's whole exit cost the platform (bench/platform-calls.ts),
+//      Postgres statements on the hot path among them, and the capacity model fed by those
+//      counts (bench/capacity.ts)
 // The tables and BENCHMARKS.md: bench/report.ts. This file sets the stage and runs them in order.
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,18 +22,19 @@ import { createClients, getJson, pool, signIn } from "./clients.ts";
 import { CLIENTS, DATA_DIR, TRADERS } from "./config.ts";
 import { report } from "./report.ts";
 import { runAccept } from "./scenarios/accept.ts";
+import { runBareCeiling } from "./scenarios/bare.ts";
 import { runCeiling, runHealth } from "./scenarios/ceiling.ts";
 import { runSurge, SURGE_POSITIONS } from "./scenarios/surge.ts";
 
 const USAGE = `npm run bench: the load and end-to-end runs on a local stack of its own; prints the tables
-and writes BENCHMARKS.md. Settings (environment variables):
+and writes BENCHMARKS.md and bench/results.json. Settings (environment variables):
   BENCH_SECONDS (10)          seconds per load run
   BENCH_CONNECTIONS (32)      connections per load run
   BENCH_CLIENTS (100)         accept clients
   BENCH_TRADERS (50)          traders per surge
   BENCH_EVENT_BATCH_MS (20)   how long the OMS simulator batches its events
   BENCH_DATA_DIR              where the throwaway state lives (default the system temp folder)
-  BENCH_WRITE=0               print only, leave BENCHMARKS.md alone
+  BENCH_WRITE=0               print only, leave BENCHMARKS.md and bench/results.json alone
 A short check: BENCH_SECONDS=2 BENCH_CLIENTS=10 BENCH_TRADERS=5 BENCH_WRITE=0 npm run bench`;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -41,7 +45,15 @@ async function main() {
 	const port = await freePort();
 	const buildUi = !existsSync(`${root}/ui/dist/index.html`);
 	console.log(`starting the stack on :${port}${buildUi ? " (building the UI first)" : ""} ...`);
-	const stack = await startStack({ port, dataDir, persistent: false, quiet: true, buildUi, countStatements: true });
+	const stack = await startStack({
+		port,
+		dataDir,
+		persistent: false,
+		quiet: true,
+		buildUi,
+		countStatements: true,
+		countPlatformCalls: true,
+	});
 	const site = stack.url;
 	try {
 		await setFailover(over(site), true, "bench", { token: localSecrets.OPS_TOKEN, origin: site });
@@ -60,11 +72,12 @@ async function main() {
 		});
 
 		const ceiling = await runCeiling(site);
+		const bare = await runBareCeiling();
 		const health = await runHealth(site);
 		const accept = await runAccept({ stack, clients: acceptClients, cookies });
 		const ceilingAfter = await runCeiling(site, true);
 		const surge = await runSurge(stack, surgeClients, surgePerEventClients);
-		report({ ceiling, ceilingAfter, health, accept, surge });
+		report({ bare, ceiling, ceilingAfter, health, accept, surge });
 	} finally {
 		await stack.stop();
 		rmSync(dataDir, { recursive: true, force: true });

@@ -25,6 +25,7 @@ import type {
 	Transition,
 } from "../src/contract";
 import { FAILOVER_INSTANCE, failoverKvKey } from "../src/failover/state";
+import { countedEnv } from "../src/observability/platform-calls";
 
 type StateRow = {
 	active: number;
@@ -84,7 +85,7 @@ export class Failover extends DurableObject<Env> {
 	private readonly instance: string;
 
 	constructor(ctx: DurableObjectState, env: Env) {
-		super(ctx, env);
+		super(ctx, countedEnv(env));
 		this.sql = ctx.storage.sql;
 		this.instance = ctx.id.name ?? FAILOVER_INSTANCE;
 		ctx.blockConcurrencyWhile(async () => {

@@ -1,15 +1,19 @@
 // Consumer of the records queue: writes what the Durable Objects and routes produced (order
 // snapshots with their events, audit entries) to Postgres, with an outbox row for each, in
-// one transaction per batch of at most four multi-row statements. Every write is idempotent
+// one transaction per batch of a few multi-row statements. Every write is idempotent
 // (keyed by order version or entry id), so a redelivered batch changes nothing; an older order
 // version never overwrites a newer.
 import { sql } from "drizzle-orm";
 import { sendAlert } from "../src/observability/alerts";
 import { log } from "../src/observability/log";
 import { schema, withDb } from "../src/db/client";
-import { assertNever, type AuditEntry, type OrderRecord, type RecordMessage } from "../src/contract";
+import { assertNever, type AuditEntry, type OrderRecord, type RecordEntry, type RecordMessage } from "../src/contract";
 
-type OrderMessage = Extract<RecordMessage, { kind: "order" }>;
+type OrderMessage = Extract<RecordEntry, { kind: "order" }>;
+
+/** The entries a batch of messages carries, packed or single. */
+const entriesOf = (messages: readonly Message<RecordMessage>[]): RecordEntry[] =>
+	messages.flatMap((m) => (m.body.kind === "records" ? m.body.records : [m.body]));
 
 function orderRow(order: OrderRecord) {
 	return {
@@ -47,8 +51,15 @@ function newestVersions(orders: OrderMessage[]): OrderRecord[] {
 	return [...newest.values()];
 }
 
-/** Writes a batch in one transaction and four statements at most, whatever its size. */
-export async function writeRecords(env: Env, records: RecordMessage[]): Promise<void> {
+/** Rows per INSERT: the widest (orders, 19 columns) stays well under Postgres's 65,535 parameters. */
+const ROWS_PER_STATEMENT = 1000;
+
+function* chunks<T>(rows: T[]): Generator<T[]> {
+	for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) yield rows.slice(i, i + ROWS_PER_STATEMENT);
+}
+
+/** Writes a batch in one transaction, four multi-row statements per ROWS_PER_STATEMENT entries. */
+export async function writeRecords(env: Env, records: RecordEntry[]): Promise<void> {
 	const orders: OrderMessage[] = [];
 	const audits: AuditEntry[] = [];
 	const outboxRows: (typeof schema.outbox.$inferInsert)[] = [];
@@ -78,11 +89,11 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
 	}
 	await withDb(env, undefined, (db) =>
 		db.transaction(async (tx) => {
-			if (orders.length > 0) {
-				const o = schema.orders;
+			const o = schema.orders;
+			for (const newest of chunks(newestVersions(orders))) {
 				await tx
 					.insert(o)
-					.values(newestVersions(orders).map(orderRow))
+					.values(newest.map(orderRow))
 					.onConflictDoUpdate({
 						target: o.id,
 						set: {
@@ -95,10 +106,12 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
 						},
 						setWhere: sql`${o.version} < excluded.version`,
 					});
+			}
+			for (const versions of chunks(orders)) {
 				await tx
 					.insert(schema.orderEvents)
 					.values(
-						orders.map(({ order, event }) => ({
+						versions.map(({ order, event }) => ({
 							id: orderEventId(order),
 							orderId: order.id,
 							version: order.version,
@@ -112,15 +125,22 @@ export async function writeRecords(env: Env, records: RecordMessage[]): Promise<
 					)
 					.onConflictDoNothing();
 			}
-			if (audits.length > 0) {
+			for (const entries of chunks(audits)) {
 				await tx
 					.insert(schema.auditLog)
 					.values(
-						audits.map((e) => ({ id: e.id, at: new Date(e.at), clientId: e.clientId, actor: e.actor, action: e.action, detail: e.detail })),
+						entries.map((e) => ({
+							id: e.id,
+							at: new Date(e.at),
+							clientId: e.clientId,
+							actor: e.actor,
+							action: e.action,
+							detail: e.detail,
+						})),
 					)
 					.onConflictDoNothing();
 			}
-			if (outboxRows.length > 0) await tx.insert(schema.outbox).values(outboxRows).onConflictDoNothing();
+			for (const rows of chunks(outboxRows)) await tx.insert(schema.outbox).values(rows).onConflictDoNothing();
 		}),
 	);
 }
@@ -130,13 +150,10 @@ export const recordsRetryDelay = (attempts: number) => Math.min(300, 2 ** Math.m
 
 export async function consumeRecords(batch: MessageBatch<RecordMessage>, env: Env): Promise<void> {
 	try {
-		await writeRecords(
-			env,
-			batch.messages.map((m) => m.body),
-		);
+		await writeRecords(env, entriesOf(batch.messages));
 	} catch (err) {
 		const attempts = Math.max(...batch.messages.map((m) => m.attempts));
-		log("records.write_failed", { count: batch.messages.length, attempts, message: String(err) }, "error");
+		log("records.write_failed", { messages: batch.messages.length, attempts, message: String(err) }, "error");
 		batch.retryAll({ delaySeconds: recordsRetryDelay(attempts) });
 		return;
 	}
@@ -146,10 +163,7 @@ export async function consumeRecords(batch: MessageBatch<RecordMessage>, env: En
 /** Records that Postgres refused for every retry: logged whole (so they can be replayed) and ops alerted. */
 export async function consumeDeadRecords(batch: MessageBatch<RecordMessage>, env: Env): Promise<void> {
 	try {
-		await writeRecords(
-			env,
-			batch.messages.map((m) => m.body),
-		);
+		await writeRecords(env, entriesOf(batch.messages));
 		batch.ackAll();
 		return;
 	} catch (err) {

@@ -32,6 +32,8 @@ export interface StackOptions {
 	quiet?: boolean;
 	/** Count Postgres statements per connection label (embedded Postgres only; benches use it). */
 	countStatements?: boolean;
+	/** Count the site's platform calls (COUNT_PLATFORM_CALLS, shown in /ops/metrics; benches use it). */
+	countPlatformCalls?: boolean;
 	/**
 	 * wrangler dev's aids for a developer: its local trace explorer (a collector Worker fed a
 	 * streaming tail of every invocation, on the same workerd thread as the site) and its debug
@@ -49,8 +51,8 @@ export interface Stack {
 	databaseUrl: string;
 	oms: Awaited<ReturnType<typeof startOmsSimulator>>;
 	primary: Awaited<ReturnType<typeof startPrimarySimulator>>;
-	/** With countStatements: statements Postgres has run for connections with this label so far. */
-	statementsRunBy(label: string): number;
+	/** With countStatements: statements Postgres has run for connections with this label (all labels without one) so far. */
+	statementsRunBy(label?: string): number;
 	stop(): Promise<void>;
 }
 
@@ -65,6 +67,48 @@ export function buildUi(): Promise<void> {
 	return run(process.execPath, [`${root}/node_modules/vite/bin/vite.js`, "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"]);
 }
 
+/** `wrangler dev` on 127.0.0.1:port in its own process group, as the site and the bench's bare Worker run. */
+export async function spawnWranglerDev(opts: {
+	port: number;
+	/** wrangler.toml of the Worker (default: the site's). */
+	config?: string;
+	args?: string[];
+	quiet?: boolean;
+	devAids?: boolean;
+}): Promise<ChildProcess> {
+	return spawn(
+		process.execPath,
+		[
+			`${root}/node_modules/wrangler/bin/wrangler.js`,
+			"dev",
+			...(opts.config ? ["--config", opts.config] : []),
+			"--ip",
+			"127.0.0.1",
+			"--port",
+			String(opts.port),
+			...(opts.args ?? []),
+			"--show-interactive-dev-session=false",
+			"--inspector-port",
+			String(await freePort()),
+		],
+		{
+			cwd: root,
+			env: opts.devAids ? process.env : { ...process.env, X_LOCAL_OBSERVABILITY: "false", WRANGLER_WRITE_LOGS: "false" },
+			stdio: ["ignore", opts.quiet ? "ignore" : "inherit", opts.quiet ? "ignore" : "inherit"],
+			detached: true,
+		},
+	);
+}
+
+/** SIGTERM to the child's process group, SIGKILL after 5 s. */
+export async function stopProcessGroup(child: ChildProcess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return;
+	const exited = new Promise((r) => child.once("exit", r));
+	if (child.pid) process.kill(-child.pid, "SIGTERM");
+	await Promise.race([exited, sleep(5000)]);
+	if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(-child.pid, "SIGKILL");
+}
+
 export async function startStack(opts: StackOptions): Promise<Stack> {
 	const site = `http://127.0.0.1:${opts.port}`;
 	const dataDir = opts.dataDir ?? `${root}/.data`;
@@ -76,13 +120,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 	const stop = async () => {
 		if (stopping) return;
 		stopping = true;
-		if (wrangler && wrangler.exitCode === null && wrangler.signalCode === null) {
-			const w = wrangler;
-			const exited = new Promise((r) => w.once("exit", r));
-			if (w.pid) process.kill(-w.pid, "SIGTERM");
-			await Promise.race([exited, sleep(5000)]);
-			if (w.exitCode === null && w.signalCode === null && w.pid) process.kill(-w.pid, "SIGKILL");
-		}
+		if (wrangler) await stopProcessGroup(wrangler);
 		for (const s of stops.reverse()) await s().catch((e) => console.error(String(e)));
 	};
 
@@ -91,7 +129,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
 		let databaseUrl = opts.databaseUrl ?? "";
 		let wsProxy = "";
-		let statementsRunBy = (_label: string) => 0;
+		let statementsRunBy = (_label?: string) => 0;
 		if (!databaseUrl) {
 			const pg = await startPostgres({
 				dir: `${dataDir}/pg`,
@@ -100,7 +138,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 				countStatements: opts.countStatements,
 			});
 			stops.push(pg.stop);
-			statementsRunBy = (label) => pg.statementCounts.get(label) ?? 0;
+			statementsRunBy = (label) =>
+				label === undefined ? [...pg.statementCounts.values()].reduce((a, b) => a + b, 0) : (pg.statementCounts.get(label) ?? 0);
 			const relay = await startWsRelay(await freePort());
 			stops.push(relay.stop);
 			databaseUrl = pg.url;
@@ -128,6 +167,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${primary.url}/health`, expectStatus: 200 }]),
 			// Gateway mode for requests addressed to the primary simulator's host (Host header); the site's own host is unaffected.
 			PRIMARY_ORIGIN: primary.url,
+			...(opts.countPlatformCalls ? { COUNT_PLATFORM_CALLS: "on" } : {}),
 		};
 		writeFileSync(
 			envFile,
@@ -137,31 +177,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 				.join("\n"),
 		);
 
-		wrangler = spawn(
-			process.execPath,
-			[
-				`${root}/node_modules/wrangler/bin/wrangler.js`,
-				"dev",
-				"--ip",
-				"127.0.0.1",
-				"--port",
-				String(opts.port),
-				"--test-scheduled",
-				"--env-file",
-				envFile,
-				"--persist-to",
-				`${dataDir}/wrangler`,
-				"--show-interactive-dev-session=false",
-				"--inspector-port",
-				String(await freePort()),
-			],
-			{
-				cwd: root,
-				env: opts.devAids ? process.env : { ...process.env, X_LOCAL_OBSERVABILITY: "false", WRANGLER_WRITE_LOGS: "false" },
-				stdio: ["ignore", opts.quiet ? "ignore" : "inherit", opts.quiet ? "ignore" : "inherit"],
-				detached: true,
-			},
-		);
+		wrangler = await spawnWranglerDev({
+			port: opts.port,
+			args: ["--test-scheduled", "--env-file", envFile, "--persist-to", `${dataDir}/wrangler`],
+			quiet: opts.quiet,
+			devAids: opts.devAids,
+		});
 		wrangler.on("exit", (c) => {
 			if (!stopping) opts.onWranglerExit?.(c);
 		});

@@ -16,6 +16,8 @@ interface LifeboatSecrets {
 	OMS_EVENTS_HMAC_SECRET: string;
 	OPS_TOKEN: string;
 	SYNC_TOKEN: string;
+	/** "on" in the bench's local stack only (never in wrangler.toml): src/observability/platform-calls.ts. */
+	COUNT_PLATFORM_CALLS?: string;
 }
 // `wrangler types` gives the queue producers as `Queue` (of unknown bodies). Env's own members
 // override what it inherits from the generated base, so the producers get their message types

@@ -7,6 +7,7 @@ import { queue, type QueueMessage } from "../queues";
 import type { AppEnv } from "./http/app-env";
 import { gateway } from "./failover/gateway";
 import { requestLog } from "./observability/log";
+import { countCall, countedEnv } from "./observability/platform-calls";
 import { assetsOrNotFound } from "./http/assets";
 import { onError } from "./http/errors";
 import { API_BODY_LIMIT, limitBody, OMS_EVENTS_BODY_LIMIT, OPS_BODY_LIMIT } from "./http/limits";
@@ -54,4 +55,14 @@ export type AppType = typeof app;
 export { Account } from "../durable-objects/account";
 export { Failover } from "../durable-objects/failover";
 
-export default { fetch: app.fetch, queue, scheduled } satisfies ExportedHandler<Env, QueueMessage>;
+export default {
+	fetch(request, env, ctx) {
+		countCall(env, "inboundRequests");
+		return app.fetch(request, countedEnv(env), ctx);
+	},
+	queue(batch, env, ctx) {
+		countCall(env, "consumerInvocations");
+		return queue(batch, countedEnv(env), ctx);
+	},
+	scheduled: (controller, env, ctx) => scheduled(controller, countedEnv(env), ctx),
+} satisfies ExportedHandler<Env, QueueMessage>;

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
 import { itemAt } from "../scripts/fixtures.ts";
@@ -94,5 +94,36 @@ describe("records queue -> Postgres", () => {
 		).rejects.toThrow();
 		const rows = await query((db) => db.select().from(schema.auditLog).where(eq(schema.auditLog.id, good.id)));
 		expect(rows).toHaveLength(0);
+	});
+
+	it("packed messages and single-entry ones (as sent before packing) both land from the real queue", async () => {
+		const packed = [auditEntry("auth.logout", "client:CREC", "CREC"), auditEntry("auth.logout", "client:CREC", "CREC")];
+		const single = auditEntry("auth.logout", "client:CREC", "CREC");
+		const o = order(uid("O"), 1, "PENDING", 0);
+		await env.RECORDS.send({
+			kind: "records",
+			records: [...packed.map((entry) => ({ kind: "audit", entry }) as const), { kind: "order", order: o, event: {} }],
+		});
+		await env.RECORDS.send({ kind: "audit", entry: single });
+		const ids = [...packed, single].map((e) => e.id);
+		await eventually(
+			async () => (await query((db) => db.select().from(schema.auditLog).where(inArray(schema.auditLog.id, ids)))).length === 3,
+			"three audit rows",
+			10_000,
+		);
+		expect(await query((db) => db.select().from(schema.orders).where(eq(schema.orders.id, o.id)))).toHaveLength(1);
+	});
+
+	it("a batch bigger than one statement takes (4,000 orders: 76,000 parameters) is written whole", async () => {
+		const clientId = uid("CBIG");
+		const orders = Array.from({ length: 4000 }, () => order(uid("O"), 1, "PENDING", 0, clientId));
+		await writeRecords(
+			env,
+			orders.map((o) => ({ kind: "order", order: o, event: {} })),
+		);
+		const [row] = await query((db) =>
+			db.select({ n: sql<number>`count(*)::int` }).from(schema.orders).where(eq(schema.orders.clientId, clientId)),
+		);
+		expect(row?.n).toBe(4000);
 	});
 });

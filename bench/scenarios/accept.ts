@@ -8,6 +8,7 @@ import type { OmsControl } from "../../simulators/oms.ts";
 import { acceptToOms, type BenchClient, drainTo, omsControl, pool } from "../clients.ts";
 import { CONNECTIONS, EVENT_BATCH_MS, SECONDS } from "../config.ts";
 import { load } from "../load.ts";
+import { costPer, platformSnapshot } from "../platform-calls.ts";
 
 /** The accept clients, signed in (cookies[i] is clients[i]'s) with their positions loaded once. */
 export interface AcceptContext {
@@ -67,16 +68,28 @@ export async function runAccept({ stack, clients, cookies }: AcceptContext) {
 		return { ...result, drain };
 	};
 
-	const statementsBefore = clients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
+	const labels = clients.map((c) => `account:${c.clientId}`);
+	const before = await platformSnapshot(stack, labels);
 	const batched = await acceptRun(`OMS batching its events every ${EVENT_BATCH_MS} ms`, { eventBatchMs: EVENT_BATCH_MS });
-	const statementsAfter = clients.reduce((n, c) => n + stack.statementsRunBy(`account:${c.clientId}`), 0);
+	const after = await platformSnapshot(stack, labels);
+	// Each square-off here is one order; those in flight when the load stopped count too.
+	const perSquareOff = costPer(before, after, batched.drain.orders);
 	const relay = (await pool(traders, 8, (t) => acceptToOms(site, stack.oms.url, t.clientId, t.cookie))).flat();
 	// Diagnostics: the same run with an OMS that posts each event in its own request, and with
 	// one that posts none (the relay still runs), so the share of the inbound events shows.
 	const perEvent = await acceptRun("OMS posting one event per request", { eventBatchMs: 0 });
 	const silent = await acceptRun("OMS posting no events", { silent: true });
 	await omsControl(stack.oms.url, { silent: false, eventBatchMs: EVENT_BATCH_MS });
-	return { path, batched, perEvent, silent, relay, statementsBefore, statementsAfter };
+	return {
+		path,
+		batched,
+		perEvent,
+		silent,
+		relay,
+		statementsBefore: before.pgStatements,
+		statementsAfter: after.pgStatements,
+		perSquareOff,
+	};
 }
 
 export type AcceptResults = Awaited<ReturnType<typeof runAccept>>;

@@ -7,6 +7,7 @@ import type { Stack } from "../../scripts/stack.ts";
 import type { Order, Position } from "../../src/contract/index.ts";
 import { acceptToOms, type BenchClient, type BenchPosition, getJson, omsControl, signIn } from "../clients.ts";
 import { EVENT_BATCH_MS } from "../config.ts";
+import { costPer, platformSnapshot } from "../platform-calls.ts";
 
 /** Each surge trader's positions. */
 export const SURGE_POSITIONS: readonly BenchPosition[] = [
@@ -112,12 +113,17 @@ export type SurgeRun = Awaited<ReturnType<typeof surgeRun>>;
 
 /** The surge with the OMS batching its events (traders signing in from 10.2.x.x), then the per-event diagnostic (10.3.x.x). */
 export async function runSurge(stack: Stack, batchedClients: BenchClient[], perEventClients: BenchClient[]) {
+	const labels = batchedClients.map((c) => `account:${c.clientId}`);
+	const before = await platformSnapshot(stack, labels);
 	const batched = await surgeRun(stack, `OMS batching its events every ${EVENT_BATCH_MS} ms`, batchedClients, 2);
+	await sleep(2000); // the last records leave the Accounts within a second
+	// What one trader's whole exit cost: sign-in, first positions load, live socket, exit all, its orders' events.
+	const perTrader = costPer(before, await platformSnapshot(stack, labels), batched.done.length);
 	// Diagnostic: the same surge with an OMS posting one event per request.
 	await omsControl(stack.oms.url, { eventBatchMs: 0 });
 	await sleep(2000);
 	const perEvent = await surgeRun(stack, "OMS posting one event per request", perEventClients, 3);
-	return { batched, perEvent, errors: [...batched.errors, ...perEvent.errors] };
+	return { batched, perEvent, perTrader, errors: [...batched.errors, ...perEvent.errors] };
 }
 
 export type SurgeResults = Awaited<ReturnType<typeof runSurge>>;

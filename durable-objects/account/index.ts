@@ -34,12 +34,17 @@ import { listPositions, loadPositions, unavailable } from "./positions";
 import { type Book, clientRow, migrate, updateClient } from "./schema";
 import { openSession, revokeSession, sessionRefusal, touchSession } from "./sessions";
 import { beginSignIn, beginTotp, finishTotp, MemoryStore, openChallenge, resetSignIn, type SignInStore, SqlStore } from "./sign-in";
+import { countedEnv } from "../../src/observability/platform-calls";
 import { squareOff } from "./square-off";
 
 export class Account extends DurableObject<Env> {
 	private booked: Book | null = null;
 	/** Sign-in state of an id no client has: memory only (sign-in.ts). */
 	private unknownClient: MemoryStore | null = null;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, countedEnv(env));
+	}
 
 	/**
 	 * Storage is set up on first use, not in the constructor: an Account asked only about an

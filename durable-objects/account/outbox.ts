@@ -1,7 +1,7 @@
 // What leaves the Account: orders and cancels for the orders queue, records (order versions,
 // audit entries) for the records queue. Both wait in SQLite until sent, so nothing accepted is
 // lost if a send fails or the object is evicted: an alarm sends what is left.
-import type { AuditAction, OrderMessage, RecordMessage } from "../../src/contract";
+import { type AuditAction, MAX_RECORDS_MESSAGE_BYTES, type OrderMessage, type RecordEntry } from "../../src/contract";
 import { auditEntry } from "../../src/observability/audit";
 import { log } from "../../src/observability/log";
 import { orderRecord, relayOrder } from "./orders";
@@ -74,7 +74,7 @@ export class Outbox {
 		this.record({ kind: "audit", entry: auditEntry(action, actor, clientId, detail) });
 	}
 
-	private record(msg: RecordMessage) {
+	private record(msg: RecordEntry) {
 		this.sql.exec("INSERT INTO outbound_records (body) VALUES (?)", JSON.stringify(msg));
 	}
 
@@ -145,15 +145,25 @@ export class Outbox {
 		}
 	}
 
+	/** Waiting records leave packed, as many to a message as fit (one message per flush for most clients). */
 	private async sendRecords(): Promise<void> {
+		const bytes = new TextEncoder();
 		for (;;) {
 			const rows = this.sql
 				.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbound_records ORDER BY seq LIMIT ?", QUEUE_BATCH)
 				.toArray();
-			const last = rows.at(-1);
-			if (!last) return;
-			await this.env.RECORDS.sendBatch(rows.map((r) => ({ body: JSON.parse(r.body) as RecordMessage })));
-			this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", last.seq);
+			const packed: RecordEntry[] = [];
+			let size = 0;
+			let lastSeq: number | null = null;
+			for (const r of rows) {
+				size += bytes.encode(r.body).length + 1;
+				if (packed.length > 0 && size > MAX_RECORDS_MESSAGE_BYTES) break;
+				packed.push(JSON.parse(r.body) as RecordEntry);
+				lastSeq = r.seq;
+			}
+			if (lastSeq === null) return;
+			await this.env.RECORDS.send({ kind: "records", records: packed });
+			this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", lastSeq);
 		}
 	}
 

@@ -262,9 +262,17 @@ export interface OrderRecord extends Order {
 }
 
 /** Messages on the records queue: what the queue side writes to Postgres. */
-export type RecordMessage =
+/** One row for Postgres: an order version with its event, or an audit entry. */
+export type RecordEntry =
 	| { kind: "order"; order: OrderRecord; event: { fillQty?: number; fillPrice?: Price } }
 	| { kind: "audit"; entry: AuditEntry };
+/**
+ * A records queue message: many entries packed in one (what producers send: the queue's limit is
+ * messages a second, not bytes), or a single entry (still read, as sent before packing).
+ */
+export type RecordMessage = RecordEntry | { kind: "records"; records: RecordEntry[] };
+/** Bytes of entries packed into one records message (the queue takes up to 128 KB a message). */
+export const MAX_RECORDS_MESSAGE_BYTES = 100_000;
 
 export function assertNever(x: never): never {
 	throw new Error(`unexpected value: ${JSON.stringify(x)}`);

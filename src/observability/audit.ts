@@ -8,5 +8,5 @@ export function auditEntry(action: AuditAction, actor: string, clientId: string 
 
 export async function audit(env: Pick<Env, "RECORDS">, ...entries: AuditEntry[]): Promise<void> {
 	if (entries.length === 0) return;
-	await env.RECORDS.sendBatch(entries.map((entry) => ({ body: { kind: "audit", entry } satisfies RecordMessage })));
+	await env.RECORDS.send({ kind: "records", records: entries.map((entry) => ({ kind: "audit", entry }) as const) } satisfies RecordMessage);
 }

@@ -4,6 +4,7 @@
 import { sql } from "drizzle-orm";
 import { withDb } from "../db/client";
 import { log } from "./log";
+import { countingPlatformCalls, platformCalls } from "./platform-calls";
 import { type AuditAction, type FailoverMetrics, ORDER_STATUSES } from "../contract";
 
 /** Audit actions counted, and the metric each becomes. */
@@ -158,6 +159,14 @@ export async function renderMetrics(env: Env, f: FailoverMetrics, waitUntil: (p:
 				[{}, Math.max(0, (Date.now() - db.newestSourceTsMs) / 1000)],
 			]);
 		}
+	}
+	if (countingPlatformCalls(env)) {
+		out.metric(
+			"lifeboat_platform_calls_total",
+			"counter",
+			"Platform calls made by this isolate, by kind (counted only when COUNT_PLATFORM_CALLS is on).",
+			Object.entries(platformCalls()).map(([kind, n]) => [{ kind }, n]),
+		);
 	}
 	return out.toString();
 }
