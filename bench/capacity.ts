@@ -46,7 +46,7 @@ export interface Deployment {
 export const DEFAULT_DEPLOYMENT: Deployment = {
 	orderQueueShards: 1,
 	recordQueueShards: 1,
-	failoverReadCopies: 1,
+	failoverReadCopies: 16, // production's FAILOVER_READ_COPIES
 	requestsPerIsolate: 10,
 	messagesPerInvocation: 10,
 	invocationSeconds: 0.5,

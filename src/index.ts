@@ -54,6 +54,7 @@ const app = new Hono<AppEnv>()
 export type AppType = typeof app;
 export { Account } from "../durable-objects/account";
 export { Failover } from "../durable-objects/failover";
+export { FailoverReadCopy } from "../durable-objects/failover-read-copy";
 
 export default {
 	fetch(request, env, ctx) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { FAILOVER_KV_KEY } from "../src/failover/state";
 import { openDb } from "../src/db/client";
 import { failoverStub, readFailover } from "../src/failover/state";
+import { platformCalls } from "../src/observability/platform-calls";
 import { uid } from "./fixtures";
 import { call, setFailover } from "./helpers";
 
@@ -51,6 +52,23 @@ describe("readFailover", () => {
 		await setFailover(false, "mirror check");
 		const kv = await env.FLAGS.get<{ version: number; reason: string }>(FAILOVER_KV_KEY, "json");
 		expect(kv).toEqual(await failoverStub(env).state());
+	});
+});
+
+describe("failover read copies", () => {
+	it("callers of one copy at once share a single call to the Failover object, and learn when it was asked", async () => {
+		await setFailover(true, "copies");
+		const truth = await failoverStub(env).state();
+		const copy = env.FAILOVER_READS.getByName(uid("copy-"));
+		const before = platformCalls().failoverObjectCalls;
+		const startedAt = Date.now();
+		const answers = await Promise.all(Array.from({ length: 20 }, () => copy.state()));
+		expect(platformCalls().failoverObjectCalls - before).toBe(1);
+		for (const a of answers) {
+			expect(a.state).toEqual(truth);
+			expect(a.askedAt).toBe(answers[0]?.askedAt);
+			expect(a.askedAt).toBeGreaterThanOrEqual(startedAt);
+		}
 	});
 });
 

@@ -7,8 +7,9 @@
 // KV can lag a transition by its propagation (up to ~60 s) plus cacheTtl, so anything that
 // must not act on a stale answer (accepting a square-off, the fence) reads `consistent`:
 // the Durable Object's answer, reused by this isolate for at most CONSISTENT_MAX_AGE_MS so a
-// surge of square-offs does not queue on the one Failover object (about 1,000 requests/s).
-// The fence waits longer than that before it hands over.
+// surge of square-offs does not queue on the one Failover object (about 1,000 requests/s), and
+// asked through one of FAILOVER_READ_COPIES read copies (durable-objects/failover-read-copy.ts)
+// so that many isolates do not either. The fence waits longer than that before it hands over.
 import { log } from "../observability/log";
 import type { FailoverState } from "../contract";
 
@@ -26,11 +27,22 @@ const KV_CACHE_TTL_SECONDS = 30;
 /** How long an isolate reuses the Durable Object's answer for `consistent` reads. */
 export const CONSISTENT_MAX_AGE_MS = 1000;
 
+/** Read copies when FAILOVER_READ_COPIES is not set. */
+const DEFAULT_READ_COPIES = 16;
+
 let highestVersionSeen = -1;
 let lastFromObject: { state: FailoverState; at: number } | null = null;
 
 export function failoverStub(env: Env) {
 	return env.FAILOVER.getByName(FAILOVER_INSTANCE);
+}
+
+/** This isolate's read copy: one picked at random for the isolate's life spreads the isolates over them. */
+let readCopyIndex: number | null = null;
+function readCopyStub(env: Env) {
+	const copies = Math.max(1, Math.floor(Number(env.FAILOVER_READ_COPIES) || DEFAULT_READ_COPIES));
+	readCopyIndex ??= Math.floor(Math.random() * 1_000_000);
+	return env.FAILOVER_READS.getByName(`copy-${readCopyIndex % copies}`);
 }
 
 function isFailoverState(value: unknown): value is FailoverState {
@@ -53,9 +65,9 @@ function remember(state: FailoverState): FailoverState {
 	return state;
 }
 
-/** The state as the Durable Object just reported it (reads, transitions made through this isolate). */
-export function rememberFromObject(state: FailoverState): FailoverState {
-	if (!lastFromObject || state.version >= lastFromObject.state.version) lastFromObject = { state, at: Date.now() };
+/** The state as the Durable Object reported it when asked at `askedAt` (reads, transitions made through this isolate). */
+export function rememberFromObject(state: FailoverState, askedAt = Date.now()): FailoverState {
+	if (!lastFromObject || state.version >= lastFromObject.state.version) lastFromObject = { state, at: askedAt };
 	return remember(state);
 }
 
@@ -73,6 +85,13 @@ export async function readFailover(env: Env, opts: { consistent?: boolean } = {}
 			log("failover.kv_read_failed", { message: String(err) }, "warn");
 		}
 	}
-	if (opts.consistent && lastFromObject && Date.now() - lastFromObject.at < CONSISTENT_MAX_AGE_MS) return lastFromObject.state;
+	if (opts.consistent) {
+		if (lastFromObject && Date.now() - lastFromObject.at < CONSISTENT_MAX_AGE_MS) return lastFromObject.state;
+		const { state, askedAt } = await readCopyStub(env).state();
+		rememberFromObject(state, askedAt);
+		// A copy may predate a transition this isolate made itself: the newer state wins.
+		const newest = lastFromObject as { state: FailoverState } | null;
+		return newest && newest.state.version > state.version ? newest.state : state;
+	}
 	return rememberFromObject(await failoverStub(env).state());
 }

@@ -67,6 +67,7 @@ export function countedEnv(env: Env): Env {
 			const value: unknown = Reflect.get(target, key);
 			switch (key) {
 				case "ACCOUNTS":
+				case "FAILOVER_READS":
 					return objects(value as DurableObjectNamespace, false);
 				case "FAILOVER":
 					return objects(value as DurableObjectNamespace, true);
