@@ -4,6 +4,7 @@
 import { type AuditAction, MAX_RECORDS_MESSAGE_BYTES, type OrderMessage, type RecordEntry } from "../../src/contract";
 import { auditEntry } from "../../src/observability/audit";
 import { log } from "../../src/observability/log";
+import { ordersQueue, recordsQueue } from "../../src/queue-shards";
 import { orderRecord, relayOrder } from "./orders";
 import { checksDue } from "./outcome-checks";
 import { clientRow, type OrderRow } from "./schema";
@@ -134,7 +135,7 @@ export class Outbox {
 		];
 		for (let i = 0; i < messages.length; i += QUEUE_BATCH) {
 			const chunk = messages.slice(i, i + QUEUE_BATCH);
-			await this.env.ORDERS.sendBatch(chunk.map((m) => ({ body: m.body })));
+			await ordersQueue(this.env, clientId).sendBatch(chunk.map((m) => ({ body: m.body })));
 			for (const m of chunk) {
 				if (m.body.kind === "place") this.sql.exec("UPDATE orders SET enqueued = 1 WHERE id = ?", m.id);
 				else if (m.body.kind === "cancel") {
@@ -162,7 +163,7 @@ export class Outbox {
 				lastSeq = r.seq;
 			}
 			if (lastSeq === null) return;
-			await this.env.RECORDS.send({ kind: "records", records: packed });
+			await recordsQueue(this.env, clientRow(this.sql).client_id).send({ kind: "records", records: packed });
 			this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", lastSeq);
 		}
 	}

@@ -65,16 +65,16 @@ export function countedEnv(env: Env): Env {
 	return new Proxy(env, {
 		get(target, key) {
 			const value: unknown = Reflect.get(target, key);
+			if (typeof value !== "object" || value === null) return value;
+			// Queue shards: ORDERS, ORDERS_1, ...; RECORDS, RECORDS_1, ... (src/queue-shards.ts).
+			if (typeof key === "string" && /^ORDERS(_\d+)?$/.test(key)) return queue(value as Queue, "orderQueueMessages");
+			if (typeof key === "string" && /^RECORDS(_\d+)?$/.test(key)) return queue(value as Queue, "recordQueueMessages");
 			switch (key) {
 				case "ACCOUNTS":
 				case "FAILOVER_READS":
 					return objects(value as DurableObjectNamespace, false);
 				case "FAILOVER":
 					return objects(value as DurableObjectNamespace, true);
-				case "ORDERS":
-					return queue(value as Queue, "orderQueueMessages");
-				case "RECORDS":
-					return queue(value as Queue, "recordQueueMessages");
 				case "FLAGS":
 					return onCall(value as KVNamespace, (method) => {
 						if (method === "get" || method === "getWithMetadata") counts.kvReads++;
