@@ -40,9 +40,9 @@ export function launch(): Promise<Browser> {
 	});
 }
 
-export async function openPage(browser: Browser, width = 360): Promise<Page> {
+export async function openPage(browser: Browser, width = 360, colorScheme: "light" | "dark" = "light"): Promise<Page> {
 	// bypassCSP: axe is injected as an inline script, which the site's CSP would (rightly) refuse.
-	const context = await browser.newContext({ viewport: { width, height: 780 }, bypassCSP: true });
+	const context = await browser.newContext({ viewport: { width, height: 780 }, bypassCSP: true, colorScheme });
 	const page = await context.newPage();
 	await page.goto(site());
 	return page;

@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, api, type Me, type Order, type Position, type SquareOffResult, type Status } from "./api";
+import { ApiError, api, type Me, NetworkError, type Order, type Position, type SquareOffResult, type Status } from "./api";
 import { Banner } from "./components/Banner";
 import { ExitAllDialog } from "./components/ExitAllDialog";
 import { ExitDialog } from "./components/ExitDialog";
@@ -9,6 +9,11 @@ import { Positions } from "./components/Positions";
 import { SignIn } from "./components/SignIn";
 import { connectLive, type LiveMode } from "./live";
 import { isFinal } from "../../src/contract";
+import { onLangChange, t } from "./i18n";
+import { installShell } from "./install";
+import { problemSentence } from "./messages";
+import { clearPositions, loadPositions as loadSaved, type SavedPositions, savePositions } from "./saved";
+import { when } from "./format";
 
 const STATUS_POLL_MS = 10_000;
 const DEFAULT_STALE_AFTER_SECONDS = 120;
@@ -44,9 +49,24 @@ function useStatus() {
 	return { status, unreachable };
 }
 
+/** Whether the browser says it has no network (it fires online/offline as that changes). */
+function useOffline() {
+	const [offline, setOffline] = useState(!navigator.onLine);
+	useEffect(() => {
+		const update = () => setOffline(!navigator.onLine);
+		addEventListener("online", update);
+		addEventListener("offline", update);
+		return () => {
+			removeEventListener("online", update);
+			removeEventListener("offline", update);
+		};
+	}, []);
+	return offline;
+}
+
 const newestFirst = (a: Order, b: Order) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id);
 
-function Trading(props: { me: Me; status: Status | null; onSignedOut: (notice?: string) => void }) {
+function Trading(props: { me: Me; status: Status | null; offline: boolean; onSignedOut: (notice?: string) => void }) {
 	const [positions, setPositions] = useState<{ asOf: string; positions: Position[] } | null>(null);
 	const [orders, setOrders] = useState<Order[] | null>(null);
 	const [ordersError, setOrdersError] = useState<unknown>(null);
@@ -60,10 +80,11 @@ function Trading(props: { me: Me; status: Status | null; onSignedOut: (notice?: 
 
 	const failed = useCallback(
 		(err: unknown) => {
-			if (err instanceof ApiError && err.code === "UNAUTHENTICATED") onSignedOut("Your session has ended. Please sign in again.");
+			if (err instanceof ApiError && err.code === "UNAUTHENTICATED") onSignedOut(problemSentence("UNAUTHENTICATED"));
 		},
 		[onSignedOut],
 	);
+	const { clientId, name } = props.me;
 
 	/** Takes order updates in any order and any number of times: the newest version of each wins. */
 	const mergeOrders = useCallback((incoming: Order[], announce = true) => {
@@ -78,7 +99,14 @@ function Trading(props: { me: Me; status: Status | null; onSignedOut: (notice?: 
 		if (said.length) setAnnouncement(said.join(". "));
 	}, []);
 
-	const loadPositions = useCallback(() => api.positions().then(setPositions, failed), [failed]);
+	const loadPositions = useCallback(
+		() =>
+			api.positions().then((p) => {
+				setPositions(p);
+				savePositions({ clientId, name, ...p });
+			}, failed),
+		[failed, clientId, name],
+	);
 	const loadOrders = useCallback(
 		() =>
 			api.orders().then(
@@ -115,16 +143,17 @@ function Trading(props: { me: Me; status: Status | null; onSignedOut: (notice?: 
 
 	const placed = (r: SquareOffResult) => {
 		mergeOrders(r.orders, false);
-		setAnnouncement(`${r.orders.length} exit ${r.orders.length === 1 ? "order" : "orders"} placed.`);
+		setAnnouncement(t.exitsPlaced(r.orders.length));
 		loadPositions();
 	};
 
 	const signOut = async () => {
 		await api.logout().catch(() => undefined);
-		onSignedOut("You have signed out.");
+		onSignedOut(t.signedOut);
 	};
 
-	const canExit = props.status?.mode === "active";
+	// Offline nothing is placed, now or later: the buttons are off until the network and the status are back.
+	const canExit = props.status?.mode === "active" && !props.offline;
 	return (
 		<>
 			<div class="section-head">
@@ -132,10 +161,10 @@ function Trading(props: { me: Me; status: Status | null; onSignedOut: (notice?: 
 					{props.me.name} <span class="muted">({props.me.clientId})</span>
 				</h1>
 				<button type="button" onClick={signOut}>
-					Sign out
+					{t.signOut}
 				</button>
 			</div>
-			{!canExit && <p class="notice">Exits are off while the main platform is in charge.</p>}
+			{props.status?.mode !== "active" && <p class="notice">{t.exitsOff}</p>}
 			<Positions
 				data={positions}
 				staleAfterSeconds={props.status?.data.staleAfterSeconds ?? DEFAULT_STALE_AFTER_SECONDS}
@@ -143,38 +172,86 @@ function Trading(props: { me: Me; status: Status | null; onSignedOut: (notice?: 
 				onExit={setExiting}
 				onExitAll={() => setExitAll(true)}
 			/>
-			<Orders orders={orders} live={live} error={ordersError} onChanged={(o) => mergeOrders(o)} />
+			<Orders orders={orders} live={live} error={ordersError} offline={props.offline} onChanged={(o) => mergeOrders(o)} />
 			<div class="sr-only" role="log" aria-live="polite" data-testid="announcer">
 				{announcement}
 			</div>
-			{exiting && <ExitDialog position={exiting} onClose={() => setExiting(null)} onPlaced={placed} />}
-			{exitAll && positions && <ExitAllDialog positions={positions.positions} onClose={() => setExitAll(false)} onPlaced={placed} />}
+			{exiting && <ExitDialog position={exiting} offline={props.offline} onClose={() => setExiting(null)} onPlaced={placed} />}
+			{exitAll && positions && (
+				<ExitAllDialog positions={positions.positions} offline={props.offline} onClose={() => setExitAll(false)} onPlaced={placed} />
+			)}
 		</>
 	);
 }
 
+/** What the app shows with no network: the positions last seen here, read-only, with their time. */
+function OfflinePositions(props: { saved: SavedPositions }) {
+	const { saved } = props;
+	return (
+		<>
+			<h1>
+				{saved.name} <span class="muted">({saved.clientId})</span>
+			</h1>
+			<p class="notice" data-testid="offline-positions">
+				{t.offlinePositions(when(saved.asOf))}
+			</p>
+			<Positions data={saved} staleAfterSeconds={Number.POSITIVE_INFINITY} canExit={false} />
+		</>
+	);
+}
+
+type Screen =
+	| { view: "checking" }
+	| { view: "signIn"; notice?: string }
+	| { view: "trading"; me: Me }
+	/** Opened with no network: the positions last seen here, until the session can be checked. */
+	| { view: "offline"; saved: SavedPositions };
+
 function App() {
 	const { status, unreachable } = useStatus();
-	const [me, setMe] = useState<Me | null | "checking">("checking");
-	const [notice, setNotice] = useState<string | undefined>();
-	useEffect(() => {
-		api.me().then(setMe, () => setMe(null));
+	const offline = useOffline();
+	const [, setLang] = useState("");
+	const [screen, setScreen] = useState<Screen>({ view: "checking" });
+	const [newVersion, setNewVersion] = useState(false);
+	useEffect(() => onLangChange(setLang), []);
+	useEffect(() => installShell(() => setNewVersion(true)), []);
+	const checkSession = useCallback(() => {
+		api.me().then(
+			(me) => setScreen({ view: "trading", me }),
+			(err) => {
+				const saved = err instanceof NetworkError ? loadSaved() : null;
+				if (saved) return setScreen({ view: "offline", saved });
+				clearPositions();
+				setScreen({ view: "signIn" });
+			},
+		);
 	}, []);
-	const signedOut = useCallback((n?: string) => {
-		setNotice(n);
-		setMe(null);
+	useEffect(checkSession, []);
+	// Opened offline and the network is back (a status arrived): the session decides what to show.
+	const showingSaved = screen.view === "offline";
+	useEffect(() => {
+		if (showingSaved && !offline && status) checkSession();
+	}, [showingSaved, offline, status, checkSession]);
+	const signedOut = useCallback((notice?: string) => {
+		clearPositions();
+		setScreen({ view: "signIn", notice });
 	}, []);
 	return (
 		<>
-			<Banner status={status} unreachable={unreachable} />
+			<Banner status={status} unreachable={unreachable} offline={offline} />
+			{newVersion && (
+				<p class="notice update" role="status">
+					{t.newVersion}{" "}
+					<button type="button" class="link" onClick={() => location.reload()}>
+						{t.reload}
+					</button>
+				</p>
+			)}
 			<main>
-				{me === "checking" ? (
-					<p class="muted">Loading…</p>
-				) : me ? (
-					<Trading me={me} status={status} onSignedOut={signedOut} />
-				) : (
-					<SignIn onSignedIn={setMe} notice={notice} />
-				)}
+				{screen.view === "checking" && <p class="muted">{t.loading}</p>}
+				{screen.view === "signIn" && <SignIn onSignedIn={(me) => setScreen({ view: "trading", me })} notice={screen.notice} />}
+				{screen.view === "offline" && <OfflinePositions saved={screen.saved} />}
+				{screen.view === "trading" && <Trading me={screen.me} status={status} offline={offline || unreachable} onSignedOut={signedOut} />}
 			</main>
 		</>
 	);

@@ -1,49 +1,67 @@
 import type { Status } from "../api";
 import { ago, clock } from "../format";
+import { lang, setLang, t } from "../i18n";
 
-/** Always on top: who is in charge, whether exits can reach the exchange, and how fresh the replicated data is. */
-export function Banner(props: { status: Status | null; unreachable: boolean }) {
-	const { status, unreachable } = props;
-	const mode = unreachable ? "offline" : (status?.mode ?? "checking");
+/**
+ * Always on top: who is in charge, whether exits can reach the exchange, how fresh the
+ * replicated data is, whether this device is offline; and the language switch.
+ */
+export function Banner(props: { status: Status | null; unreachable: boolean; offline: boolean }) {
+	const { status, unreachable, offline } = props;
+	const mode = offline || unreachable ? "offline" : (status?.mode ?? "checking");
 	const stale = status?.data.lagSeconds != null && status.data.stale;
 	// Only while active: in standby exits are not taken here anyway.
 	const omsDown = mode === "active" && status?.oms?.reachable === false;
 	return (
 		<header class={`banner ${mode}`}>
 			<p role="status" aria-live="polite" data-testid="mode">
-				{mode === "offline" && "Lifeboat cannot be reached right now. Retrying…"}
-				{mode === "checking" && "Checking who is in charge…"}
+				{offline ? (
+					<>
+						<strong>{t.offline}</strong> {t.offlineDetail}
+					</>
+				) : (
+					mode === "offline" && t.unreachable
+				)}
+				{mode === "checking" && t.checking}
 				{mode === "active" && (
 					<>
-						<strong>Lifeboat is active.</strong> Your broker's main platform is down: you can exit your positions here.
+						<strong>{t.activeTitle}</strong> {t.activeBody}
 					</>
 				)}
 				{mode === "standby" && (
 					<>
-						<strong>Your broker's main platform is working.</strong> Trade there
+						<strong>{t.standbyTitle}</strong> {t.standbyBody}
 						{status?.primaryUrl ? (
 							<>
 								{" "}
-								(<a href={status.primaryUrl}>open the main platform</a>)
+								<a href={status.primaryUrl}>{t.openMain}</a>
 							</>
 						) : null}
-						. Here you can sign in and look; exits open only during an outage.
 					</>
 				)}
 			</p>
 			{omsDown && (
 				<p class="oms-down" role="alert" data-testid="oms">
-					<strong>Exits cannot reach the exchange right now.</strong> Your broker's order system is not answering
-					{status?.oms?.since ? ` (since ${clock(status.oms.since)})` : ""}. New exits are paused until it answers again; exits you already
-					placed are kept, and you can still cancel them.
+					<strong>{t.omsDownTitle}</strong> {t.omsDownBody(status?.oms?.since ? clock(status.oms.since) : null)}
 				</p>
 			)}
-			<p class="freshness">
-				{status?.data.asOf ? `Data as of ${clock(status.data.asOf)}` : "Data time unknown"}
-				{stale && status?.data.lagSeconds != null && (
-					<strong class="warn"> · Warning: data is {ago(status.data.lagSeconds)} behind. Positions may have changed.</strong>
-				)}
-			</p>
+			{/* The switch sits beside the short freshness line, so the mode sentence keeps the full width and the banner's height holds. */}
+			<div class="banner-row">
+				<p class="freshness">
+					{status?.data.asOf ? t.dataAsOf(clock(status.data.asOf)) : t.dataTimeUnknown}
+					{stale && status?.data.lagSeconds != null && <strong class="warn">{t.dataBehind(ago(status.data.lagSeconds))}</strong>}
+				</p>
+				<button
+					type="button"
+					class="lang"
+					lang={lang === "en" ? "hi" : "en"}
+					aria-label={t.switchLabel}
+					data-testid="lang"
+					onClick={() => setLang(lang === "en" ? "hi" : "en")}
+				>
+					{t.switchTo}
+				</button>
+			</div>
 		</header>
 	);
 }

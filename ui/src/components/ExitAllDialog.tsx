@@ -1,11 +1,17 @@
 import { api, type Position, type SquareOffResult } from "../api";
 import { qty } from "../format";
+import { t } from "../i18n";
 import { useIntent } from "../intent";
 import { exitAllPlan } from "../plan";
 import { IntentStatus } from "./IntentStatus";
 import { CloseButton, Modal } from "./Modal";
 
-export function ExitAllDialog(props: { positions: Position[]; onClose: () => void; onPlaced: (r: SquareOffResult) => void }) {
+export function ExitAllDialog(props: {
+	positions: Position[];
+	offline: boolean;
+	onClose: () => void;
+	onPlaced: (r: SquareOffResult) => void;
+}) {
 	const plan = exitAllPlan(props.positions);
 	const intent = useIntent<SquareOffResult>();
 	const send = () =>
@@ -15,8 +21,8 @@ export function ExitAllDialog(props: { positions: Position[]; onClose: () => voi
 			return r;
 		});
 	return (
-		<Modal title="Exit all positions" onClose={props.onClose}>
-			<p>These {plan.length} market orders will be placed, shorts first (so no short option is left without its hedge):</p>
+		<Modal title={t.exitAllTitle} onClose={props.onClose}>
+			<p>{t.exitAllPlan(plan.length)}</p>
 			<ol class="plan" data-testid="exit-all-plan">
 				{plan.map((o, i) => (
 					<li key={`${o.positionId}-${i}`}>
@@ -28,8 +34,7 @@ export function ExitAllDialog(props: { positions: Position[]; onClose: () => voi
 			{intent.state.phase === "done" ? (
 				<>
 					<p class="ok" role="status">
-						Exit all accepted{intent.state.retried ? " (confirmed after the connection came back)" : ""}:{" "}
-						{intent.state.result.orders.length} orders placed. Follow them under Orders.
+						{t.exitAllDone(intent.state.retried ? t.afterRetry : "", intent.state.result.orders.length)}
 					</p>
 					<div class="actions">
 						<CloseButton onClose={props.onClose} />
@@ -37,13 +42,18 @@ export function ExitAllDialog(props: { positions: Position[]; onClose: () => voi
 				</>
 			) : (
 				<>
-					<IntentStatus state={intent.state} what="exit all" onRetry={send} />
+					<IntentStatus state={intent.state} what={t.what.exitAll} onRetry={send} offline={props.offline} />
 					<div class="actions">
 						<button type="button" onClick={props.onClose} disabled={intent.state.phase === "sending"}>
-							Cancel
+							{t.cancel}
 						</button>
-						<button type="button" class="danger" onClick={send} disabled={intent.state.phase === "sending" || plan.length === 0}>
-							Place {plan.length} {plan.length === 1 ? "order" : "orders"}
+						<button
+							type="button"
+							class="danger"
+							onClick={send}
+							disabled={props.offline || intent.state.phase === "sending" || plan.length === 0}
+						>
+							{t.placeN(plan.length)}
 						</button>
 					</div>
 				</>

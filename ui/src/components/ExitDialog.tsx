@@ -1,7 +1,9 @@
 import { useState } from "preact/hooks";
 import { ApiError, api, type ExitBody, type OrderType, type Position, type SquareOffResult } from "../api";
 import { qty } from "../format";
+import { t } from "../i18n";
 import { useIntent } from "../intent";
+import { problemSentence } from "../messages";
 import { checkExit, exitLimits, exitSide, toPaise } from "../../../src/trading/rules";
 import { openQty, slices } from "../plan";
 import { IntentStatus } from "./IntentStatus";
@@ -9,27 +11,27 @@ import { CloseButton, Modal } from "./Modal";
 
 /** Checks the form with the rules the Account applies, so the trader hears about mistakes before confirming. */
 function check(p: Position, quantity: number, orderType: OrderType, price: string): string | null {
-	if (!Number.isInteger(quantity) || quantity <= 0) return "Enter a whole quantity above zero.";
+	if (!Number.isInteger(quantity) || quantity <= 0) return t.enterQty;
 	const pricePaise = orderType === "LIMIT" ? toPaise(price) : undefined;
-	if (pricePaise === null || pricePaise === 0) return "Enter a price like 128.45.";
+	if (pricePaise === null || pricePaise === 0) return t.enterPrice;
 	const result = checkExit(exitLimits(p), openQty(p), { quantity, orderType, pricePaise });
 	if (result.ok) return null;
 	switch (result.refusal.code) {
 		case "QTY_EXCEEDS_POSITION":
 		case "NOTHING_TO_EXIT":
-			return `You can exit at most ${qty(openQty(p))}.`;
+			return t.atMost(qty(openQty(p)));
 		case "NOT_LOT_MULTIPLE":
-			return `The quantity must be a multiple of the lot size, ${qty(p.lotSize)}.`;
+			return t.lotMultiple(qty(p.lotSize));
 		case "PRICE_NOT_ON_TICK":
-			return `The price must be a multiple of the tick size, ${p.tickSize}.`;
+			return t.tickMultiple(p.tickSize);
 		case "PRICE_OUTSIDE_BAND":
-			return `Today's allowed range is ${p.priceBandLow} to ${p.priceBandHigh}.`;
+			return t.bandRange(p.priceBandLow ?? "–", p.priceBandHigh ?? "–");
 		default:
-			return result.refusal.detail;
+			return problemSentence(result.refusal.code);
 	}
 }
 
-export function ExitDialog(props: { position: Position; onClose: () => void; onPlaced: (r: SquareOffResult) => void }) {
+export function ExitDialog(props: { position: Position; offline: boolean; onClose: () => void; onPlaced: (r: SquareOffResult) => void }) {
 	const p = props.position;
 	const [quantity, setQuantity] = useState(String(openQty(p)));
 	const [orderType, setOrderType] = useState<OrderType>("MARKET");
@@ -66,14 +68,19 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 	};
 
 	return (
-		<Modal title={`Exit ${p.symbol}`} onClose={props.onClose}>
+		<Modal title={t.exitSymbol(p.symbol)} onClose={props.onClose}>
 			{!review ? (
 				<form onSubmit={toReview} noValidate>
 					<p>
-						{p.netQty > 0 ? "Long" : "Short"} {qty(Math.abs(p.netQty))} ({p.exchange} · {p.product}). Open to exit: {qty(openQty(p))}
-						{p.lotSize > 1 && ` (lots of ${qty(p.lotSize)})`}.
+						{t.holding(
+							p.netQty > 0,
+							qty(Math.abs(p.netQty)),
+							`${p.exchange} · ${p.product}`,
+							qty(openQty(p)),
+							p.lotSize > 1 ? qty(p.lotSize) : null,
+						)}
 					</p>
-					<label for="exit-qty">Quantity to exit</label>
+					<label for="exit-qty">{t.qtyToExit}</label>
 					<div class="row">
 						<input
 							id="exit-qty"
@@ -84,21 +91,21 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 							aria-invalid={problem ? true : undefined}
 						/>
 						<button type="button" onClick={() => setQuantity(String(openQty(p)))}>
-							All
+							{t.all}
 						</button>
 					</div>
 					<fieldset>
-						<legend>Order type</legend>
+						<legend>{t.orderType}</legend>
 						<label class="inline">
-							<input type="radio" name="type" checked={orderType === "MARKET"} onChange={() => setOrderType("MARKET")} /> Market
+							<input type="radio" name="type" checked={orderType === "MARKET"} onChange={() => setOrderType("MARKET")} /> {t.marketLabel}
 						</label>
 						<label class="inline">
-							<input type="radio" name="type" checked={orderType === "LIMIT"} onChange={() => setOrderType("LIMIT")} /> Limit
+							<input type="radio" name="type" checked={orderType === "LIMIT"} onChange={() => setOrderType("LIMIT")} /> {t.limitLabel}
 						</label>
 					</fieldset>
 					{orderType === "LIMIT" && (
 						<>
-							<label for="exit-price">Limit price (tick {p.tickSize})</label>
+							<label for="exit-price">{t.limitPrice(p.tickSize)}</label>
 							<input
 								id="exit-price"
 								inputMode="decimal"
@@ -113,10 +120,10 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 					</p>
 					<div class="actions">
 						<button type="button" onClick={props.onClose}>
-							Cancel
+							{t.cancel}
 						</button>
 						<button type="submit" class="primary">
-							Review exit
+							{t.reviewExit}
 						</button>
 					</div>
 				</form>
@@ -124,18 +131,16 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 				<div>
 					<p class="confirm" data-testid="exit-summary">
 						<strong class={side === "SELL" ? "sell" : "buy"}>{side}</strong> {qty(q)} {p.symbol} ({p.product}),{" "}
-						{orderType === "MARKET" ? "at market" : `limit ${price}`}. This becomes{" "}
-						<strong>
-							{orders.length} {orders.length === 1 ? "order" : "orders"}
-						</strong>
-						{orders.length > 1 && ` (${orders.map((o) => qty(o.quantity)).join(" + ")}: the exchange's limit per order)`}.
+						{orderType === "MARKET" ? t.atMarket : t.limitAt(price)}
+						{t.stop} {t.becomes} <strong>{t.nOrders(orders.length)}</strong>
+						{t.becomesEnd}
+						{orders.length > 1 && t.freezeSplit(orders.map((o) => qty(o.quantity)).join(" + "))}
+						{t.stop}
 					</p>
 					{intent.state.phase === "done" ? (
 						<>
 							<p class="ok" role="status">
-								Exit accepted{intent.state.retried ? " (confirmed after the connection came back)" : ""}:{" "}
-								{intent.state.result.orders.length} {intent.state.result.orders.length === 1 ? "order" : "orders"} placed. Follow{" "}
-								{intent.state.result.orders.length === 1 ? "it" : "them"} under Orders.
+								{t.exitDone(intent.state.retried ? t.afterRetry : "", intent.state.result.orders.length)}
 							</p>
 							<div class="actions">
 								<CloseButton onClose={props.onClose} />
@@ -143,24 +148,23 @@ export function ExitDialog(props: { position: Position; onClose: () => void; onP
 						</>
 					) : (
 						<>
-							<IntentStatus state={intent.state} what="exit" onRetry={() => send()} />
+							<IntentStatus state={intent.state} what={t.what.exit} onRetry={() => send()} offline={props.offline} />
 							{wouldUnhedge && (
 								<p class="error" data-testid="unhedge-warning">
-									This long option protects a short option you still hold on the same underlying: without it, losses on the short are
-									unlimited and your margin can jump. Exit the short first, or exit this one anyway.
+									{t.unhedgeWarning}
 								</p>
 							)}
 							<div class="actions">
 								<button type="button" onClick={() => setReview(false)} disabled={intent.state.phase === "sending"}>
-									Back
+									{t.back}
 								</button>
 								{wouldUnhedge ? (
-									<button type="button" class="danger" onClick={exitAnyway}>
-										Exit anyway, without the hedge
+									<button type="button" class="danger" onClick={exitAnyway} disabled={props.offline}>
+										{t.exitAnyway}
 									</button>
 								) : (
-									<button type="button" class="danger" onClick={() => send()} disabled={intent.state.phase === "sending"}>
-										Place exit
+									<button type="button" class="danger" onClick={() => send()} disabled={props.offline || intent.state.phase === "sending"}>
+										{t.placeExit}
 									</button>
 								)}
 							</div>

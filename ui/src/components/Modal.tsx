@@ -1,5 +1,6 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
+import { t } from "../i18n";
 
 /** A native modal <dialog>: the browser traps focus, Esc closes, and the rest is inert. */
 export function Modal(props: { title: string; onClose: () => void; children: ComponentChildren }) {
@@ -31,7 +32,7 @@ export function CloseButton(props: { onClose: () => void }) {
 	useEffect(() => ref.current?.focus(), []);
 	return (
 		<button type="button" class="primary" onClick={props.onClose} ref={ref}>
-			Close
+			{t.close}
 		</button>
 	);
 }

@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, type Order } from "../api";
 import { clock, money, qty } from "../format";
+import { t } from "../i18n";
 import { useIntent } from "../intent";
 import type { LiveMode } from "../live";
 import { describeError } from "../messages";
@@ -12,19 +13,9 @@ export const isCancellable = (o: Order) => CANCELLABLE.has(o.status);
 /** The primary's pending orders carry no square-off of ours. */
 const fromPrimary = (o: Order) => o.squareOffId === null;
 
-const statusWords: Record<Order["status"], string> = {
-	PENDING: "accepted",
-	SENT: "sent to exchange",
-	OPEN: "open at exchange",
-	COMPLETE: "complete",
-	REJECTED: "rejected",
-	CANCELLED: "cancelled",
-	FAILED: "failed: the help desk is told",
-};
+export const describeOrder = (o: Order) => `${o.side} ${qty(o.quantity)} ${o.symbol}: ${t.status[o.status]}`;
 
-export const describeOrder = (o: Order) => `${o.side} ${qty(o.quantity)} ${o.symbol}: ${statusWords[o.status]}`;
-
-function OrderRow(props: { order: Order; onChanged: (o: Order) => void }) {
+function OrderRow(props: { order: Order; offline: boolean; onChanged: (o: Order) => void }) {
 	const o = props.order;
 	const cancel = useIntent<{ order: Order }>();
 	const send = () =>
@@ -39,38 +30,34 @@ function OrderRow(props: { order: Order; onChanged: (o: Order) => void }) {
 				<span>
 					<strong class={o.side === "SELL" ? "sell" : "buy"}>{o.side}</strong> {qty(o.quantity)} {o.symbol}{" "}
 					<span class="muted">
-						{o.orderType === "LIMIT" && o.price ? `limit ${money(o.price)}` : "market"} · {clock(o.createdAt)}
+						{o.orderType === "LIMIT" && o.price ? t.limitAt(money(o.price)) : t.market} · {clock(o.createdAt)}
 					</span>
 				</span>
-				<span class={`badge s-${o.status.toLowerCase()}`}>{statusWords[o.status]}</span>
+				<span class={`badge s-${o.status.toLowerCase()}`}>{t.status[o.status]}</span>
 			</div>
-			{o.filledQty > 0 && o.filledQty < o.quantity && (
-				<p class="muted">
-					Filled {qty(o.filledQty)} of {qty(o.quantity)}
-				</p>
-			)}
-			{o.reason && <p class="muted">Reason: {o.reason}</p>}
-			{fromPrimary(o) && isCancellable(o) && (
-				<p class="muted">Placed on the main platform before it went down: still live at the exchange, so it can fill.</p>
-			)}
+			{o.filledQty > 0 && o.filledQty < o.quantity && <p class="muted">{t.filled(qty(o.filledQty), qty(o.quantity))}</p>}
+			{o.reason && <p class="muted">{t.reason(o.reason)}</p>}
+			{fromPrimary(o) && isCancellable(o) && <p class="muted">{t.fromPrimary}</p>}
 			{isCancellable(o) && cancel.state.phase !== "done" && (
 				<>
 					<button
 						type="button"
 						onClick={send}
-						disabled={cancel.state.phase === "sending"}
-						aria-label={`Cancel ${o.side} ${o.quantity} ${o.symbol}`}
+						disabled={props.offline || cancel.state.phase === "sending"}
+						aria-label={t.cancelOrder(o.side, qty(o.quantity), o.symbol)}
 					>
-						Cancel
+						{t.cancel}
 					</button>
-					{cancel.state.phase !== "idle" && <IntentStatus state={cancel.state} what="cancel" onRetry={send} />}
+					{cancel.state.phase !== "idle" && (
+						<IntentStatus state={cancel.state} what={t.what.cancel} onRetry={send} offline={props.offline} />
+					)}
 				</>
 			)}
 		</li>
 	);
 }
 
-function CancelAllDialog(props: { count: number; onClose: () => void; onChanged: (orders: Order[]) => void }) {
+function CancelAllDialog(props: { count: number; offline: boolean; onClose: () => void; onChanged: (orders: Order[]) => void }) {
 	const intent = useIntent<{ orders: Order[] }>();
 	const send = () =>
 		intent.run(async (key) => {
@@ -79,11 +66,11 @@ function CancelAllDialog(props: { count: number; onClose: () => void; onChanged:
 			return r;
 		});
 	return (
-		<Modal title="Cancel all open orders" onClose={props.onClose}>
+		<Modal title={t.cancelAllTitle} onClose={props.onClose}>
 			{intent.state.phase === "done" ? (
 				<>
 					<p class="ok" role="status">
-						Cancel requested for {intent.state.result.orders.length} orders. Their status updates below.
+						{t.cancelRequested(intent.state.result.orders.length)}
 					</p>
 					<div class="actions">
 						<CloseButton onClose={props.onClose} />
@@ -91,14 +78,14 @@ function CancelAllDialog(props: { count: number; onClose: () => void; onChanged:
 				</>
 			) : (
 				<>
-					<p>Cancel all {props.count} orders that are not yet complete? Positions they were exiting stay open.</p>
-					<IntentStatus state={intent.state} what="cancel all" onRetry={send} />
+					<p>{t.cancelAllQuestion(props.count)}</p>
+					<IntentStatus state={intent.state} what={t.what.cancelAll} onRetry={send} offline={props.offline} />
 					<div class="actions">
 						<button type="button" onClick={props.onClose}>
-							Keep them
+							{t.keepThem}
 						</button>
-						<button type="button" class="danger" onClick={send} disabled={intent.state.phase === "sending"}>
-							Cancel {props.count} orders
+						<button type="button" class="danger" onClick={send} disabled={props.offline || intent.state.phase === "sending"}>
+							{t.cancelN(props.count)}
 						</button>
 					</div>
 				</>
@@ -107,35 +94,37 @@ function CancelAllDialog(props: { count: number; onClose: () => void; onChanged:
 	);
 }
 
-const liveWords: Record<LiveMode, string> = {
-	connecting: "Connecting…",
-	live: "Live",
-	polling: "Reconnecting: updating every 5 s",
-};
-
-export function Orders(props: { orders: Order[] | null; live: LiveMode; error: unknown; onChanged: (orders: Order[]) => void }) {
+export function Orders(props: {
+	orders: Order[] | null;
+	live: LiveMode;
+	error: unknown;
+	offline: boolean;
+	onChanged: (orders: Order[]) => void;
+}) {
 	const [confirmAll, setConfirmAll] = useState(false);
 	const open = props.orders?.filter(isCancellable) ?? [];
 	return (
 		<section aria-labelledby="orders-title" aria-busy={!props.orders}>
 			<div class="section-head">
-				<h2 id="orders-title">Orders</h2>
+				<h2 id="orders-title">{t.ordersTitle}</h2>
 				<span class={`conn ${props.live}`} data-testid="live">
-					{liveWords[props.live]}
+					{t.live[props.live]}
 				</span>
-				<button type="button" disabled={open.length === 0} onClick={() => setConfirmAll(true)}>
-					Cancel all
+				<button type="button" disabled={props.offline || open.length === 0} onClick={() => setConfirmAll(true)}>
+					{t.cancelAll}
 				</button>
 			</div>
 			{props.error != null && <p class="error">{describeError(props.error)}</p>}
-			{props.orders && props.orders.length === 0 && <p>No orders today.</p>}
+			{props.orders && props.orders.length === 0 && <p>{t.noOrders}</p>}
 			<ul class="cards">
 				{!props.orders && <li class="card placeholder" aria-hidden="true" />}
 				{props.orders?.map((o) => (
-					<OrderRow key={o.id} order={o} onChanged={(x) => props.onChanged([x])} />
+					<OrderRow key={o.id} order={o} offline={props.offline} onChanged={(x) => props.onChanged([x])} />
 				))}
 			</ul>
-			{confirmAll && <CancelAllDialog count={open.length} onClose={() => setConfirmAll(false)} onChanged={props.onChanged} />}
+			{confirmAll && (
+				<CancelAllDialog count={open.length} offline={props.offline} onClose={() => setConfirmAll(false)} onChanged={props.onChanged} />
+			)}
 		</section>
 	);
 }

@@ -1,30 +1,35 @@
 import type { Position } from "../api";
 import { ago, ageSeconds, clock, money, qty } from "../format";
+import { t } from "../i18n";
 import { openQty, pnl } from "../plan";
 
+/** Without `onExit` the list is read-only (offline): no exit buttons at all. */
 export function Positions(props: {
 	data: { asOf: string; positions: Position[] } | null;
 	staleAfterSeconds: number;
 	canExit: boolean;
-	onExit: (p: Position) => void;
-	onExitAll: () => void;
+	onExit?: (p: Position) => void;
+	onExitAll?: () => void;
 }) {
+	const { onExit, onExitAll } = props;
 	const { data } = props;
 	const age = data ? ageSeconds(data.asOf) : 0;
 	const anyOpen = data?.positions.some((p) => openQty(p) > 0) ?? false;
 	return (
 		<section aria-labelledby="positions-title" aria-busy={!data}>
 			<div class="section-head">
-				<h2 id="positions-title">Positions</h2>
-				<button type="button" class="danger" disabled={!props.canExit || !anyOpen} onClick={props.onExitAll}>
-					Exit all
-				</button>
+				<h2 id="positions-title">{t.positions}</h2>
+				{onExitAll && (
+					<button type="button" class="danger" disabled={!props.canExit || !anyOpen} onClick={onExitAll}>
+						{t.exitAll}
+					</button>
+				)}
 			</div>
 			<p class="freshness" data-testid="positions-asof">
-				{data ? `Positions as of ${clock(data.asOf)}` : "Loading positions…"}
-				{data && age > props.staleAfterSeconds && <strong class="warn"> · Warning: {ago(age)} old. Check before you exit.</strong>}
+				{data ? t.positionsAsOf(clock(data.asOf)) : t.loadingPositions}
+				{data && age > props.staleAfterSeconds && <strong class="warn">{t.positionsOld(ago(age))}</strong>}
 			</p>
-			{data && data.positions.length === 0 && <p>You have no open positions.</p>}
+			{data && data.positions.length === 0 && <p>{t.noPositions}</p>}
 			<ul class="cards">
 				{!data && <li class="card placeholder" aria-hidden="true" />}
 				{data?.positions.map((p) => {
@@ -39,22 +44,24 @@ export function Positions(props: {
 								</span>
 							</h3>
 							<dl>
-								<dt>Net qty</dt>
+								<dt>{t.netQty}</dt>
 								<dd class={p.netQty < 0 ? "short" : "long"}>
-									{qty(p.netQty)} {p.netQty < 0 ? "short" : "long"}
+									{qty(p.netQty)} {p.netQty < 0 ? t.short : t.long}
 								</dd>
-								<dt>Avg price</dt>
+								<dt>{t.avgPrice}</dt>
 								<dd>{money(p.avgPrice)}</dd>
-								<dt>LTP</dt>
+								<dt>{t.ltp}</dt>
 								<dd>{p.ltp ? money(p.ltp) : "–"}</dd>
-								<dt>P&amp;L</dt>
+								<dt>{t.pnl}</dt>
 								<dd class={pl == null ? "" : pl < 0 ? "loss" : "profit"}>{pl == null ? "–" : money(pl)}</dd>
-								<dt>Pending exit</dt>
-								<dd>{p.pendingExitQty ? qty(p.pendingExitQty) : "none"}</dd>
+								<dt>{t.pendingExit}</dt>
+								<dd>{p.pendingExitQty ? qty(p.pendingExitQty) : t.none}</dd>
 							</dl>
-							<button type="button" disabled={!props.canExit || open === 0} onClick={() => props.onExit(p)} aria-label={`Exit ${p.symbol}`}>
-								Exit
-							</button>
+							{onExit && (
+								<button type="button" disabled={!props.canExit || open === 0} onClick={() => onExit(p)} aria-label={t.exitSymbol(p.symbol)}>
+									{t.exit}
+								</button>
+							)}
 						</li>
 					);
 				})}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, type Me } from "../api";
+import { t } from "../i18n";
 import { describeError } from "../messages";
 
 /**
@@ -41,18 +42,18 @@ export function SignIn(props: { onSignedIn: (me: Me) => void; notice?: string })
 	return (
 		<section class="card narrow" aria-labelledby="signin-title">
 			<h1 id="signin-title" tabIndex={-1} ref={heading}>
-				{challenge ? "Enter your code" : "Sign in"}
+				{challenge ? t.codeTitle : t.signInTitle}
 			</h1>
 			{props.notice && !challenge && <p class="notice">{props.notice}</p>}
 			<form onSubmit={submit} key={challenge ? "totp" : "password"}>
 				{challenge ? (
 					<>
-						<label for="code">6-digit code from your authenticator app</label>
+						<label for="code">{t.codeLabel}</label>
 						<input id="code" name="code" inputMode="numeric" autoComplete="one-time-code" pattern="[0-9 ]{6,7}" maxLength={7} required />
 					</>
 				) : (
 					<>
-						<label for="clientId">Client ID</label>
+						<label for="clientId">{t.clientId}</label>
 						<input
 							id="clientId"
 							name="clientId"
@@ -62,7 +63,7 @@ export function SignIn(props: { onSignedIn: (me: Me) => void; notice?: string })
 							defaultValue={clientId}
 							required
 						/>
-						<label for="password">Password</label>
+						<label for="password">{t.password}</label>
 						<input id="password" name="password" type="password" autoComplete="current-password" required />
 					</>
 				)}
@@ -70,11 +71,11 @@ export function SignIn(props: { onSignedIn: (me: Me) => void; notice?: string })
 					{error}
 				</p>
 				<button type="submit" class="primary" disabled={busy}>
-					{busy ? "Checking…" : challenge ? "Verify code" : "Continue"}
+					{busy ? t.checkingCredentials : challenge ? t.verifyCode : t.continue}
 				</button>
 				{challenge && (
 					<button type="button" class="link" onClick={() => setChallenge(null)}>
-						Start again
+						{t.startAgain}
 					</button>
 				)}
 			</form>
