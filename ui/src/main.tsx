@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, api, type Me, NetworkError, type Order, type Position, type SquareOffResult, type Status } from "./api";
+import { ApiError, api, type Me, type Order, type Position, type SquareOffResult, type Status } from "./api";
 import { Banner } from "./components/Banner";
 import { ExitAllDialog } from "./components/ExitAllDialog";
 import { ExitDialog } from "./components/ExitDialog";
@@ -215,17 +215,20 @@ function App() {
 	const [newVersion, setNewVersion] = useState(false);
 	useEffect(() => onLangChange(setLang), []);
 	useEffect(() => installShell(() => setNewVersion(true)), []);
-	const checkSession = useCallback(() => {
-		api.me().then(
-			(me) => setScreen({ view: "trading", me }),
-			(err) => {
-				const saved = err instanceof NetworkError ? loadSaved() : null;
-				if (saved) return setScreen({ view: "offline", saved });
-				clearPositions();
-				setScreen({ view: "signIn" });
-			},
-		);
+	const signedIn = useCallback((me: Me) => {
+		// Another client's positions never stay behind on this device.
+		if (loadSaved()?.clientId !== me.clientId) clearPositions();
+		setScreen({ view: "trading", me });
 	}, []);
+	const checkSession = useCallback(() => {
+		api.me().then(signedIn, (err) => {
+			// No session: whatever was saved goes. No answer (offline, or the site down): the saved positions, if any.
+			const saved = err instanceof ApiError && err.status === 401 ? null : loadSaved();
+			if (saved) return setScreen({ view: "offline", saved });
+			clearPositions();
+			setScreen({ view: "signIn" });
+		});
+	}, [signedIn]);
 	useEffect(checkSession, []);
 	// Opened offline and the network is back (a status arrived): the session decides what to show.
 	const showingSaved = screen.view === "offline";
@@ -249,7 +252,7 @@ function App() {
 			)}
 			<main>
 				{screen.view === "checking" && <p class="muted">{t.loading}</p>}
-				{screen.view === "signIn" && <SignIn onSignedIn={(me) => setScreen({ view: "trading", me })} notice={screen.notice} />}
+				{screen.view === "signIn" && <SignIn onSignedIn={signedIn} notice={screen.notice} />}
 				{screen.view === "offline" && <OfflinePositions saved={screen.saved} />}
 				{screen.view === "trading" && <Trading me={screen.me} status={status} offline={offline || unreachable} onSignedOut={signedOut} />}
 			</main>
