@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)("language switch and dark mode", () => {
 		const card = positionCard(page, symbol);
 		await card.waitFor();
 		await page.getByRole("heading", { name: "पोज़ीशन", exact: true }).waitFor();
-		await page.getByText(/पोज़ीशन \d\d:\d\d:\d\d तक की/).waitFor();
+		await page.getByText(/\d\d:\d\d:\d\d की पोज़ीशन/).waitFor();
 		const hindiCard = (await card.textContent()) ?? "";
 		expect(hindiCard).toContain("1,50,000 लॉन्ग");
 		expect(hindiCard).toContain("7,50,000.00");
