@@ -29,6 +29,9 @@ export default defineConfig({
 					ALERT_WEBHOOK_URL: `${inject("primaryUrl")}/__alerts`,
 					// Every binding call goes through the counting wrapper the bench uses (platform-calls.ts).
 					COUNT_PLATFORM_CALLS: "on",
+					// Cloudflare Access: the team's keys come from the Access simulator (tests publish their own).
+					ACCESS_TEAM_DOMAIN: inject("accessUrl"),
+					ACCESS_AUD: "lifeboat-test-aud",
 				},
 			},
 		})),

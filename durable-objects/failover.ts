@@ -16,6 +16,7 @@ import { log } from "../src/observability/log";
 import { probe, probeRound } from "../src/failover/probe";
 import type {
 	AuditAction,
+	FailoverHistory,
 	FailoverMetrics,
 	FailoverPhase,
 	FailoverState,
@@ -26,6 +27,7 @@ import type {
 } from "../src/contract";
 import { FAILOVER_INSTANCE, failoverKvKey } from "../src/failover/state";
 import { countedEnv } from "../src/observability/platform-calls";
+import { dataFreshness } from "../src/replication/freshness";
 
 type StateRow = {
 	active: number;
@@ -73,6 +75,16 @@ export interface RoundOutcome {
 	oms: { probe: ProbeResult | null; transition: OmsTransition | null };
 	state: FailoverState;
 }
+
+/** How often the alarm loop samples replication lag for the ops console's chart. */
+export const LAG_SAMPLE_EVERY_MS = 30_000;
+/** Probe and lag history kept: the last hour, and never more rows than this. */
+export const HISTORY_MS = 3_600_000;
+const HISTORY_MAX_PROBE_ROWS = 20_000;
+
+/** Who made a transition: the operator of a manual override ("ops:<operator>"), or the probes ("system"). */
+const transitionActor = (source: "auto" | "manual", operator: unknown) =>
+	source === "auto" ? "system" : typeof operator === "string" ? `ops:${operator}` : "ops";
 
 const AUDIT_ACTION: Record<Transition, AuditAction> = {
 	activated: "failover.activated",
@@ -133,6 +145,12 @@ export class Failover extends DurableObject<Env> {
 				last_at INTEGER
 			)`);
 			this.sql.exec("INSERT OR IGNORE INTO oms (id) VALUES (1)");
+			// The last hour of probes (primary URLs and the OMS) and of replication lag, for the ops console.
+			this.sql.exec(`CREATE TABLE IF NOT EXISTS probe_history (
+				at INTEGER NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, ok INTEGER NOT NULL, latency_ms INTEGER NOT NULL
+			)`);
+			this.sql.exec("CREATE INDEX IF NOT EXISTS probe_history_at ON probe_history (at)");
+			this.sql.exec("CREATE TABLE IF NOT EXISTS lag_history (at INTEGER PRIMARY KEY, lag_seconds INTEGER)");
 		});
 	}
 
@@ -184,6 +202,7 @@ export class Failover extends DurableObject<Env> {
 		const started = Date.now();
 		try {
 			await this.probeRound();
+			if (Date.now() - this.lastLagSampleAt() >= LAG_SAMPLE_EVERY_MS) await this.sampleReplicationLag();
 		} finally {
 			const r = this.row();
 			const cfg = this.config();
@@ -221,6 +240,7 @@ export class Failover extends DurableObject<Env> {
 		// From here to the decisions there is no I/O: a concurrent round cannot interleave.
 		const omsTransition = this.countOms(omsProbe, cfg.omsFailThreshold);
 		const oms = { probe: omsProbe, transition: omsTransition };
+		this.keepHistory([...(primary?.results ?? []).map((p) => ({ p, kind: "primary" as const })), ...(omsProbe ? [{ p: omsProbe, kind: "oms" as const }] : [])]);
 		if (primary === null) {
 			log("failover.no_targets", { instance: this.instance }, "error");
 			if (omsTransition) await this.announceOms(omsTransition);
@@ -308,25 +328,89 @@ export class Failover extends DurableObject<Env> {
 		return to;
 	}
 
-	/** Manual override from ops: holds until cleared. Switching off goes through the fence like an automatic failback. */
-	async setManual(active: boolean, reason: string): Promise<FailoverState> {
+	/**
+	 * Manual override from ops: holds until cleared. Switching off goes through the fence like an
+	 * automatic failback. `operator` (who asked) goes into the transition's audit entry.
+	 */
+	async setManual(active: boolean, reason: string, operator?: string): Promise<FailoverState> {
 		const phase = this.row().phase;
 		const target: FailoverPhase = active ? "active" : phase === "active" ? "fencing" : phase;
 		const transition = target === phase ? null : this.enter(target, reason, "manual");
-		if (transition) await this.announce(transition);
+		if (transition) await this.announce(transition, operator ? { operator } : {});
 		else {
 			this.sql.exec("UPDATE state SET source = 'manual', reason = ?, version = version + 1 WHERE id = 1", reason);
 			await this.mirror();
 		}
+		await this.auditOps(active ? "ops.failover_on" : "ops.failover_off", operator, { reason, phaseBefore: phase, phase: this.row().phase });
 		await this.advanceFence();
 		return this.state();
 	}
 
 	/** Back to automatic: the state stays as it is until the probes decide otherwise. */
-	async clearManual(): Promise<FailoverState> {
+	async clearManual(operator?: string, reason: string | null = null): Promise<FailoverState> {
+		const wasManual = this.row().source === "manual";
 		this.sql.exec("UPDATE state SET source = 'auto', version = version + 1 WHERE id = 1 AND source = 'manual'");
 		await this.mirror();
+		await this.auditOps("ops.failover_automatic", operator, { reason, wasManual, phase: this.row().phase });
 		return this.state();
+	}
+
+	/** The audit entry of an ops action on failover (one per request, transition or not), with who asked and why. */
+	private async auditOps(action: AuditAction, operator: string | undefined, detail: Record<string, unknown>): Promise<void> {
+		const who = operator ?? "ops";
+		await audit(this.env, auditEntry(action, transitionActor("manual", operator), null, { instance: this.instance, operator: who, ...detail })).catch(
+			(err) => log("failover.audit_failed", { instance: this.instance, message: String(err) }, "error"),
+		);
+	}
+
+	private keepHistory(probes: { p: ProbeResult; kind: "primary" | "oms" }[]): void {
+		const now = Date.now();
+		for (const { p, kind } of probes) {
+			this.sql.exec("INSERT INTO probe_history (at, target, kind, ok, latency_ms) VALUES (?, ?, ?, ?, ?)", now, p.url, kind, p.ok ? 1 : 0, p.latencyMs);
+		}
+		this.sql.exec("DELETE FROM probe_history WHERE at < ?", now - HISTORY_MS);
+		this.sql.exec(
+			"DELETE FROM probe_history WHERE rowid <= (SELECT max(rowid) FROM probe_history) - ?",
+			HISTORY_MAX_PROBE_ROWS,
+		);
+	}
+
+	private lastLagSampleAt(): number {
+		return this.sql.exec<{ at: number | null }>("SELECT max(at) AS at FROM lag_history").one().at ?? 0;
+	}
+
+	/** Records how far behind replication is now (null: Postgres could not say), for the last hour's chart. */
+	async sampleReplicationLag(): Promise<{ at: string; lagSeconds: number | null }> {
+		const f = await dataFreshness(this.env, (p) => this.ctx.waitUntil(p));
+		const now = Date.now();
+		this.sql.exec("INSERT OR REPLACE INTO lag_history (at, lag_seconds) VALUES (?, ?)", now, f.lagSeconds);
+		this.sql.exec("DELETE FROM lag_history WHERE at < ?", now - HISTORY_MS);
+		return { at: new Date(now).toISOString(), lagSeconds: f.lagSeconds };
+	}
+
+	/** What the ops console draws: the state, the last probes, and the last hour of probes and lag samples. */
+	history(): FailoverHistory {
+		const since = Date.now() - HISTORY_MS;
+		const rows = this.sql
+			.exec<{ at: number; target: string; kind: "primary" | "oms"; ok: number; latency_ms: number }>(
+				"SELECT at, target, kind, ok, latency_ms FROM probe_history WHERE at >= ? ORDER BY at",
+				since,
+			)
+			.toArray();
+		const targets = new Map<string, FailoverHistory["probes"][number]>();
+		for (const r of rows) {
+			let t = targets.get(r.target);
+			if (!t) {
+				t = { target: r.target, kind: r.kind, points: [] };
+				targets.set(r.target, t);
+			}
+			t.points.push({ at: new Date(r.at).toISOString(), ok: r.ok === 1, latencyMs: r.latency_ms });
+		}
+		const lag = this.sql
+			.exec<{ at: number; lag_seconds: number | null }>("SELECT at, lag_seconds FROM lag_history WHERE at >= ? ORDER BY at", since)
+			.toArray()
+			.map((r) => ({ at: new Date(r.at).toISOString(), lagSeconds: r.lag_seconds }));
+		return { metrics: this.metrics(), probes: [...targets.values()], lag };
 	}
 
 	metrics(): FailoverMetrics {
@@ -477,7 +561,7 @@ export class Failover extends DurableObject<Env> {
 		await Promise.all([
 			this.mirror(),
 			sendAlert(this.env, { event: `failover.${transition}`, text: text[transition], detail: info }),
-			audit(this.env, auditEntry(AUDIT_ACTION[transition], s.source === "manual" ? "ops" : "system", null, info)).catch((err) =>
+			audit(this.env, auditEntry(AUDIT_ACTION[transition], transitionActor(s.source, detail.operator), null, info)).catch((err) =>
 				log("failover.audit_failed", { instance: this.instance, message: String(err) }, "error"),
 			),
 		]);

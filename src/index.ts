@@ -16,7 +16,7 @@ import { noStore, securityHeaders } from "./http/security-headers";
 import { auth, logout } from "./routes/auth";
 import { me } from "./routes/me";
 import { omsEvents } from "./routes/oms-events";
-import { health, ops } from "./routes/ops";
+import { health, ops, opsConsole } from "./routes/ops";
 import { status } from "./routes/status";
 import { sync } from "./routes/sync";
 import { orders, positions, squareOffs } from "./routes/trading";
@@ -42,6 +42,7 @@ const app = new Hono<AppEnv>()
 	.route("/api/me", me)
 	.route("/api/status", status)
 	.route("/ops/health", health)
+	.route("/ops/", opsConsole)
 	.route("/ops", ops)
 	.route("/api/positions", positions)
 	.route("/api/orders", orders)

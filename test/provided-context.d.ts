@@ -9,5 +9,7 @@ declare module "vitest" {
 		primaryUrl: string;
 		/** GET {pgStatsUrl}/statements?app=<application_name> -> { count }: statements Postgres ran for that label. */
 		pgStatsUrl: string;
+		/** The Cloudflare Access simulator (simulators/access.ts): the team's origin, serving /cdn-cgi/access/certs. */
+		accessUrl: string;
 	}
 }

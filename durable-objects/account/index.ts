@@ -3,7 +3,8 @@
 // sign-in.ts and sessions.ts, positions.ts and primary-orders.ts (what the client holds),
 // square-off.ts and cancels.ts (trader requests, idempotent through idempotency.ts),
 // order-lifecycle.ts and oms-events.ts (how orders move), outbox.ts (what leaves for the
-// queues), live.ts (sockets), alerts.ts (ops alert claims), schema.ts (tables).
+// queues), live.ts (sockets), alerts.ts (ops alert claims), ops.ts (the ops console's actions),
+// schema.ts (tables).
 //
 // A trader's call checks its session in the same RPC as the work: one round trip to the
 // Account per request, and a revoked session can never slip in between check and work.
@@ -29,6 +30,7 @@ import { applyOmsEvent, expireOmsEvents } from "./oms-events";
 import { beginRelay, cancelRelay, allOrders, relayOutcome } from "./order-lifecycle";
 import { orderView } from "./orders";
 import { settleLookup } from "./outcome-checks";
+import { cancelAllFor, disableClient, enableClient, type OpsAction, viewClient } from "./ops";
 import { Outbox, RESEND_AFTER_MS } from "./outbox";
 import { listPositions, loadPositions, unavailable } from "./positions";
 import { type Book, clientRow, migrate, updateClient } from "./schema";
@@ -159,6 +161,24 @@ export class Account extends DurableObject<Env> {
 
 	webSocketClose(ws: WebSocket, code: number) {
 		ws.close(code === 1005 ? 1000 : code, "closing");
+	}
+
+	// --- ops console (ops.ts) -----------------------------------------------------------------
+
+	opsDisable(clientId: string, a: OpsAction) {
+		return disableClient(this.book, clientId, a);
+	}
+
+	opsEnable(clientId: string, a: OpsAction) {
+		return enableClient(this.book, clientId, a);
+	}
+
+	opsCancelAll(clientId: string, a: OpsAction) {
+		return cancelAllFor(this.book, clientId, a);
+	}
+
+	opsView(clientId: string, operator: string) {
+		return viewClient(this.book, clientId, operator);
 	}
 
 	// --- replication, relay and OMS --------------------------------------------------------

@@ -1,7 +1,16 @@
 // How our exit orders move: relayed (PENDING -> SENT), acknowledged, filled, rejected, failed,
 // cancelled. Transitions only move forward and a repeat changes nothing, since queues and the
 // OMS deliver at least once and out of order.
-import { assertNever, isFinal, OPEN_STATUSES, type Order, type OrderStatus, type RelayOutcome, sqlList } from "../../src/contract";
+import {
+	assertNever,
+	isFinal,
+	OPEN_STATUSES,
+	OUTCOME_UNKNOWN_REASON,
+	type Order,
+	type OrderStatus,
+	type RelayOutcome,
+	sqlList,
+} from "../../src/contract";
 import { toPaise } from "../../src/trading/rules";
 import { broadcast } from "./live";
 import { expiresAt, orderJson, orderRow } from "./orders";
@@ -10,7 +19,7 @@ import { primaryOrder, primaryOrders } from "./primary-orders";
 import type { Book, OrderRow } from "./schema";
 
 /** What an order of unknown outcome says while the OMS is asked. */
-export const UNKNOWN_REASON = "no definite answer from the OMS yet: confirming with the exchange whether it has this order";
+export const UNKNOWN_REASON = OUTCOME_UNKNOWN_REASON;
 
 /** Every applied change: version + 1, a record for Postgres, a push to the live sockets. */
 export function change(
@@ -180,9 +189,9 @@ export function relayOutcome(book: Book, orderId: string, outcome: RelayOutcome)
 }
 
 /** An order not yet handed to the OMS is cancelled here; one the OMS may hold is cancelled there. */
-export function requestCancel(book: Book, clientId: string, row: OrderRow): Order {
+export function requestCancel(book: Book, clientId: string, row: OrderRow, actor = `client:${clientId}`): Order {
 	if (row.cancel_state !== "none") return orderJson(row);
-	book.outbox.recordAudit("order.cancel_requested", clientId, { orderId: row.id, status: row.status });
+	book.outbox.recordAudit("order.cancel_requested", clientId, { orderId: row.id, status: row.status }, actor);
 	if (row.status === "PENDING" && row.relaying === 0) {
 		return orderJson(change(book, row, { status: "CANCELLED", reason: "cancelled before it was sent" }, {}));
 	}

@@ -52,10 +52,10 @@ export function primaryOrders(sql: SqlStorage): Order[] {
 export const primaryOrder = (sql: SqlStorage, id: string) => primaryOrders(sql).find((o) => o.id === id);
 
 /** The primary's order is at the exchange: its cancel always goes to the OMS, once. */
-export function requestPrimaryCancel(book: Book, clientId: string, o: Order): Order {
+export function requestPrimaryCancel(book: Book, clientId: string, o: Order, actor = `client:${clientId}`): Order {
 	const asked = book.sql.exec("INSERT INTO primary_cancels (order_id, state) VALUES (?, 'requested') ON CONFLICT DO NOTHING", o.id);
 	if (asked.rowsWritten > 0)
-		book.outbox.recordAudit("order.cancel_requested", clientId, { orderId: o.id, status: o.status, origin: "primary" });
+		book.outbox.recordAudit("order.cancel_requested", clientId, { orderId: o.id, status: o.status, origin: "primary" }, actor);
 	return o;
 }
 

@@ -20,6 +20,8 @@ export interface ClientRow {
 	status: "active" | "disabled";
 	/** Set once the client's data is loaded: the replicated data's as-of time. */
 	positions_as_of: string | null;
+	/** Set while ops have disabled the client (ops.ts); apart from `status`, which replication owns. */
+	ops_disabled_at: string | null;
 	[k: string]: SqlStorageValue;
 }
 
@@ -130,6 +132,9 @@ const TABLES = [
 	`CREATE TABLE IF NOT EXISTS order_alerts (key TEXT PRIMARY KEY, state TEXT NOT NULL, claimed_at INTEGER NOT NULL)`,
 ];
 
+/** Columns client gained after the table was first created: added to older Accounts' tables. */
+const ADDED_CLIENT_COLUMNS = ["ops_disabled_at TEXT", "ops_disabled_by TEXT", "ops_disabled_reason TEXT"];
+
 /** Columns orders gained after the table was first created: added to older Accounts' tables. */
 const ADDED_ORDER_COLUMNS = [
 	"underlying TEXT",
@@ -139,6 +144,18 @@ const ADDED_ORDER_COLUMNS = [
 	"relay_attempts INTEGER NOT NULL DEFAULT 0",
 	"check_after INTEGER",
 ];
+
+function addColumns(sql: SqlStorage, table: string, added: string[]): void {
+	const columns = new Set(
+		sql
+			.exec<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
+			.toArray()
+			.map((c) => c.name),
+	);
+	for (const column of added) {
+		if (!columns.has(column.split(" ")[0] ?? "")) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+	}
+}
 
 const hasTable = (sql: SqlStorage, name: string) =>
 	sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
@@ -150,15 +167,8 @@ export function migrate(sql: SqlStorage): void {
 	const earlierSignIn = hasTable(sql, "sign_in") && !hasTable(sql, "sign_in_addresses");
 	if (earlierSignIn) sql.exec("DROP TABLE IF EXISTS challenges");
 	for (const ddl of TABLES) sql.exec(ddl);
-	const columns = new Set(
-		sql
-			.exec<{ name: string }>("SELECT name FROM pragma_table_info('orders')")
-			.toArray()
-			.map((c) => c.name),
-	);
-	for (const column of ADDED_ORDER_COLUMNS) {
-		if (!columns.has(column.split(" ")[0] ?? "")) sql.exec(`ALTER TABLE orders ADD COLUMN ${column}`);
-	}
+	addColumns(sql, "orders", ADDED_ORDER_COLUMNS);
+	addColumns(sql, "client", ADDED_CLIENT_COLUMNS);
 	if (earlierSignIn) sql.exec("UPDATE sign_in SET failures = 0, lock_level = 0, locked_until = 0");
 	sql.exec("INSERT OR IGNORE INTO sign_in VALUES (1, 0, 0, 0, NULL)");
 	sql.exec("INSERT OR IGNORE INTO client (id) VALUES (1)");
@@ -203,9 +213,16 @@ export function migrate(sql: SqlStorage): void {
 	}
 }
 
-export const clientRow = (sql: SqlStorage) => sql.exec<ClientRow>("SELECT client_id, name, status, positions_as_of FROM client").one();
+export const clientRow = (sql: SqlStorage) =>
+	sql.exec<ClientRow>("SELECT client_id, name, status, positions_as_of, ops_disabled_at FROM client").one();
 
-export function updateClient(sql: SqlStorage, patch: Partial<Omit<ClientRow, "status">> & { status?: ClientRow["status"] }): void {
+/** Disabled by the primary (replicated status) or by ops: no session, no sign-in. */
+export const clientDisabled = (c: ClientRow) => c.status === "disabled" || c.ops_disabled_at !== null;
+
+export function updateClient(
+	sql: SqlStorage,
+	patch: Partial<Omit<ClientRow, "status" | "ops_disabled_at">> & { status?: ClientRow["status"] },
+): void {
 	for (const [column, value] of Object.entries(patch)) {
 		if (value !== undefined) sql.exec(`UPDATE client SET ${column} = ?`, value);
 	}

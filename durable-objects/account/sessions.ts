@@ -3,7 +3,7 @@
 // their session (live.ts).
 import type { Refused, SessionCheck, SessionRefusedReason } from "../../src/contract";
 import { IDLE_TIMEOUT_SECONDS, sessionRefusedDetail } from "../../src/auth/session";
-import { clientRow } from "./schema";
+import { clientDisabled, clientRow } from "./schema";
 
 /** A session's recorded last use moves in steps of this (see touchSession). */
 export const TOUCH_EVERY_SECONDS = 60;
@@ -40,7 +40,7 @@ export function sessionCheck(
 	sessionId: string,
 	nowSeconds: number,
 ): { ok: true; lastSeenAt: number; endsAt: number } | { ok: false; reason: SessionRefusedReason } {
-	if (clientRow(sql).status === "disabled") return { ok: false, reason: "CLIENT_DISABLED" };
+	if (clientDisabled(clientRow(sql))) return { ok: false, reason: "CLIENT_DISABLED" };
 	const row = sql
 		.exec<{ last_seen_at: number; expires_at: number; revoked_at: number | null }>(
 			"SELECT last_seen_at, expires_at, revoked_at FROM sessions WHERE id = ?",

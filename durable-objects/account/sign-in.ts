@@ -135,7 +135,15 @@ export function beginTotp(store: SignInStore, nonce: string, address: string, no
 }
 
 /** Why a TOTP step failed: for the audit trail and the logs only, never for the answer. */
-export type TotpFailure = "NO_CHALLENGE" | "WRONG_PASSWORD" | "CLIENT_DISABLED" | "WRONG_CODE" | "REPLAYED" | "SECOND_FACTOR_LOCKED";
+export type TotpFailure =
+	| "NO_CHALLENGE"
+	| "WRONG_PASSWORD"
+	| "CLIENT_DISABLED"
+	| "WRONG_CODE"
+	| "REPLAYED"
+	| "SECOND_FACTOR_LOCKED"
+	/** Both factors right, but ops disabled the client: the one failure the answer names (403 CLIENT_DISABLED). */
+	| "DISABLED_BY_OPS";
 
 export type TotpFinish =
 	| { ok: true; name: string }
@@ -172,6 +180,9 @@ export function finishTotp(
 	else if (a.step === null) reason = "WRONG_CODE";
 	else if (sf.lastStep !== null && a.step <= sf.lastStep) reason = "REPLAYED";
 	else if (sf.lockedUntil > nowSeconds && !trusted) reason = "SECOND_FACTOR_LOCKED";
+	// Told only to whoever holds both factors, so it is no oracle for strangers; counts as no try.
+	else if (sql && clientRow(sql).ops_disabled_at !== null)
+		return { ok: false, reason: "DISABLED_BY_OPS", addressLockedUntil: null, secondFactorLockedUntil: null, secondFactorFailures: sf.failures };
 
 	if (reason === null && c && a.step !== null && sql) {
 		store.deleteChallenge(nonce);

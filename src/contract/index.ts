@@ -45,6 +45,8 @@ export const PROBLEM_CODES = [
 	...REFUSAL_CODES,
 	"ACCOUNT_LOCKED",
 	"BATCH_TOO_LARGE",
+	"CLIENT_DISABLED",
+	"CLIENT_NOT_FOUND",
 	"CROSS_SITE_REQUEST",
 	"GATEWAY_LOOP",
 	"HTTP_ERROR",
@@ -184,6 +186,23 @@ export interface OmsMetrics extends OmsReachability {
 	lastProbe: (ProbeResult & { at: string }) | null;
 }
 
+/** The Failover object's last hour of probes (per URL, primary and OMS) and replication lag samples. */
+export interface FailoverHistory {
+	metrics: FailoverMetrics;
+	probes: { target: string; kind: "primary" | "oms"; points: { at: string; ok: boolean; latencyMs: number }[] }[];
+	lag: { at: string; lagSeconds: number | null }[];
+}
+
+/** An Account's ops-side facts: whether ops disabled the client, by whom, why, since when. */
+export interface OpsDisabled {
+	at: string;
+	operator: string;
+	reason: string;
+}
+
+/** The reason an order of unknown outcome carries while the OMS is asked whether it holds it. */
+export const OUTCOME_UNKNOWN_REASON = "no definite answer from the OMS yet: confirming with the exchange whether it has this order";
+
 /** One health URL of the primary (PRIMARY_HEALTH_URLS). */
 export interface HealthTarget {
 	url: string;
@@ -241,14 +260,22 @@ export type AuditAction =
 	| "failover.deactivated"
 	| "failover.fenced"
 	| "oms.unreachable"
-	| "oms.reachable";
+	| "oms.reachable"
+	// Ops console actions: actor "ops:<operator>", detail { operator, reason, ... }.
+	| "ops.failover_on"
+	| "ops.failover_off"
+	| "ops.failover_automatic"
+	| "ops.client_disabled"
+	| "ops.client_enabled"
+	| "ops.orders_cancelled"
+	| "ops.client_viewed";
 
 export interface AuditEntry {
 	/** Unique and stable: a redelivered entry with the same id is written once. */
 	id: string;
 	at: string;
 	clientId: string | null;
-	/** Who acted: "client:<id>", "ops", "system", "oms". */
+	/** Who acted: "client:<id>", "ops:<operator>" (or "ops"), "system", "oms". */
 	actor: string;
 	action: AuditAction;
 	detail: Record<string, unknown>;

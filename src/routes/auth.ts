@@ -208,6 +208,8 @@ export const auth = new Hono<AppEnv>()
 				c.executionCtx.waitUntil(secondFactorAlert(c.env, clientId, done.secondFactorFailures));
 			}
 			await recordFailure(c, { step: "totp", clientId, known, reason, address }, entries);
+			if (done.reason === "DISABLED_BY_OPS")
+				throw new Problem(403, "CLIENT_DISABLED", "access to this site is disabled for this client id; call the broker's helpline");
 			throw invalidOtp();
 		}
 		const session = await issueSessionToken(c.env, clientId, sessionId, now);
