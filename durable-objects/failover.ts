@@ -240,7 +240,10 @@ export class Failover extends DurableObject<Env> {
 		// From here to the decisions there is no I/O: a concurrent round cannot interleave.
 		const omsTransition = this.countOms(omsProbe, cfg.omsFailThreshold);
 		const oms = { probe: omsProbe, transition: omsTransition };
-		this.keepHistory([...(primary?.results ?? []).map((p) => ({ p, kind: "primary" as const })), ...(omsProbe ? [{ p: omsProbe, kind: "oms" as const }] : [])]);
+		this.keepHistory([
+			...(primary?.results ?? []).map((p) => ({ p, kind: "primary" as const })),
+			...(omsProbe ? [{ p: omsProbe, kind: "oms" as const }] : []),
+		]);
 		if (primary === null) {
 			log("failover.no_targets", { instance: this.instance }, "error");
 			if (omsTransition) await this.announceOms(omsTransition);
@@ -358,21 +361,26 @@ export class Failover extends DurableObject<Env> {
 	/** The audit entry of an ops action on failover (one per request, transition or not), with who asked and why. */
 	private async auditOps(action: AuditAction, operator: string | undefined, detail: Record<string, unknown>): Promise<void> {
 		const who = operator ?? "ops";
-		await audit(this.env, auditEntry(action, transitionActor("manual", operator), null, { instance: this.instance, operator: who, ...detail })).catch(
-			(err) => log("failover.audit_failed", { instance: this.instance, message: String(err) }, "error"),
-		);
+		await audit(
+			this.env,
+			auditEntry(action, transitionActor("manual", operator), null, { instance: this.instance, operator: who, ...detail }),
+		).catch((err) => log("failover.audit_failed", { instance: this.instance, message: String(err) }, "error"));
 	}
 
 	private keepHistory(probes: { p: ProbeResult; kind: "primary" | "oms" }[]): void {
 		const now = Date.now();
 		for (const { p, kind } of probes) {
-			this.sql.exec("INSERT INTO probe_history (at, target, kind, ok, latency_ms) VALUES (?, ?, ?, ?, ?)", now, p.url, kind, p.ok ? 1 : 0, p.latencyMs);
+			this.sql.exec(
+				"INSERT INTO probe_history (at, target, kind, ok, latency_ms) VALUES (?, ?, ?, ?, ?)",
+				now,
+				p.url,
+				kind,
+				p.ok ? 1 : 0,
+				p.latencyMs,
+			);
 		}
 		this.sql.exec("DELETE FROM probe_history WHERE at < ?", now - HISTORY_MS);
-		this.sql.exec(
-			"DELETE FROM probe_history WHERE rowid <= (SELECT max(rowid) FROM probe_history) - ?",
-			HISTORY_MAX_PROBE_ROWS,
-		);
+		this.sql.exec("DELETE FROM probe_history WHERE rowid <= (SELECT max(rowid) FROM probe_history) - ?", HISTORY_MAX_PROBE_ROWS);
 	}
 
 	private lastLagSampleAt(): number {

@@ -69,14 +69,20 @@ describe("ops sign-in: Cloudflare Access", () => {
 		["an expired token", () => assertion(published, "k-good", { exp: Math.floor(Date.now() / 1000) - 120 })],
 		["a key the team does not have", () => assertion(unpublished, "k-unknown")],
 		["a known kid signed by another key", () => assertion(unpublished, "k-good")],
-		["alg none", async () => new UnsecuredJWT({ email: "ops@broker.example" }).setIssuer(team()).setAudience(AUD).setExpirationTime("5m").encode()],
-		["HS256 with a shared secret", () =>
-			new SignJWT({ email: "ops@broker.example" })
-				.setProtectedHeader({ alg: "HS256", kid: "k-good" })
-				.setIssuer(team())
-				.setAudience(AUD)
-				.setExpirationTime("5m")
-				.sign(new TextEncoder().encode("a-secret-anyone-could-guess-000000"))],
+		[
+			"alg none",
+			async () => new UnsecuredJWT({ email: "ops@broker.example" }).setIssuer(team()).setAudience(AUD).setExpirationTime("5m").encode(),
+		],
+		[
+			"HS256 with a shared secret",
+			() =>
+				new SignJWT({ email: "ops@broker.example" })
+					.setProtectedHeader({ alg: "HS256", kid: "k-good" })
+					.setIssuer(team())
+					.setAudience(AUD)
+					.setExpirationTime("5m")
+					.sign(new TextEncoder().encode("a-secret-anyone-could-guess-000000")),
+		],
 		["garbage", async () => "not.a.jwt"],
 		["an empty header", async () => ""],
 	])("refuses %s with 401", async (_what, make) => {

@@ -39,7 +39,12 @@ export async function disableClient(book: Book, clientId: string, a: OpsAction):
 			a.reason,
 		);
 	}
-	book.outbox.recordAudit("ops.client_disabled", clientId, { operator: a.operator, reason: a.reason, changed: !before }, actorOf(a.operator));
+	book.outbox.recordAudit(
+		"ops.client_disabled",
+		clientId,
+		{ operator: a.operator, reason: a.reason, changed: !before },
+		actorOf(a.operator),
+	);
 	closeAllSockets(book.ctx, "client disabled");
 	await book.outbox.kick({ orders: false });
 	return { changed: !before, disabled: opsDisabled(book.sql) as OpsDisabled };
@@ -54,7 +59,12 @@ export async function enableClient(book: Book, clientId: string, a: OpsAction): 
 		book.sql.exec("UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL", Math.floor(Date.now() / 1000));
 		if (clientRow(book.sql).status !== "disabled") resetSignIn(book.sql);
 	}
-	book.outbox.recordAudit("ops.client_enabled", clientId, { operator: a.operator, reason: a.reason, changed: !!before }, actorOf(a.operator));
+	book.outbox.recordAudit(
+		"ops.client_enabled",
+		clientId,
+		{ operator: a.operator, reason: a.reason, changed: !!before },
+		actorOf(a.operator),
+	);
 	await book.outbox.kick({ orders: false });
 	return { changed: !!before };
 }

@@ -182,7 +182,13 @@ export function finishTotp(
 	else if (sf.lockedUntil > nowSeconds && !trusted) reason = "SECOND_FACTOR_LOCKED";
 	// Told only to whoever holds both factors, so it is no oracle for strangers; counts as no try.
 	else if (sql && clientRow(sql).ops_disabled_at !== null)
-		return { ok: false, reason: "DISABLED_BY_OPS", addressLockedUntil: null, secondFactorLockedUntil: null, secondFactorFailures: sf.failures };
+		return {
+			ok: false,
+			reason: "DISABLED_BY_OPS",
+			addressLockedUntil: null,
+			secondFactorLockedUntil: null,
+			secondFactorFailures: sf.failures,
+		};
 
 	if (reason === null && c && a.step !== null && sql) {
 		store.deleteChallenge(nonce);

@@ -129,7 +129,12 @@ async function dbPart(env: Env, waitUntil: (p: Promise<unknown>) => void): Promi
 	}
 }
 
-export async function overview(env: Env, history: FailoverHistory, operator: string, waitUntil: (p: Promise<unknown>) => void): Promise<Overview> {
+export async function overview(
+	env: Env,
+	history: FailoverHistory,
+	operator: string,
+	waitUntil: (p: Promise<unknown>) => void,
+): Promise<Overview> {
 	const [db, freshness] = await Promise.all([dbPart(env, waitUntil), dataFreshness(env, waitUntil)]);
 	const { state, oms } = history.metrics;
 	return {

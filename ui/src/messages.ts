@@ -16,6 +16,8 @@ const en: Record<ProblemCode, string> = {
 	INVALID_OTP:
 		"That code was not accepted, or the client ID or password was wrong (for your safety we do not say which). Enter them again with the current code from your authenticator app: codes change every 30 seconds and each works once.",
 	UNAUTHENTICATED: "Your session has ended. Please sign in again.",
+	CLIENT_DISABLED:
+		"Your access to this backup site has been switched off by your broker, usually to protect your account. Call your broker's help desk.",
 	PRIMARY_ACTIVE: "Your broker's main platform is working, so exits are not taken here. Use the main platform.",
 	OMS_UNAVAILABLE:
 		"Your exit was not placed: your broker's order system is not answering, so exits cannot reach the exchange right now. Try again in a minute. Exits you placed earlier are kept, and you can still cancel them.",
@@ -50,6 +52,7 @@ const en: Record<ProblemCode, string> = {
 		"This long option is the hedge of a short option on the same underlying that is still open. Exit the short option first, so you are never left unhedged.",
 	UNKNOWN_FIELD: "The request had details this site does not understand. Reload the page and try again.",
 	BATCH_TOO_LARGE: NOT_FOR_TRADERS,
+	CLIENT_NOT_FOUND: NOT_FOR_TRADERS,
 	GATEWAY_LOOP: NOT_FOR_TRADERS,
 	INVALID_CHANGE_EVENT: NOT_FOR_TRADERS,
 	INVALID_CURSOR: NOT_FOR_TRADERS,
