@@ -63,12 +63,16 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) 
 	});
 }
 
-/** The production build whoever asks: under a test runner (NODE_ENV=test) Vite would keep Preact's debug code. */
-export function buildUi(): Promise<void> {
-	return run(process.execPath, [`${root}/node_modules/vite/bin/vite.js`, "build", "--config", "ui/vite.config.ts", "--logLevel", "warn"], {
-		...process.env,
-		NODE_ENV: "production",
-	});
+/**
+ * The production build whoever asks (under a test runner, NODE_ENV=test, Vite would keep Preact's
+ * debug code): the trader UI, then the ops console into the same dist (the first build empties it).
+ */
+export async function buildUi(): Promise<void> {
+	for (const config of ["ui/vite.config.ts", "ui/ops.vite.config.ts"])
+		await run(process.execPath, [`${root}/node_modules/vite/bin/vite.js`, "build", "--config", config, "--logLevel", "warn"], {
+			...process.env,
+			NODE_ENV: "production",
+		});
 }
 
 /** `wrangler dev` on 127.0.0.1:port in its own process group, as the site and the bench's bare Worker run. */
