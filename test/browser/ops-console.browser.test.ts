@@ -3,12 +3,13 @@
 // client (the trader is refused, then let back in), keyboard use, the CSP, axe, the JS budget.
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { totpCode } from "../../scripts/fixtures.ts";
 import { localSecrets } from "../../scripts/local-secrets.ts";
 import { OPS_JS_BUDGET_BYTES, opsJsSizes } from "../../scripts/ui-size.ts";
 import { hasChromium } from "./chromium.ts";
-import { createBrowserClient, launch, openPage, SCREENSHOTS, seriousViolations, setFailover, signIn, site } from "./harness.ts";
+import { createBrowserClient, launch, openPage, SCREENSHOTS, seriousViolations, setFailover, signIn, site, uid } from "./harness.ts";
 
 /** The console at 1280 px (desktop) and 768 px (tablet): screenshots, no sideways scrolling, no serious axe finding. */
 async function checkConsole(page: Page, name: string) {
@@ -117,6 +118,20 @@ describe.skipIf(!hasChromium)("ops console", () => {
 		await page.getByTestId("failover-state").getByText("ACTIVE").waitFor();
 		await page.getByTestId("failover-reason").getByText("browser test: primary order entry frozen").waitFor();
 		await mode.getByText("Lifeboat is active").waitFor({ timeout: 25_000 });
+		// An order the relay gave up on: the console lists it under "Needing ops" with its client and reason.
+		const failedClient = uid("F");
+		const db = new pg.Client({ connectionString: inject("stackDatabaseUrl") });
+		await db.connect();
+		try {
+			await db.query(
+				`INSERT INTO orders (id, client_id, origin, exchange, symbol, side, quantity, order_type, product, status, reason, created_at)
+				 VALUES ($1, $2, 'backup', 'NSE', 'INFY', 'SELL', 25, 'MARKET', 'MIS', 'FAILED', 'could not be relayed to the OMS after 8 attempt(s)', now() - interval '3 minutes')`,
+				[uid("O"), failedClient],
+			);
+		} finally {
+			await db.end();
+		}
+		await page.getByRole("button", { name: failedClient }).waitFor();
 		await checkConsole(page, "ops-overview-active");
 
 		await confirmAction(page, "Failover off", "browser test: primary back", "Turn failover off");
