@@ -1,6 +1,8 @@
 // The ops console's API: the overview against a stack in known states, each action's effect and
 // its audit entry (operator and reason, carried by the outbox), and bad input on every route.
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { HISTORY_MS } from "../durable-objects/failover";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LIVE_SESSION_ENDED, OUTCOME_UNKNOWN_REASON, type Order } from "../src/contract";
@@ -8,6 +10,7 @@ import { failoverStub } from "../src/failover/state";
 import type { Overview } from "../src/ops/overview";
 import { totpCode } from "../scripts/fixtures.ts";
 import { createClient, openSession, type PositionSpec, uid } from "./fixtures";
+import { healthPath, instance } from "./failover-helpers";
 import { browserHeaders, call, eventually, expectProblem, opsHeaders, query, SITE, setFailover } from "./helpers";
 import { omsBehaviour, omsStats, trader } from "./trading-helpers";
 
@@ -94,18 +97,38 @@ describe("GET /ops/overview", () => {
 		expect(o.notices).toBeNull();
 	});
 
-	it("a target going down shows as down points, and the history keeps only the last hour", async () => {
-		const stub = failoverStub(env);
-		const primaryUrl = JSON.parse(env.PRIMARY_HEALTH_URLS)[0].url as string;
-		const sim = new URL(primaryUrl).origin;
-		await fetch(`${sim}/__control`, { method: "POST", body: JSON.stringify({ up: false }) });
-		try {
-			await stub.probeRound();
-		} finally {
-			await fetch(`${sim}/__control`, { method: "POST", body: JSON.stringify({ up: true }) });
-		}
-		const last = (await overview()).probes.find((p) => p.kind === "primary")?.points.at(-1);
-		expect(last?.ok).toBe(false);
+	it("keeps only the last hour of probes and lag samples in the Failover object", async () => {
+		const { target } = await healthPath();
+		const { stub } = await instance([target]);
+		const hourAgo = Date.now() - HISTORY_MS;
+		await runInDurableObject(stub, async (_obj, state) => {
+			state.storage.sql.exec(
+				"INSERT INTO probe_history (at, target, kind, ok, latency_ms) VALUES (?, 'old', 'primary', 1, 5)",
+				hourAgo - 1000,
+			);
+			state.storage.sql.exec("INSERT INTO lag_history (at, lag_seconds) VALUES (?, 7)", hourAgo - 1000);
+		});
+		await stub.probeRound();
+		await stub.sampleReplicationLag();
+		const h = await stub.history();
+		expect(h.probes.map((p) => p.target)).toEqual([target.url, ...h.probes.filter((p) => p.kind === "oms").map((p) => p.target)]);
+		expect(h.lag.every((l) => Date.parse(l.at) > hourAgo)).toBe(true);
+		await runInDurableObject(stub, async (_obj, state) => {
+			expect(state.storage.sql.exec("SELECT count(*) AS n FROM probe_history WHERE target = 'old'").one().n).toBe(0);
+			expect(state.storage.sql.exec("SELECT count(*) AS n FROM lag_history WHERE at < ?", hourAgo).one().n).toBe(0);
+		});
+	});
+
+	it("a target going down shows as a down point with its latency", async () => {
+		// An instance of its own: the shared primary simulator's /health stays up for other test files.
+		const path = await healthPath();
+		const { stub } = await instance([path.target]);
+		await stub.probeRound();
+		await path.set({ up: false });
+		await stub.probeRound();
+		const points = (await stub.history()).probes.find((p) => p.target === path.target.url)?.points ?? [];
+		expect(points.map((p) => p.ok)).toEqual([true, false]);
+		expect(points.every((p) => typeof p.latencyMs === "number")).toBe(true);
 	});
 
 	it("counts orders by status and lists failed and outcome-unknown orders with client, symbol, reason and age", async () => {
