@@ -40,9 +40,15 @@ export function launch(): Promise<Browser> {
 	});
 }
 
-export async function openPage(browser: Browser, width = 360, colorScheme: "light" | "dark" = "light"): Promise<Page> {
+/** `ip`: the address the site counts this browser's sign-ins against (its own per-address limit). */
+export async function openPage(browser: Browser, width = 360, colorScheme: "light" | "dark" = "light", ip?: string): Promise<Page> {
 	// bypassCSP: axe is injected as an inline script, which the site's CSP would (rightly) refuse.
-	const context = await browser.newContext({ viewport: { width, height: 780 }, bypassCSP: true, colorScheme });
+	const context = await browser.newContext({
+		viewport: { width, height: 780 },
+		bypassCSP: true,
+		colorScheme,
+		...(ip ? { extraHTTPHeaders: { "cf-connecting-ip": ip } } : {}),
+	});
 	const page = await context.newPage();
 	await page.goto(site());
 	return page;
