@@ -1,6 +1,6 @@
-// Applies a validated batch of changes to Postgres in one transaction. Every statement is
-// guarded by the row's source position, so a duplicate or an older change is skipped (and
-// counted), and a tombstone keeps a deleted or truncated row from coming back.
+// Applies a validated batch of changes to Postgres in one transaction, in a few set-based
+// statements per table. Every row is guarded by its source position, so a duplicate or an older
+// change is skipped (and counted), and a tombstone keeps a deleted or truncated row from coming back.
 import { type SQL, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { type Db, schema } from "../db/client";
@@ -35,6 +35,7 @@ const tables = {
 const replicatedOnly = (target: Target): SQL => (target === "orders" ? sql` AND "orders"."origin" = 'primary'` : sql``);
 /** What a changed row says about whom to tell: its client (instruments have none; holders are found later). */
 const ownerColumn = (target: Target) => sql.identifier(target === "instruments" ? "id" : "client_id");
+const keyColumn = (target: Target) => column(target, keyField[target]);
 
 function column(target: Target, field: string): PgColumn {
 	const col = (getTableColumns(tables[target]) as Record<string, PgColumn>)[field];
@@ -42,57 +43,87 @@ function column(target: Target, field: string): PgColumn {
 	return col;
 }
 
-async function upsert(tx: Tx, c: Extract<Change, { kind: "upsert" }>): Promise<string | null> {
-	const table = tables[c.target];
-	const lsn = c.lsn.toString();
-	const fields = Object.entries(c.row).map(([field, value]) => ({ col: column(c.target, field), value }));
-	if (c.target === "orders") fields.push({ col: schema.orders.origin, value: "primary" });
-	const names = fields.map((f) => sql.identifier(f.col.name));
-	const values = fields.map((f) => sql`${f.value ?? null}::${sql.raw(f.col.getSQLType())}`);
-	const sets = fields
-		.filter((f) => f.col.name !== "origin")
-		.map((f) => sql`${sql.identifier(f.col.name)} = excluded.${sql.identifier(f.col.name)}`);
-	const pk = sql.identifier(column(c.target, keyField[c.target]).name);
-	const rows = await tx.execute<{ owner: string }>(sql`
-		WITH revived AS (
-			DELETE FROM replication_tombstones WHERE target = ${c.target} AND row_id = ${c.key} AND source_lsn < ${lsn}::bigint
+type Upsert = Extract<Change, { kind: "upsert" }>;
+type Delete = Extract<Change, { kind: "delete" }>;
+type Truncate = Extract<Change, { kind: "truncate" }>;
+/** Rows a statement reports: the key of each change that took effect, and whose row it was. */
+type Done = { key: string; owner: string | null }[];
+
+/** The rows of one statement as a single jsonb parameter, read back typed with jsonb_to_recordset. */
+function input(rows: Record<string, unknown>[], columns: { name: string; type: string }[]): SQL {
+	const defs = columns.map((c) => sql`${sql.identifier(c.name)} ${sql.raw(c.type)}`);
+	return sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS input(${sql.join(defs, sql`, `)})`;
+}
+
+/**
+ * Upserts changes of one target that carry the same fields (fields a change leaves out keep the
+ * row's value), one row per key. A row is written only past its own position and its
+ * tombstones' (the row's, or the table's from a truncate); a newer create removes an older tombstone.
+ */
+async function upsertRows(tx: Tx, target: Target, changes: Upsert[]): Promise<Done> {
+	const table = tables[target];
+	const fields = Object.keys(changes[0]!.row).map((f) => column(target, f));
+	if (target === "orders") fields.push(schema.orders.origin);
+	const rows = changes.map((c) => {
+		const row: Record<string, unknown> = { source_lsn: c.lsn.toString() };
+		for (const [field, value] of Object.entries(c.row)) row[column(target, field).name] = value ?? null;
+		if (target === "orders") row.origin = "primary";
+		return row;
+	});
+	const names = fields.map((f) => sql.identifier(f.name));
+	const sets = fields.filter((f) => f.name !== "origin").map((f) => sql`${sql.identifier(f.name)} = excluded.${sql.identifier(f.name)}`);
+	const pk = sql.identifier(keyColumn(target).name);
+	const source = input(rows, [...fields.map((f) => ({ name: f.name, type: f.getSQLType() })), { name: "source_lsn", type: "bigint" }]);
+	const done = await tx.execute<{ key: string; owner: string }>(sql`
+		WITH input AS (SELECT * FROM ${source}),
+		revived AS (
+			DELETE FROM replication_tombstones t USING input
+			WHERE t.target = ${target} AND t.row_id = input.${pk} AND t.source_lsn < input.source_lsn
 		)
 		INSERT INTO ${table} (${sql.join(names, sql`, `)}, source_lsn, updated_at)
-		SELECT ${sql.join(values, sql`, `)}, ${lsn}::bigint, now()
+		SELECT ${sql.join(names, sql`, `)}, source_lsn, now() FROM input
 		WHERE NOT EXISTS (
-			SELECT 1 FROM replication_tombstones
-			WHERE target = ${c.target} AND row_id IN (${c.key}, '*') AND source_lsn >= ${lsn}::bigint
+			SELECT 1 FROM replication_tombstones t
+			WHERE t.target = ${target} AND t.row_id IN (input.${pk}, '*') AND t.source_lsn >= input.source_lsn
 		)
 		ON CONFLICT (${pk}) DO UPDATE SET ${sql.join(sets, sql`, `)}, source_lsn = excluded.source_lsn, updated_at = now()
-		WHERE ${table}.source_lsn < excluded.source_lsn${replicatedOnly(c.target)}
-		RETURNING ${ownerColumn(c.target)} AS owner`);
-	return rows.rows[0]?.owner ?? null;
+		WHERE ${table}.source_lsn < excluded.source_lsn${replicatedOnly(target)}
+		RETURNING ${pk} AS key, ${ownerColumn(target)} AS owner`);
+	return done.rows;
 }
 
-async function remove(tx: Tx, c: Extract<Change, { kind: "delete" }>): Promise<{ applied: boolean; owner: string | null }> {
-	const table = tables[c.target];
-	const lsn = c.lsn.toString();
-	const pk = sql.identifier(column(c.target, keyField[c.target]).name);
-	const newer = sql`SELECT 1 FROM ${table} WHERE ${pk} = ${c.key} AND source_lsn >= ${lsn}::bigint`;
-	const rows = await tx.execute<{ deleted: number; tombstoned: number; owner: string | null }>(sql`
-		WITH gone AS (
-			DELETE FROM ${table} WHERE ${pk} = ${c.key} AND source_lsn < ${lsn}::bigint${replicatedOnly(c.target)}
-			RETURNING ${ownerColumn(c.target)} AS owner
+/** Deletes rows behind the deletes' positions and leaves a tombstone at each (unless the row is already newer). */
+async function removeRows(tx: Tx, target: Target, changes: Delete[]): Promise<Done> {
+	const table = tables[target];
+	const pk = sql.identifier(keyColumn(target).name);
+	const source = input(
+		changes.map((c) => ({ key: c.key, source_lsn: c.lsn.toString() })),
+		[
+			{ name: "key", type: "text" },
+			{ name: "source_lsn", type: "bigint" },
+		],
+	);
+	const done = await tx.execute<{ key: string; owner: string | null }>(sql`
+		WITH input AS (SELECT * FROM ${source}),
+		gone AS (
+			DELETE FROM ${table} USING input
+			WHERE ${table}.${pk} = input.key AND ${table}.source_lsn < input.source_lsn${replicatedOnly(target)}
+			RETURNING ${table}.${pk} AS key, ${table}.${ownerColumn(target)} AS owner
 		), tomb AS (
 			INSERT INTO replication_tombstones (target, row_id, source_lsn)
-			SELECT ${c.target}, ${c.key}, ${lsn}::bigint WHERE NOT EXISTS (${newer})
+			SELECT ${target}, input.key, input.source_lsn FROM input
+			WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table}.${pk} = input.key AND ${table}.source_lsn >= input.source_lsn)
 			ON CONFLICT (target, row_id) DO UPDATE SET source_lsn = excluded.source_lsn, deleted_at = now()
 			WHERE replication_tombstones.source_lsn < excluded.source_lsn
-			RETURNING 1
+			RETURNING row_id AS key
 		)
-		SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM tomb)::int AS tombstoned,
-			(SELECT owner FROM gone LIMIT 1) AS owner`);
-	// A SELECT without FROM answers exactly one row.
-	const r = rows.rows[0]!;
-	return { applied: r.deleted > 0 || r.tombstoned > 0, owner: r.owner };
+		SELECT input.key, gone.owner FROM input
+		LEFT JOIN gone ON gone.key = input.key
+		WHERE gone.key IS NOT NULL OR input.key IN (SELECT key FROM tomb)`);
+	return done.rows;
 }
 
-async function truncate(tx: Tx, c: Extract<Change, { kind: "truncate" }>): Promise<{ applied: boolean; owners: string[] }> {
+async function truncate(tx: Tx, c: Truncate): Promise<{ applied: boolean; owners: string[] }> {
 	const table = tables[c.target];
 	const lsn = c.lsn.toString();
 	const tomb = await tx.execute(sql`
@@ -114,90 +145,169 @@ function pgCode(err: unknown): string | undefined {
 	return typeof code === "string" ? code : undefined;
 }
 
-/** Runs one change; a value Postgres refuses (class 22 data, 23 integrity) is the event's fault, named as such. */
-async function guarded<T>(index: number, run: () => Promise<T>): Promise<T> {
-	try {
-		return await run();
-	} catch (err) {
-		const code = pgCode(err);
-		if (code?.startsWith("22") || code?.startsWith("23")) {
-			const message = (err as { cause?: Error }).cause?.message ?? String(err);
-			throw new Problem(400, "INVALID_CHANGE_EVENT", `event ${index}: ${message}`, { event: index });
-		}
-		if (code === "40001" || code === "40P01") {
-			throw new Problem(503, "REPLICATION_CONFLICT", "a concurrent batch touched the same rows; send this batch again");
-		}
-		throw err;
+/** Postgres refused a value (class 22 data, 23 integrity): the event's fault, not ours. */
+const refusedValue = (err: unknown) => /^2[23]/.test(pgCode(err) ?? "");
+
+/** Two batches touched the same rows at once: the sender sends this one again. */
+function conflict(err: unknown): unknown {
+	const code = pgCode(err);
+	if (code === "40001" || code === "40P01") {
+		return new Problem(503, "REPLICATION_CONFLICT", "a concurrent batch touched the same rows; send this batch again");
+	}
+	return err;
+}
+
+/** What applying a batch has found so far. */
+class Tally {
+	applied = 0;
+	duplicates = 0;
+	readonly refresh = new Set<string>();
+	readonly clients = new Set<string>();
+	readonly instruments = new Set<string>();
+
+	touched(target: Target, owner: string) {
+		if (target === "clients") this.clients.add(owner);
+		else if (target === "instruments") this.instruments.add(owner);
+		else this.refresh.add(owner);
 	}
 }
 
-export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResult> {
-	const result: ApplyResult = { applied: 0, skipped: 0, duplicates: 0, tombstones: 0, refresh: [], status: {} };
-	const refresh = new Set<string>();
-	const clientsChanged = new Set<string>();
-	const instrumentsChanged = new Set<string>();
-	const cursors = new Map<string, { lsn: bigint; tsMs: number }>();
-	const touched = (target: Target, owner: string) => {
-		if (target === "clients") clientsChanged.add(owner);
-		else if (target === "instruments") instrumentsChanged.add(owner);
-		else refresh.add(owner);
+function addTo<K, V>(groups: Map<K, V[]>, key: K, value: V) {
+	const list = groups.get(key);
+	if (list) list.push(value);
+	else groups.set(key, [value]);
+}
+
+/**
+ * Applies changes in a few statements: the changes between truncates are cut down to the newest
+ * per row (a change a newer one in the batch supersedes counts as a duplicate), then per target
+ * one delete statement and one upsert statement per set of fields. Deletes go first, so a row
+ * deleted and another created with its unique values in one batch do not collide.
+ */
+async function applySet(tx: Tx, changes: Change[], tally: Tally): Promise<void> {
+	let newest = new Map<string, Upsert | Delete>();
+	const flush = async () => {
+		const deletes = new Map<Target, Delete[]>();
+		const upserts = new Map<string, Upsert[]>();
+		for (const c of newest.values()) {
+			if (c.kind === "delete") addTo(deletes, c.target, c);
+			else addTo(upserts, `${c.target}:${Object.keys(c.row).sort().join(",")}`, c);
+		}
+		const statements = [
+			...[...deletes].map(([target, list]) => ({ target, list, run: () => removeRows(tx, target, list) })),
+			...[...upserts.values()].map((list) => ({ target: list[0]!.target, list, run: () => upsertRows(tx, list[0]!.target, list) })),
+		];
+		for (const { target, list, run } of statements) {
+			const done = await run();
+			tally.applied += done.length;
+			tally.duplicates += list.length - done.length;
+			for (const d of done) if (d.owner !== null) tally.touched(target, d.owner);
+		}
+		newest = new Map();
 	};
+	for (const c of changes) {
+		if (c.kind === "tombstone") continue;
+		if (c.kind === "truncate") {
+			await flush();
+			const r = await truncate(tx, c);
+			if (r.applied) tally.applied++;
+			else tally.duplicates++;
+			for (const owner of r.owners) tally.touched(c.target, owner);
+			continue;
+		}
+		const id = `${c.target}\u0000${c.key}`;
+		const seen = newest.get(id);
+		if (seen && seen.lsn >= c.lsn) {
+			tally.duplicates++;
+			continue;
+		}
+		if (seen) tally.duplicates++;
+		newest.set(id, c);
+	}
+	await flush();
+}
 
-	await db.transaction(async (tx) => {
-		for (const c of changes) {
-			if (c.kind === "tombstone") {
-				result.tombstones++;
-				continue;
-			}
-			let applied: boolean;
-			if (c.kind === "upsert") {
-				const owner = await guarded(c.index, () => upsert(tx, c));
-				applied = owner !== null;
-				if (owner !== null) touched(c.target, owner);
-			} else if (c.kind === "delete") {
-				const r = await guarded(c.index, () => remove(tx, c));
-				applied = r.applied;
-				if (r.owner !== null) touched(c.target, r.owner);
-			} else {
-				const r = await guarded(c.index, () => truncate(tx, c));
-				applied = r.applied;
-				for (const owner of r.owners) touched(c.target, owner);
-			}
-			if (applied) result.applied++;
-			else result.duplicates++;
-			const cur = cursors.get(c.sourceName);
-			cursors.set(c.sourceName, {
-				lsn: cur && cur.lsn > c.lsn ? cur.lsn : c.lsn,
-				tsMs: Math.max(cur?.tsMs ?? 0, c.sourceTsMs ?? 0),
-			});
+/** The cursor per source, whom to tell about instruments and clients; the result. */
+async function finish(tx: Tx, changes: Change[], tally: Tally): Promise<ApplyResult> {
+	const cursors = new Map<string, { lsn: bigint; tsMs: number }>();
+	let tombstones = 0;
+	for (const c of changes) {
+		if (c.kind === "tombstone") {
+			tombstones++;
+			continue;
 		}
+		const cur = cursors.get(c.sourceName);
+		cursors.set(c.sourceName, {
+			lsn: cur && cur.lsn > c.lsn ? cur.lsn : c.lsn,
+			tsMs: Math.max(cur?.tsMs ?? 0, c.sourceTsMs ?? 0),
+		});
+	}
+	for (const [source, { lsn, tsMs }] of cursors) {
+		await tx.execute(sql`
+			INSERT INTO replication_cursor (source, lsn, source_ts_ms, updated_at) VALUES (${source}, ${lsn.toString()}::bigint, ${tsMs}, now())
+			ON CONFLICT (source) DO UPDATE SET lsn = GREATEST(replication_cursor.lsn, excluded.lsn),
+				source_ts_ms = GREATEST(replication_cursor.source_ts_ms, excluded.source_ts_ms), updated_at = now()`);
+	}
+	if (tally.instruments.size > 0) {
+		const holders = await tx
+			.selectDistinct({ clientId: schema.positions.clientId })
+			.from(schema.positions)
+			.where(sql`${inArray(schema.positions.instrumentId, [...tally.instruments])} AND ${schema.positions.netQty} <> 0`);
+		for (const h of holders) tally.refresh.add(h.clientId);
+	}
+	const status: ApplyResult["status"] = {};
+	if (tally.clients.size > 0) {
+		const rows = await tx
+			.select({ clientId: schema.clients.clientId, status: schema.clients.status })
+			.from(schema.clients)
+			.where(inArray(schema.clients.clientId, [...tally.clients]));
+		// A client deleted (or truncated away) on the primary may no longer trade here.
+		for (const id of tally.clients) status[id] = "disabled";
+		for (const r of rows) status[r.clientId] = r.status;
+	}
+	return {
+		applied: tally.applied,
+		skipped: tally.duplicates + tombstones,
+		duplicates: tally.duplicates,
+		tombstones,
+		refresh: [...tally.refresh],
+		status,
+	};
+}
 
-		for (const [source, { lsn, tsMs }] of cursors) {
-			await tx.execute(sql`
-				INSERT INTO replication_cursor (source, lsn, source_ts_ms, updated_at) VALUES (${source}, ${lsn.toString()}::bigint, ${tsMs}, now())
-				ON CONFLICT (source) DO UPDATE SET lsn = GREATEST(replication_cursor.lsn, excluded.lsn),
-					source_ts_ms = GREATEST(replication_cursor.source_ts_ms, excluded.source_ts_ms), updated_at = now()`);
-		}
-		if (instrumentsChanged.size > 0) {
-			const holders = await tx
-				.selectDistinct({ clientId: schema.positions.clientId })
-				.from(schema.positions)
-				.where(sql`${inArray(schema.positions.instrumentId, [...instrumentsChanged])} AND ${schema.positions.netQty} <> 0`);
-			for (const h of holders) refresh.add(h.clientId);
-		}
-		if (clientsChanged.size > 0) {
-			const rows = await tx
-				.select({ clientId: schema.clients.clientId, status: schema.clients.status })
-				.from(schema.clients)
-				.where(inArray(schema.clients.clientId, [...clientsChanged]));
-			// A client deleted (or truncated away) on the primary may no longer trade here.
-			for (const id of clientsChanged) result.status[id] = "disabled";
-			for (const r of rows) result.status[r.clientId] = r.status;
-		}
-	});
-	result.skipped = result.duplicates + result.tombstones;
-	result.refresh = [...refresh];
-	return result;
+/**
+ * Applies a batch in one transaction, set-based. When Postgres refuses a value, the batch is
+ * applied again one change at a time, in order, in a new transaction: that names the event at
+ * fault (nothing of the batch is kept), or, if order within a statement was what collided
+ * (two rows swapping a unique value), applies it as the events' order says.
+ */
+export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResult> {
+	try {
+		return await db.transaction(async (tx) => {
+			const tally = new Tally();
+			await applySet(tx, changes, tally);
+			return finish(tx, changes, tally);
+		});
+	} catch (err) {
+		if (!refusedValue(err)) throw conflict(err);
+	}
+	try {
+		return await db.transaction(async (tx) => {
+			const tally = new Tally();
+			for (const c of changes) {
+				try {
+					await applySet(tx, [c], tally);
+				} catch (err) {
+					if (!refusedValue(err)) throw err;
+					const message = (err as { cause?: Error }).cause?.message ?? String(err);
+					throw new Problem(400, "INVALID_CHANGE_EVENT", `event ${c.index}: ${message}`, { event: c.index });
+				}
+			}
+			return finish(tx, changes, tally);
+		});
+	} catch (err) {
+		throw conflict(err);
+	}
 }
 
 /**
