@@ -32,7 +32,7 @@ import { orderView } from "./orders";
 import { settleLookup } from "./outcome-checks";
 import { cancelAllFor, disableClient, enableClient, type OpsAction, viewClient } from "./ops";
 import { Outbox, RESEND_AFTER_MS } from "./outbox";
-import { listPositions, loadPositions, unavailable } from "./positions";
+import { listPositions, positionsChanged, unavailable } from "./positions";
 import { type Book, clientRow, migrate, updateClient } from "./schema";
 import { openSession, revokeSession, sessionRefusal, touchSession } from "./sessions";
 import { beginSignIn, beginTotp, finishTotp, MemoryStore, openChallenge, resetSignIn, type SignInStore, SqlStore } from "./sign-in";
@@ -56,7 +56,14 @@ export class Account extends DurableObject<Env> {
 	private get book(): Book {
 		if (!this.booked) {
 			migrate(this.ctx.storage.sql);
-			this.booked = { sql: this.ctx.storage.sql, ctx: this.ctx, env: this.env, outbox: new Outbox(this.ctx, this.env), loading: null };
+			this.booked = {
+				sql: this.ctx.storage.sql,
+				ctx: this.ctx,
+				env: this.env,
+				outbox: new Outbox(this.ctx, this.env),
+				loading: null,
+				reload: { wanted: 0, served: 0, current: null },
+			};
 		}
 		return this.booked;
 	}
@@ -183,9 +190,12 @@ export class Account extends DurableObject<Env> {
 
 	// --- replication, relay and OMS --------------------------------------------------------
 
-	/** Replication calls this after applying changes to the client's positions or instruments. */
-	refreshPositions(clientId: string): Promise<void> {
-		return loadPositions(this.book, clientId);
+	/**
+	 * Replication calls this after applying changes to the client's positions, pending orders or
+	 * instruments: it answers at once, and the reload runs after (coalesced, see positionsChanged).
+	 */
+	refreshPositions(clientId: string): void {
+		positionsChanged(this.book, clientId);
 	}
 
 	async beginRelay(orderIds: string[]): Promise<string[]> {

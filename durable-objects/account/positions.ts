@@ -97,13 +97,69 @@ export async function loadPositions(book: Book, clientId: string): Promise<void>
 	updateClient(book.sql, { positions_as_of: asOf });
 }
 
-/** The first use loads from Postgres; every later one reads SQLite only. */
+/**
+ * The first use loads from Postgres; every later one reads SQLite only, after waiting for a
+ * reload replication asked for before it (so a read after a batch's 200 sees the batch).
+ */
 async function ensureLoaded(book: Book, clientId: string): Promise<void> {
-	if (clientRow(book.sql).positions_as_of) return;
+	if (clientRow(book.sql).positions_as_of) {
+		const r = book.reload;
+		const wanted = r.wanted;
+		while (r.served < wanted && r.current) await r.current;
+		return;
+	}
 	book.loading ??= loadPositions(book, clientId).finally(() => {
 		book.loading = null;
 	});
 	await book.loading;
+}
+
+/**
+ * Replication's word that Postgres moved on for this client. An Account that has loaded nothing
+ * has nothing to refresh (its first use loads). Otherwise one reload runs at a time, and however
+ * many words arrive while it runs, one reload after it serves them all: a busy stream of batches
+ * costs a reload per reload time, not one per batch.
+ */
+export function positionsChanged(book: Book, clientId: string): void {
+	if (!clientRow(book.sql).positions_as_of && !book.loading) return;
+	book.reload.wanted++;
+	if (!book.reload.current) void reloadWhileWanted(book, clientId);
+}
+
+async function reloadWhileWanted(book: Book, clientId: string): Promise<void> {
+	const r = book.reload;
+	while (r.served < r.wanted) {
+		const serving = r.wanted;
+		r.current = (async () => {
+			// A first load still running may have read Postgres before the batch: reload after it.
+			if (book.loading) await book.loading.catch(() => {});
+			try {
+				await reloadAndTell(book, clientId);
+			} catch (err) {
+				// Postgres stays the truth: the next word (or batch) reloads again.
+				await logForClient("positions.reload_failed", clientId, { message: String(err) }, "error");
+			}
+			r.served = serving;
+		})();
+		await r.current;
+	}
+	r.current = null;
+}
+
+/** Reloads, then pushes every position that changed (one gone as net quantity 0) to the live sockets. */
+async function reloadAndTell(book: Book, clientId: string): Promise<void> {
+	if (book.ctx.getWebSockets().length === 0) return loadPositions(book, clientId);
+	const shown = () => new Map(openPositionRows(book.sql).map((p) => [p.id, JSON.stringify(positionJson(book.sql, p))]));
+	const before = shown();
+	await loadPositions(book, clientId);
+	const after = shown();
+	for (const [id, json] of after) {
+		if (before.get(id) !== json) broadcast(book.ctx, { type: "position", position: JSON.parse(json) as Position });
+	}
+	for (const [id, json] of before) {
+		if (!after.has(id))
+			broadcast(book.ctx, { type: "position", position: { ...(JSON.parse(json) as Position), netQty: 0, pendingExitQty: 0 } });
+	}
 }
 
 /** null once the client's data is loaded; the refusal to give when Postgres could not give it. */

@@ -10,6 +10,16 @@ export interface Book {
 	readonly outbox: Outbox;
 	/** The first load of the client's data from Postgres, while it runs (see ensureLoaded). */
 	loading: Promise<void> | null;
+	/** Reloads replication asked for (see positionsChanged). */
+	reload: Reloads;
+}
+
+/** Replication's words counted, and how many of them a finished reload has served. */
+export interface Reloads {
+	wanted: number;
+	served: number;
+	/** The reload running now, if any. */
+	current: Promise<void> | null;
 }
 
 /** The one row about the client itself. */

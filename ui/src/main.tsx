@@ -131,8 +131,14 @@ function Trading(props: { me: Me; status: Status | null; offline: boolean; onSig
 				// A fill or a final state changes what is open: ask for the positions again.
 				if (o.filledQty > 0 || isFinal(o.status)) loadPositions();
 			},
+			// A position replication opened appears; one closed (net quantity 0) goes.
 			position: (p) =>
-				setPositions((d) => (d ? { ...d, positions: d.positions.map((x) => (x.id === p.id ? p : x)).filter((x) => x.netQty !== 0) } : d)),
+				setPositions((d) => {
+					if (!d) return d;
+					const known = d.positions.some((x) => x.id === p.id);
+					const positions = known ? d.positions.map((x) => (x.id === p.id ? p : x)) : [...d.positions, p];
+					return { ...d, positions: positions.filter((x) => x.netQty !== 0) };
+				}),
 			mode: setLive,
 			refresh: () => {
 				loadOrders();
