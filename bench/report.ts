@@ -9,7 +9,7 @@ import type { AcceptResults } from "./scenarios/accept.ts";
 import type { SurgeResults, SurgeRun } from "./scenarios/surge.ts";
 import { capacity, capacityTable, DEFAULT_DEPLOYMENT } from "./capacity.ts";
 import type { PlatformCost } from "./platform-calls.ts";
-import { writeResults } from "./results.ts";
+import { BENCHMARKS_FILE, keptSections, writeResults } from "./results.ts";
 import { SURGE_POSITIONS } from "./scenarios/surge.ts";
 import { ms, pct, spread } from "./stats.ts";
 
@@ -220,7 +220,9 @@ ${
 		});
 		const notesFile = `${root}/bench/NOTES.md`;
 		const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, "utf8")}` : "";
-		writeFileSync(`${root}/BENCHMARKS.md`, markdown + notes);
+		// Sections other scenarios write (bench/results.ts) stay, between the tables and the notes.
+		const sections = keptSections();
+		writeFileSync(BENCHMARKS_FILE, markdown + (sections ? `\n${sections}` : "") + notes);
 		console.log("wrote BENCHMARKS.md");
 	}
 }

@@ -10,6 +10,8 @@
 //   4. what a square-off and a trader's whole exit cost the platform (bench/platform-calls.ts),
 //      Postgres statements on the hot path among them, and the capacity model fed by those
 //      counts (bench/capacity.ts)
+//   5. replication: POST /sync/changes at its highest sustained rate, and the lag to traders'
+//      screens at a steady rate (bench/scenarios/replication.ts, its own section and results block)
 // The tables and BENCHMARKS.md: bench/report.ts. This file sets the stage and runs them in order.
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,11 +21,12 @@ import { freePort } from "../scripts/local-postgres.ts";
 import { localSecrets } from "../scripts/local-secrets.ts";
 import { startStack } from "../scripts/stack.ts";
 import { createClients, getJson, pool, signIn } from "./clients.ts";
-import { CLIENTS, DATA_DIR, TRADERS } from "./config.ts";
+import { CLIENTS, DATA_DIR, TRADERS, WRITE_REPORT } from "./config.ts";
 import { report } from "./report.ts";
 import { runAccept } from "./scenarios/accept.ts";
 import { runBareCeiling } from "./scenarios/bare.ts";
 import { runCeiling, runHealth } from "./scenarios/ceiling.ts";
+import { REPLICATION_KNOBS, reportReplication, runReplication } from "./scenarios/replication.ts";
 import { runSurge, SURGE_POSITIONS } from "./scenarios/surge.ts";
 
 const USAGE = `npm run bench: the load and end-to-end runs on a local stack of its own; prints the tables
@@ -35,7 +38,14 @@ and writes BENCHMARKS.md and bench/results.json. Settings (environment variables
   BENCH_EVENT_BATCH_MS (20)   how long the OMS simulator batches its events
   BENCH_DATA_DIR              where the throwaway state lives (default the system temp folder)
   BENCH_WRITE=0               print only, leave BENCHMARKS.md and bench/results.json alone
+  BENCH_ONLY=replication      run only that scenario (and write only its section and block)
+Replication (5):
+${REPLICATION_KNOBS}
 A short check: BENCH_SECONDS=2 BENCH_CLIENTS=10 BENCH_TRADERS=5 BENCH_WRITE=0 npm run bench`;
+
+/** Scenarios that run alone with BENCH_ONLY; without it, all run. */
+const ALONE = ["replication"] as const;
+const ONLY = process.env.BENCH_ONLY;
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -51,12 +61,16 @@ async function main() {
 		persistent: false,
 		quiet: true,
 		buildUi,
-		countStatements: true,
-		countPlatformCalls: true,
+		countStatements: ONLY === undefined,
+		countPlatformCalls: ONLY === undefined,
 	});
 	const site = stack.url;
 	try {
 		await setFailover(over(site), true, "bench", { token: localSecrets.OPS_TOKEN, origin: site });
+		if (ONLY === "replication") {
+			reportReplication(await runReplication(stack), WRITE_REPORT);
+			return;
+		}
 
 		const run = Date.now().toString(36).toUpperCase().slice(-4);
 		console.log(`creating ${CLIENTS} accept clients and twice ${TRADERS} surge traders ...`);
@@ -77,6 +91,8 @@ async function main() {
 		const accept = await runAccept({ stack, clients: acceptClients, cookies });
 		const ceilingAfter = await runCeiling(site, true);
 		const surge = await runSurge(stack, surgeClients, surgePerEventClients);
+		const replication = await runReplication(stack);
+		reportReplication(replication, WRITE_REPORT);
 		report({ bare, ceiling, ceilingAfter, health, accept, surge });
 	} finally {
 		await stack.stop();
@@ -85,4 +101,7 @@ async function main() {
 }
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) console.log(USAGE);
-else await main();
+else if (ONLY !== undefined && !(ALONE as readonly string[]).includes(ONLY)) {
+	console.error(`BENCH_ONLY=${ONLY}: not a scenario that runs alone (${ALONE.join(", ")})`);
+	process.exitCode = 2;
+} else await main();

@@ -1,0 +1,392 @@
+// 5. replication: POST /sync/changes fed the way Debezium Server feeds it (one batch at a time,
+// up to 1,000 events, the next when the last was answered), from a simulated busy primary:
+// position updates across many clients, the primary's pending orders inserted, updated and
+// deleted, a few instrument changes, no prices. Two runs:
+//   - the highest sustained rate: batches back to back, always full;
+//   - lag at a steady rate (5,000 changes/s for 30 s): from each change's source.ts_ms to a
+//     signed-in trader seeing it on the live socket (that value, or a newer one of the position).
+// Self-contained: its knobs, its seeding, its report section (BENCHMARKS.md) and results block.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import WebSocket from "ws";
+import { sealCredentials, sleep } from "../../scripts/fixtures.ts";
+import { localSecrets } from "../../scripts/local-secrets.ts";
+import { withPg } from "../../scripts/seed.ts";
+import type { Stack } from "../../scripts/stack.ts";
+import type { Position } from "../../src/contract/index.ts";
+import { getJson, pool, signIn } from "../clients.ts";
+import { PASSWORD, TOTP_SECRET } from "../config.ts";
+import { writeResults, writeSection } from "../results.ts";
+import { ms, pct, spread } from "../stats.ts";
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+export const REPLICATION_KNOBS = `  BENCH_REPLICATION_CLIENTS (5000)  clients whose positions and orders change
+  BENCH_REPLICATION_TRADERS (50)    of them signed in with a live socket (the lag is theirs)
+  BENCH_REPLICATION_SECONDS (20)    seconds of the highest-rate run
+  BENCH_REPLICATION_RATE (5000)     changes/s of the lag run
+  BENCH_REPLICATION_LAG_SECONDS (30) seconds of the lag run
+  BENCH_REPLICATION_BATCH (1000)    events per batch at most (Debezium's max.batch.size)`;
+const CLIENTS = env("BENCH_REPLICATION_CLIENTS", 5000);
+const TRADERS = Math.min(CLIENTS, env("BENCH_REPLICATION_TRADERS", 50));
+const MAX_SECONDS = env("BENCH_REPLICATION_SECONDS", 20);
+const LAG_RATE = env("BENCH_REPLICATION_RATE", 5000);
+const LAG_SECONDS = env("BENCH_REPLICATION_LAG_SECONDS", 30);
+const BATCH = env("BENCH_REPLICATION_BATCH", 1000);
+const INSTRUMENTS = 500;
+const POSITIONS_PER_CLIENT = 3;
+/** How long the lag run waits after its last batch for traders to see what is still on its way. */
+const DRAIN_MS = 15_000;
+
+/** The mix, as shares of all changes: the rest are the primary's pending orders. */
+const POSITION_SHARE = 0.7;
+const INSTRUMENT_SHARE = 0.002;
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const rand = (n: number) => Math.floor(Math.random() * n);
+
+interface PendingOrder {
+	orderNo: string;
+	clientId: string;
+	symbol: string;
+	qty: number;
+	filled: number;
+}
+
+/** The primary's side: its rows as they stand, and the next change to one of them, Debezium-shaped. */
+class Primary {
+	private lsn = Date.now() * 1000;
+	private orderSeq = 0;
+	private readonly netQty: number[];
+	private readonly orders: PendingOrder[] = [];
+	/** Changes to the traders' positions not yet seen by them: per position, in the order made. */
+	readonly unseen = new Map<string, { netQty: number; tsMs: number }[]>();
+
+	/** The signed-in traders' client ids. */
+	traderIds = new Set<string>();
+
+	readonly run: string;
+
+	constructor(run: string) {
+		this.run = run;
+		this.netQty = Array.from({ length: CLIENTS * POSITIONS_PER_CLIENT }, () => 100);
+	}
+
+	clientId = (c: number) => `${this.run}C${String(c).padStart(5, "0")}`;
+	positionId = (p: number) => `${this.run}P${p}`;
+	scripId = (i: number) => `${this.run}S${i}`;
+	symbol = (i: number) => `${this.run}SYM${i}`;
+	/** Client c's j-th position holds instrument (c * 7 + j * 131) mod INSTRUMENTS. */
+	instrumentOf = (p: number) => (Math.floor(p / POSITIONS_PER_CLIENT) * 7 + (p % POSITIONS_PER_CLIENT) * 131) % INSTRUMENTS;
+
+	private event(table: string, op: string, image: Record<string, unknown>, tsMs: number) {
+		return {
+			op,
+			before: op === "d" ? image : null,
+			after: op === "d" ? null : image,
+			source: { name: "bench-primary", schema: "primary", table, ts_ms: tsMs, lsn: ++this.lsn },
+		};
+	}
+
+	next() {
+		const tsMs = Date.now();
+		const r = Math.random();
+		if (r < POSITION_SHARE) {
+			const p = rand(this.netQty.length);
+			const netQty = (this.netQty[p] ?? 100) + 1 + rand(5);
+			this.netQty[p] = netQty;
+			const clientId = this.clientId(Math.floor(p / POSITIONS_PER_CLIENT));
+			const id = this.positionId(p);
+			if (this.traderIds.has(clientId)) {
+				const list = this.unseen.get(id);
+				if (list) list.push({ netQty, tsMs });
+				else this.unseen.set(id, [{ netQty, tsMs }]);
+			}
+			const row = {
+				position_id: id,
+				client_code: clientId,
+				scrip_id: this.scripId(this.instrumentOf(p)),
+				product_type: "MIS",
+				net_qty: netQty,
+				avg_price: "100.00",
+			};
+			return this.event("net_positions", "u", row, tsMs);
+		}
+		if (r < POSITION_SHARE + INSTRUMENT_SHARE) {
+			// A circuit band or freeze quantity moves; the price does not come this way.
+			const i = rand(INSTRUMENTS);
+			const row = {
+				scrip_id: this.scripId(i),
+				exchange: "NSE",
+				segment: "EQ",
+				trading_symbol: this.symbol(i),
+				underlying: this.symbol(i),
+				option_type: null,
+				lot_size: 1,
+				tick_size: "0.05",
+				freeze_qty: 10_000 + rand(1000),
+				lower_circuit: "1.00",
+				upper_circuit: `${1000 + rand(100)}.00`,
+				last_price: "100.00",
+			};
+			return this.event("scrip_master", "u", row, tsMs);
+		}
+		// Pending orders: about as many placed as go away (filled or cancelled), a third updated.
+		const roll = Math.random();
+		if (this.orders.length < 100 || roll < 0.34) {
+			const c = rand(CLIENTS);
+			const p = c * POSITIONS_PER_CLIENT + rand(POSITIONS_PER_CLIENT);
+			const o = {
+				orderNo: `${this.run}O${++this.orderSeq}`,
+				clientId: this.clientId(c),
+				symbol: this.symbol(this.instrumentOf(p)),
+				qty: 10,
+				filled: 0,
+			};
+			this.orders.push(o);
+			return this.event("pending_orders", "c", this.orderRow(o), tsMs);
+		}
+		const k = rand(this.orders.length);
+		const o = this.orders[k] as PendingOrder;
+		if (roll < 0.67 && o.filled < o.qty - 1) {
+			o.filled++;
+			return this.event("pending_orders", "u", this.orderRow(o), tsMs);
+		}
+		this.orders[k] = this.orders.at(-1) as PendingOrder;
+		this.orders.pop();
+		return this.event("pending_orders", "d", { order_no: o.orderNo }, tsMs);
+	}
+
+	private orderRow(o: PendingOrder) {
+		return {
+			order_no: o.orderNo,
+			client_code: o.clientId,
+			exchange: "NSE",
+			trading_symbol: o.symbol,
+			buy_sell: "S",
+			order_qty: o.qty,
+			filled_qty: o.filled,
+			price_type: "L",
+			limit_price: "100.50",
+			product_type: "MIS",
+			order_status: "OPEN PENDING",
+		};
+	}
+}
+
+/** The clients, instruments and positions the primary starts from, straight into Postgres (as a snapshot would leave them). */
+async function seed(databaseUrl: string, primary: Primary) {
+	const sealed = await sealCredentials(PASSWORD, TOTP_SECRET, localSecrets);
+	const ids = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));
+	const positions = CLIENTS * POSITIONS_PER_CLIENT;
+	await withPg(databaseUrl, async (db) => {
+		await db.query(
+			`INSERT INTO clients (client_id, name, password_hash, totp_seed_enc, status)
+			 SELECT id, 'Bench ' || id, $2, $3, 'active' FROM unnest($1::text[]) AS id`,
+			[ids(CLIENTS, primary.clientId), sealed.passwordHash, sealed.totpSeedEnc],
+		);
+		await db.query(
+			`INSERT INTO instruments (id, exchange, segment, symbol, underlying, lot_size, tick_size, freeze_qty, price_band_low, price_band_high, ltp)
+			 SELECT id, 'NSE', 'EQ', sym, sym, 1, 0.05, 10000, 1.00, 1000.00, 100.00 FROM unnest($1::text[], $2::text[]) AS t(id, sym)`,
+			[ids(INSTRUMENTS, primary.scripId), ids(INSTRUMENTS, primary.symbol)],
+		);
+		await db.query(
+			`INSERT INTO positions (id, client_id, instrument_id, product, net_qty, avg_price)
+			 SELECT id, client_id, instrument_id, 'MIS', 100, 100.00 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, client_id, instrument_id)`,
+			[
+				ids(positions, primary.positionId),
+				ids(positions, (p) => primary.clientId(Math.floor(p / POSITIONS_PER_CLIENT))),
+				ids(positions, (p) => primary.scripId(primary.instrumentOf(p))),
+			],
+		);
+	});
+}
+
+/** Statement logging (on for the accept run's counter) would have Postgres write every batch's parameters to its log. */
+const statementLog = (databaseUrl: string, on: boolean) =>
+	withPg(databaseUrl, async (db) => {
+		await db.query(on ? "ALTER SYSTEM RESET log_statement" : "ALTER SYSTEM SET log_statement = 'none'");
+		await db.query("SELECT pg_reload_conf()");
+	});
+
+/** A trader's live socket: every position pushed settles the changes it shows (that value or an older one of the position). */
+async function watch(site: string, cookie: string, primary: Primary, lags: number[]) {
+	const ws = new WebSocket(`${site.replace(/^http/, "ws")}/api/orders/live`, { headers: { cookie, origin: site } });
+	ws.on("message", (data) => {
+		const msg = JSON.parse(String(data)) as { type: string; position?: Position };
+		if (msg.type !== "position" || !msg.position) return;
+		const { id, netQty } = msg.position;
+		const waiting = primary.unseen.get(id);
+		if (!waiting) return;
+		const now = Date.now();
+		while (waiting[0] && waiting[0].netQty <= netQty) lags.push(now - (waiting.shift()?.tsMs ?? now));
+	});
+	await new Promise<void>((resolve, reject) => {
+		ws.once("open", () => resolve());
+		ws.once("error", reject);
+	});
+	return ws;
+}
+
+interface Sent {
+	changes: number;
+	batches: number[];
+	errors: string[];
+}
+
+/** Posts one batch, and again after a failure (as Debezium retries) until it is taken; 20 failures in a row end the run. */
+async function send(site: string, batch: unknown[], sent: Sent) {
+	const body = JSON.stringify(batch);
+	for (let attempt = 1; ; attempt++) {
+		const t0 = performance.now();
+		try {
+			const res = await fetch(`${site}/sync/changes`, {
+				method: "POST",
+				headers: { authorization: `Bearer ${localSecrets.SYNC_TOKEN}`, "content-type": "application/json" },
+				body,
+			});
+			const answer = await res.text();
+			if (res.ok) {
+				sent.batches.push(performance.now() - t0);
+				sent.changes += batch.length;
+				return;
+			}
+			sent.errors.push(`${res.status} ${answer.slice(0, 200)}`);
+		} catch (err) {
+			sent.errors.push(String(err));
+		}
+		if (attempt === 20) throw new Error(`a batch refused 20 times: ${sent.errors.at(-1)}`);
+		await sleep(100);
+	}
+}
+
+/** Full batches back to back for `seconds`: the highest rate the site sustains. */
+async function maxRun(site: string, primary: Primary, seconds: number) {
+	const sent: Sent = { changes: 0, batches: [], errors: [] };
+	const t0 = Date.now();
+	while (Date.now() - t0 < seconds * 1000) {
+		await send(
+			site,
+			Array.from({ length: BATCH }, () => primary.next()),
+			sent,
+		);
+	}
+	const elapsed = (Date.now() - t0) / 1000;
+	return { ...sent, seconds: elapsed, changesPerSecond: sent.changes / elapsed };
+}
+
+/** Changes made at `rate` a second for `seconds`, sent as Debezium does: whatever waits, up to a batch, when the last batch was answered. */
+async function lagRun(site: string, primary: Primary, rate: number, seconds: number, lags: number[]) {
+	const sent: Sent = { changes: 0, batches: [], errors: [] };
+	const queue: unknown[] = [];
+	let made = 0;
+	let maxBacklog = 0;
+	const t0 = Date.now();
+	const maker = setInterval(() => {
+		const due = Math.min(rate * seconds, Math.floor(((Date.now() - t0) / 1000) * rate));
+		for (; made < due; made++) queue.push(primary.next());
+		maxBacklog = Math.max(maxBacklog, queue.length);
+	}, 10);
+	while (Date.now() - t0 < seconds * 1000 || queue.length > 0 || made < rate * seconds) {
+		if (queue.length === 0) {
+			await sleep(5);
+			continue;
+		}
+		await send(site, queue.splice(0, BATCH), sent);
+	}
+	clearInterval(maker);
+	const sentFor = (Date.now() - t0) / 1000;
+	// Traders see the last batches' changes after their reloads: wait for them, up to DRAIN_MS.
+	const unseenCount = () => [...primary.unseen.values()].reduce((n, l) => n + l.length, 0);
+	for (const end = Date.now() + DRAIN_MS; unseenCount() > 0 && Date.now() < end; ) await sleep(100);
+	// What was never seen counts at what it waited so far: the p99 is never flattered.
+	const now = Date.now();
+	const unseen = unseenCount();
+	for (const list of primary.unseen.values()) for (const u of list.splice(0)) lags.push(now - u.tsMs);
+	return { ...sent, rate, seconds, sentFor, changesPerSecond: sent.changes / sentFor, maxBacklog, unseen };
+}
+
+export async function runReplication(stack: Stack) {
+	const site = stack.url;
+	const run = `R${Date.now().toString(36).toUpperCase().slice(-4)}`;
+	const primary = new Primary(run);
+	const traderIds = Array.from({ length: TRADERS }, (_, i) => primary.clientId(Math.floor((i * CLIENTS) / TRADERS)));
+	primary.traderIds = new Set(traderIds);
+	console.log(`replication: seeding ${CLIENTS} clients (${CLIENTS * POSITIONS_PER_CLIENT} positions, ${INSTRUMENTS} instruments) ...`);
+	await seed(stack.databaseUrl, primary);
+	console.log(`replication: signing in ${TRADERS} traders with live sockets ...`);
+	const lags: number[] = [];
+	const sockets = await pool(traderIds, 4, async (clientId, i) => {
+		const cookie = await signIn(site, clientId, `10.5.${i >> 8}.${i & 255}`);
+		await getJson(site, "/api/positions", cookie);
+		return watch(site, cookie, primary, lags);
+	});
+	await statementLog(stack.databaseUrl, false);
+	try {
+		await maxRun(site, primary, 2); // warm-up: the Accounts' first reloads, the isolate's first batches
+		console.log(`replication: highest rate, full batches of ${BATCH} back to back for ${MAX_SECONDS} s ...`);
+		const max = await maxRun(site, primary, MAX_SECONDS);
+		await sleep(3000);
+		for (const list of primary.unseen.values()) list.splice(0);
+		lags.length = 0;
+		console.log(`replication: ${LAG_RATE} changes/s for ${LAG_SECONDS} s, lag to the traders' screens ...`);
+		const lag = { ...(await lagRun(site, primary, LAG_RATE, LAG_SECONDS, lags)), lags: [...lags] };
+		return { max, lag };
+	} finally {
+		await statementLog(stack.databaseUrl, true);
+		for (const ws of sockets) ws.close();
+	}
+}
+
+export type ReplicationResults = Awaited<ReturnType<typeof runReplication>>;
+
+/** Prints the table; writes results.json's replication block and BENCHMARKS.md's replication section. */
+export function reportReplication({ max, lag }: ReplicationResults, write: boolean) {
+	const lagP99 = pct(lag.lags, 99);
+	const goals = [
+		[">= 10,000 changes/s sustained", `${max.changesPerSecond.toFixed(0)}/s`, max.changesPerSecond >= 10_000],
+		[`lag p99 < 2 s at ${LAG_RATE.toLocaleString("en")} changes/s`, ms(lagP99), lagP99 < 2000 && lag.unseen === 0],
+	] as const;
+	const table = [
+		"| measure | value |",
+		"|---|---|",
+		`| **highest sustained rate**: full batches of ${BATCH} back to back for ${max.seconds.toFixed(0)} s | **${max.changesPerSecond.toFixed(0)} changes/s** (${max.changes} changes, ${max.batches.length} batches, ${max.errors.length} refused and sent again) |`,
+		`| time per batch at that rate: p50 / p95 / p99 | ${spread(max.batches)} |`,
+		`| lag run: changes made at ${LAG_RATE}/s for ${lag.seconds} s, sent as they waited (up to ${BATCH} a batch) | ${lag.changes} sent in ${lag.batches.length} batches over ${lag.sentFor.toFixed(1)} s (${lag.changesPerSecond.toFixed(0)}/s), most waiting at once ${lag.maxBacklog}, ${lag.errors.length} refused and sent again |`,
+		`| time per batch in the lag run: p50 / p95 / p99 | ${spread(lag.batches)} |`,
+		`| **lag, source.ts_ms to a trader's live socket showing it: p50 / p95 / p99** | ${spread(lag.lags)} (${lag.lags.length} changes of the traders' positions${lag.unseen ? `, ${lag.unseen} never seen within ${DRAIN_MS / 1000} s, counted at what they waited` : ""}) |`,
+	].join("\n");
+	const goalTable = [
+		"| goal | measured | met |",
+		"|---|---|---|",
+		...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`),
+	].join("\n");
+	const errors = [...max.errors, ...lag.errors];
+	console.log(`\n${table}\n\n${goalTable}\n`);
+	if (errors.length) console.log(`refused batches (first 3):\n${errors.slice(0, 3).join("\n")}`);
+	if (!write) return;
+	writeResults({ replication: { changesPerSecond: Math.round(max.changesPerSecond), lagP99Seconds: Number((lagP99 / 1000).toFixed(2)) } });
+	const notes = readFileSync(`${root}/bench/replication-notes.md`, "utf8");
+	writeSection(
+		"replication",
+		`## 5. Replication
+
+\`npm run bench\` (alone: \`BENCH_ONLY=replication npm run bench\`), \`bench/scenarios/replication.ts\`. A simulated
+primary changes ${CLIENTS} clients' ${CLIENTS * POSITIONS_PER_CLIENT} positions (${(POSITION_SHARE * 100).toFixed(0)}% of changes), their pending orders (placed, filled in part,
+gone: ${((1 - POSITION_SHARE - INSTRUMENT_SHARE) * 100).toFixed(0)}%) and ${INSTRUMENTS} instruments' bands and freeze quantities (${(INSTRUMENT_SHARE * 100).toFixed(1)}%), no prices; batches
+go to \`POST /sync/changes\` one at a time, as Debezium Server sends them. ${TRADERS} of the clients are signed in with
+the live socket open; their screens are where the lag is measured.
+
+${table}
+
+${goalTable}
+${
+	errors.length
+		? `\nRefused batches (first 3):\n\n${errors
+				.slice(0, 3)
+				.map((e) => `- ${e}`)
+				.join("\n")}\n`
+		: ""
+}
+${notes}`,
+	);
+}
