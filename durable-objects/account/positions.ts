@@ -42,6 +42,8 @@ export async function loadPositions(book: Book, clientId: string): Promise<void>
 	const i = schema.instruments;
 	const o = schema.orders;
 	const { pending, cursor, rows } = await withDb(book.env, `account:${clientId}`, async (db) => {
+		// Registered before reading: a batch committed after this tells the Account, one before it is read.
+		await db.insert(schema.replicationListeners).values({ clientId }).onConflictDoNothing();
 		const [pending, [cursor]] = await Promise.all([
 			db
 				.select()

@@ -167,3 +167,13 @@ export const replicationTombstones = pgTable(
 	},
 	(t) => [primaryKey({ columns: [t.target, t.rowId] })],
 );
+
+/**
+ * Clients whose Account holds a copy of their positions: it registers here before each load,
+ * and replication tells these Accounts after a batch, no others (an Account that holds nothing
+ * has nothing to refresh, and the word costs the site as much as a request).
+ */
+export const replicationListeners = pgTable("replication_listeners", {
+	clientId: text("client_id").primaryKey(),
+	since: timestamp("since", { withTimezone: true }).notNull().defaultNow(),
+});

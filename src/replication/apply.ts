@@ -18,7 +18,7 @@ export interface ApplyResult {
 	duplicates: number;
 	/** Null (Kafka tombstone) entries. */
 	tombstones: number;
-	/** Clients whose positions or pending orders changed: their Account refreshes. */
+	/** Clients whose positions or pending orders changed and whose Account holds a copy of them: it refreshes. */
 	refresh: string[];
 	/** Clients whose row changed, with their status as committed: their Account learns it. */
 	status: Record<string, "active" | "disabled">;
@@ -275,13 +275,30 @@ async function finish(tx: Tx, changes: Change[], tally: Tally): Promise<ApplyRes
 	};
 }
 
+/** Applies a batch (see applyInTransaction); whom to tell is decided after the commit. */
+export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResult> {
+	const result = await applyInTransaction(db, changes);
+	return { ...result, refresh: await listening(db, result.refresh) };
+}
+
+/**
+ * The clients among `clientIds` whose Account holds a copy of their positions. Asked after the
+ * commit: an Account registering later reads the batch itself (it registers before it reads).
+ */
+async function listening(db: Db, clientIds: string[]): Promise<string[]> {
+	if (clientIds.length === 0) return [];
+	const l = schema.replicationListeners;
+	const rows = await db.select({ clientId: l.clientId }).from(l).where(inArray(l.clientId, clientIds));
+	return rows.map((r) => r.clientId);
+}
+
 /**
  * Applies a batch in one transaction, set-based. When Postgres refuses a value, the batch is
  * applied again one change at a time, in order, in a new transaction: that names the event at
  * fault (nothing of the batch is kept), or, if order within a statement was what collided
  * (two rows swapping a unique value), applies it as the events' order says.
  */
-export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResult> {
+async function applyInTransaction(db: Db, changes: Change[]): Promise<ApplyResult> {
 	try {
 		return await db.transaction(async (tx) => {
 			const tally = new Tally();
