@@ -1,5 +1,5 @@
-// Applies a validated batch of changes to Postgres in one transaction, in a few set-based
-// statements per table. Every row is guarded by its source position, so a duplicate or an older
+// Applies a validated batch of changes to Postgres atomically, set-based: one statement for the
+// whole batch (split only at truncates). Every row is guarded by its source position, so a duplicate or an older
 // change is skipped (and counted), and a tombstone keeps a deleted or truncated row from coming back.
 import { type SQL, getTableColumns, inArray, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
@@ -7,8 +7,6 @@ import { type Db, schema } from "../db/client";
 import { Problem } from "../http/problem";
 import { type Change, keyField } from "./events";
 import type { Target } from "./mapping";
-
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 export interface ApplyResult {
 	applied: number;
@@ -35,67 +33,86 @@ const tables = {
 const replicatedOnly = (target: Target): SQL => (target === "orders" ? sql` AND "orders"."origin" = 'primary'` : sql``);
 /** What a changed row says about whom to tell: its client (instruments have none; holders are found later). */
 const ownerColumn = (target: Target) => sql.identifier(target === "instruments" ? "id" : "client_id");
-const keyColumn = (target: Target) => column(target, keyField[target]);
-
-function column(target: Target, field: string): PgColumn {
-	const col = (getTableColumns(tables[target]) as Record<string, PgColumn>)[field];
-	if (!col) throw new Error(`mapping names unknown field ${target}.${field}`);
-	return col;
-}
+const keyColumn = (target: Target) => (getTableColumns(tables[target]) as Record<string, PgColumn>)[keyField[target]]!;
 
 type Upsert = Extract<Change, { kind: "upsert" }>;
 type Delete = Extract<Change, { kind: "delete" }>;
 type Truncate = Extract<Change, { kind: "truncate" }>;
-/** Rows a statement reports: the key of each change that took effect, and whose row it was. */
-type Done = { key: string; owner: string | null }[];
+type Exec = Pick<Db, "execute">;
 
-/** The rows of one statement as a single jsonb parameter, read back typed with jsonb_to_recordset. */
+/** The rows of a statement part as a single jsonb parameter, read back typed with jsonb_to_recordset. */
 function input(rows: Record<string, unknown>[], columns: { name: string; type: string }[]): SQL {
 	const defs = columns.map((c) => sql`${sql.identifier(c.name)} ${sql.raw(c.type)}`);
-	return sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS input(${sql.join(defs, sql`, `)})`;
+	return sql`SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS input(${sql.join(defs, sql`, `)})`;
 }
 
 /**
- * Upserts changes of one target that carry the same fields (fields a change leaves out keep the
- * row's value), one row per key. A row is written only past its own position and its
- * tombstones' (the row's, or the table's from a truncate); a newer create removes an older tombstone.
+ * One group of changes inside a statement: its CTEs, and a SELECT of (part, key, owner, status)
+ * with a row for each change that took effect.
  */
-async function upsertRows(tx: Tx, target: Target, changes: Upsert[]): Promise<Done> {
+interface Part {
+	target: Target;
+	changes: (Upsert | Delete)[];
+	ctes: SQL[];
+	done: SQL;
+}
+
+/**
+ * Upserts of one target that carry the same fields (fields a change leaves out keep the row's
+ * value), one per key. A row is written only past its own position and its tombstones' (the
+ * row's, or the table's from a truncate); a newer create removes an older tombstone.
+ */
+function upsertPart(n: number, target: Target, changes: Upsert[]): Part {
 	const table = tables[target];
-	const fields = Object.keys(changes[0]!.row).map((f) => column(target, f));
-	if (target === "orders") fields.push(schema.orders.origin);
+	const columns = getTableColumns(table) as Record<string, PgColumn>;
+	const keys = Object.keys(changes[0]!.row);
+	const fields = keys.map((k) => {
+		const col = columns[k];
+		if (!col) throw new Error(`mapping names unknown field ${target}.${k}`);
+		return col;
+	});
 	const rows = changes.map((c) => {
 		const row: Record<string, unknown> = { source_lsn: c.lsn.toString() };
-		for (const [field, value] of Object.entries(c.row)) row[column(target, field).name] = value ?? null;
-		if (target === "orders") row.origin = "primary";
+		keys.forEach((k, i) => {
+			row[fields[i]!.name] = c.row[k] ?? null;
+		});
 		return row;
 	});
 	const names = fields.map((f) => sql.identifier(f.name));
-	const sets = fields.filter((f) => f.name !== "origin").map((f) => sql`${sql.identifier(f.name)} = excluded.${sql.identifier(f.name)}`);
+	const sets = fields.map((f) => sql`${sql.identifier(f.name)} = excluded.${sql.identifier(f.name)}`);
+	// Replicated orders are the primary's; the backup's own are never written here.
+	const origin = target === "orders" ? { name: sql`, origin`, value: sql`, 'primary'` } : { name: sql``, value: sql`` };
 	const pk = sql.identifier(keyColumn(target).name);
+	const [inp, rev, up] = [`in${n}`, `rev${n}`, `up${n}`].map((x) => sql.identifier(x));
 	const source = input(rows, [...fields.map((f) => ({ name: f.name, type: f.getSQLType() })), { name: "source_lsn", type: "bigint" }]);
-	const done = await tx.execute<{ key: string; owner: string }>(sql`
-		WITH input AS (SELECT * FROM ${source}),
-		revived AS (
-			DELETE FROM replication_tombstones t USING input
-			WHERE t.target = ${target} AND t.row_id = input.${pk} AND t.source_lsn < input.source_lsn
-		)
-		INSERT INTO ${table} (${sql.join(names, sql`, `)}, source_lsn, updated_at)
-		SELECT ${sql.join(names, sql`, `)}, source_lsn, now() FROM input
-		WHERE NOT EXISTS (
-			SELECT 1 FROM replication_tombstones t
-			WHERE t.target = ${target} AND t.row_id IN (input.${pk}, '*') AND t.source_lsn >= input.source_lsn
-		)
-		ON CONFLICT (${pk}) DO UPDATE SET ${sql.join(sets, sql`, `)}, source_lsn = excluded.source_lsn, updated_at = now()
-		WHERE ${table}.source_lsn < excluded.source_lsn${replicatedOnly(target)}
-		RETURNING ${pk} AS key, ${ownerColumn(target)} AS owner`);
-	return done.rows;
+	const status = target === "clients" ? sql`status::text` : sql`NULL::text`;
+	return {
+		target,
+		changes,
+		ctes: [
+			sql`${inp} AS (${source})`,
+			sql`${rev} AS (
+				DELETE FROM replication_tombstones t USING ${inp} i
+				WHERE t.target = ${target} AND t.row_id = i.${pk} AND t.source_lsn < i.source_lsn)`,
+			sql`${up} AS (
+				INSERT INTO ${table} (${sql.join(names, sql`, `)}${origin.name}, source_lsn, updated_at)
+				SELECT ${sql.join(names, sql`, `)}${origin.value}, source_lsn, now() FROM ${inp} i
+				WHERE NOT EXISTS (
+					SELECT 1 FROM replication_tombstones t
+					WHERE t.target = ${target} AND t.row_id IN (i.${pk}, '*') AND t.source_lsn >= i.source_lsn)
+				ON CONFLICT (${pk}) DO UPDATE SET ${sql.join(sets, sql`, `)}, source_lsn = excluded.source_lsn, updated_at = now()
+				WHERE ${table}.source_lsn < excluded.source_lsn${replicatedOnly(target)}
+				RETURNING ${pk}::text AS key, ${ownerColumn(target)}::text AS owner, ${status} AS status)`,
+		],
+		done: sql`SELECT ${n} AS part, key, owner, status FROM ${up}`,
+	};
 }
 
 /** Deletes rows behind the deletes' positions and leaves a tombstone at each (unless the row is already newer). */
-async function removeRows(tx: Tx, target: Target, changes: Delete[]): Promise<Done> {
+function deletePart(n: number, target: Target, changes: Delete[]): Part {
 	const table = tables[target];
 	const pk = sql.identifier(keyColumn(target).name);
+	const [inp, gone, tomb] = [`in${n}`, `gone${n}`, `tomb${n}`].map((x) => sql.identifier(x));
 	const source = input(
 		changes.map((c) => ({ key: c.key, source_lsn: c.lsn.toString() })),
 		[
@@ -103,27 +120,50 @@ async function removeRows(tx: Tx, target: Target, changes: Delete[]): Promise<Do
 			{ name: "source_lsn", type: "bigint" },
 		],
 	);
-	const done = await tx.execute<{ key: string; owner: string | null }>(sql`
-		WITH input AS (SELECT * FROM ${source}),
-		gone AS (
-			DELETE FROM ${table} USING input
-			WHERE ${table}.${pk} = input.key AND ${table}.source_lsn < input.source_lsn${replicatedOnly(target)}
-			RETURNING ${table}.${pk} AS key, ${table}.${ownerColumn(target)} AS owner
-		), tomb AS (
-			INSERT INTO replication_tombstones (target, row_id, source_lsn)
-			SELECT ${target}, input.key, input.source_lsn FROM input
-			WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table}.${pk} = input.key AND ${table}.source_lsn >= input.source_lsn)
-			ON CONFLICT (target, row_id) DO UPDATE SET source_lsn = excluded.source_lsn, deleted_at = now()
-			WHERE replication_tombstones.source_lsn < excluded.source_lsn
-			RETURNING row_id AS key
-		)
-		SELECT input.key, gone.owner FROM input
-		LEFT JOIN gone ON gone.key = input.key
-		WHERE gone.key IS NOT NULL OR input.key IN (SELECT key FROM tomb)`);
-	return done.rows;
+	return {
+		target,
+		changes,
+		ctes: [
+			sql`${inp} AS (${source})`,
+			sql`${gone} AS (
+				DELETE FROM ${table} USING ${inp} i
+				WHERE ${table}.${pk} = i.key AND ${table}.source_lsn < i.source_lsn${replicatedOnly(target)}
+				RETURNING ${table}.${pk} AS key, ${table}.${ownerColumn(target)} AS owner)`,
+			sql`${tomb} AS (
+				INSERT INTO replication_tombstones (target, row_id, source_lsn)
+				SELECT ${target}, i.key, i.source_lsn FROM ${inp} i
+				WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table}.${pk} = i.key AND ${table}.source_lsn >= i.source_lsn)
+				ON CONFLICT (target, row_id) DO UPDATE SET source_lsn = excluded.source_lsn, deleted_at = now()
+				WHERE replication_tombstones.source_lsn < excluded.source_lsn
+				RETURNING row_id AS key)`,
+		],
+		done: sql`SELECT ${n} AS part, i.key, g.owner::text, NULL::text FROM ${inp} i LEFT JOIN ${gone} g ON g.key = i.key
+			WHERE g.key IS NOT NULL OR i.key IN (SELECT key FROM ${tomb})`,
+	};
 }
 
-async function truncate(tx: Tx, c: Truncate): Promise<{ applied: boolean; owners: string[] }> {
+/** The highest position and source time of each connector in the batch, kept in replication_cursor. */
+function cursorCte(changes: Change[]): SQL | null {
+	const cursors = new Map<string, { lsn: bigint; tsMs: number }>();
+	for (const c of changes) {
+		if (c.kind === "tombstone") continue;
+		const cur = cursors.get(c.sourceName);
+		cursors.set(c.sourceName, { lsn: cur && cur.lsn > c.lsn ? cur.lsn : c.lsn, tsMs: Math.max(cur?.tsMs ?? 0, c.sourceTsMs ?? 0) });
+	}
+	if (cursors.size === 0) return null;
+	const rows = [...cursors].map(([source, { lsn, tsMs }]) => ({ source, lsn: lsn.toString(), ts: tsMs }));
+	return sql`cursor AS (
+		INSERT INTO replication_cursor (source, lsn, source_ts_ms, updated_at)
+		SELECT source, lsn, ts, now() FROM (${input(rows, [
+			{ name: "source", type: "text" },
+			{ name: "lsn", type: "bigint" },
+			{ name: "ts", type: "bigint" },
+		])}) c
+		ON CONFLICT (source) DO UPDATE SET lsn = GREATEST(replication_cursor.lsn, excluded.lsn),
+			source_ts_ms = GREATEST(replication_cursor.source_ts_ms, excluded.source_ts_ms), updated_at = now())`;
+}
+
+async function truncate(tx: Exec, c: Truncate): Promise<{ applied: boolean; owners: string[] }> {
 	const table = tables[c.target];
 	const lsn = c.lsn.toString();
 	const tomb = await tx.execute(sql`
@@ -162,11 +202,12 @@ class Tally {
 	applied = 0;
 	duplicates = 0;
 	readonly refresh = new Set<string>();
-	readonly clients = new Set<string>();
+	readonly status: Record<string, "active" | "disabled"> = {};
 	readonly instruments = new Set<string>();
 
-	touched(target: Target, owner: string) {
-		if (target === "clients") this.clients.add(owner);
+	touched(target: Target, owner: string, status: string | null) {
+		// A client deleted (or truncated away) on the primary may no longer trade here.
+		if (target === "clients") this.status[owner] = status === "active" ? "active" : "disabled";
 		else if (target === "instruments") this.instruments.add(owner);
 		else this.refresh.add(owner);
 	}
@@ -179,106 +220,94 @@ function addTo<K, V>(groups: Map<K, V[]>, key: K, value: V) {
 }
 
 /**
- * Applies changes in a few statements: the changes between truncates are cut down to the newest
- * per row (a change a newer one in the batch supersedes counts as a duplicate), then per target
- * one delete statement and one upsert statement per set of fields. Deletes go first, so a row
- * deleted and another created with its unique values in one batch do not collide.
+ * Cuts changes (no truncates among them) down to the newest per row: a change a newer one in the
+ * batch supersedes counts as a duplicate. Returns the parts of one statement: per target one
+ * delete part and one upsert part per set of fields.
  */
-async function applySet(tx: Tx, changes: Change[], tally: Tally): Promise<void> {
-	let newest = new Map<string, Upsert | Delete>();
-	const flush = async () => {
-		const deletes = new Map<Target, Delete[]>();
-		const upserts = new Map<string, Upsert[]>();
-		for (const c of newest.values()) {
-			if (c.kind === "delete") addTo(deletes, c.target, c);
-			else addTo(upserts, `${c.target}:${Object.keys(c.row).sort().join(",")}`, c);
-		}
-		const statements = [
-			...[...deletes].map(([target, list]) => ({ target, list, run: () => removeRows(tx, target, list) })),
-			...[...upserts.values()].map((list) => ({ target: list[0]!.target, list, run: () => upsertRows(tx, list[0]!.target, list) })),
-		];
-		for (const { target, list, run } of statements) {
-			const done = await run();
-			tally.applied += done.length;
-			tally.duplicates += list.length - done.length;
-			for (const d of done) if (d.owner !== null) tally.touched(target, d.owner);
-		}
-		newest = new Map();
-	};
+function parts(changes: (Upsert | Delete)[], tally: Tally): Part[] {
+	const newest = new Map<string, Upsert | Delete>();
 	for (const c of changes) {
-		if (c.kind === "tombstone") continue;
-		if (c.kind === "truncate") {
-			await flush();
-			const r = await truncate(tx, c);
-			if (r.applied) tally.applied++;
-			else tally.duplicates++;
-			for (const owner of r.owners) tally.touched(c.target, owner);
-			continue;
-		}
 		const id = `${c.target}\u0000${c.key}`;
 		const seen = newest.get(id);
-		if (seen && seen.lsn >= c.lsn) {
-			tally.duplicates++;
-			continue;
-		}
 		if (seen) tally.duplicates++;
-		newest.set(id, c);
+		if (!seen || seen.lsn < c.lsn) newest.set(id, c);
 	}
-	await flush();
+	const deletes = new Map<Target, Delete[]>();
+	const upserts = new Map<string, Upsert[]>();
+	for (const c of newest.values()) {
+		if (c.kind === "delete") addTo(deletes, c.target, c);
+		else addTo(upserts, `${c.target}:${Object.keys(c.row).sort().join(",")}`, c);
+	}
+	return [
+		...[...deletes].map(([target, list], n) => deletePart(n, target, list)),
+		...[...upserts.values()].map((list, n) => upsertPart(deletes.size + n, list[0]!.target, list)),
+	];
 }
 
-/** The cursor per source, whom to tell about instruments and clients; the result. */
-async function finish(tx: Tx, changes: Change[], tally: Tally): Promise<ApplyResult> {
-	const cursors = new Map<string, { lsn: bigint; tsMs: number }>();
-	let tombstones = 0;
+/**
+ * Runs parts (and the cursor) as one statement: its CTEs all see the rows as they were before
+ * it, and rows of one part never meet another's (one change per row, and a row's tombstone is
+ * its own), so the order among parts does not matter.
+ */
+async function runParts(exec: Exec, list: Part[], cursor: SQL | null, tally: Tally): Promise<void> {
+	if (list.length === 0 && cursor === null) return;
+	const ctes = [...list.flatMap((p) => p.ctes), ...(cursor ? [cursor] : [])];
+	const selects =
+		list.length > 0
+			? list.map((p) => p.done)
+			: [sql`SELECT 0 AS part, NULL::text AS key, NULL::text AS owner, NULL::text AS status WHERE false`];
+	const done = await exec.execute<{ part: number; key: string; owner: string | null; status: string | null }>(
+		sql`WITH ${sql.join(ctes, sql`, `)} ${sql.join(selects, sql` UNION ALL `)}`,
+	);
+	const applied = new Array<number>(list.length).fill(0);
+	for (const d of done.rows) {
+		const part = list[d.part]!;
+		applied[d.part]!++;
+		if (d.owner !== null) tally.touched(part.target, d.owner, d.status);
+	}
+	list.forEach((p, i) => {
+		tally.applied += applied[i]!;
+		tally.duplicates += p.changes.length - applied[i]!;
+	});
+}
+
+/** The changes between truncates go as one statement each, the truncates between them. */
+async function applyInOrder(exec: Exec, changes: Change[], tally: Tally, withCursor: boolean): Promise<void> {
+	let between: (Upsert | Delete)[] = [];
 	for (const c of changes) {
-		if (c.kind === "tombstone") {
-			tombstones++;
+		if (c.kind === "tombstone") continue;
+		if (c.kind !== "truncate") {
+			between.push(c);
 			continue;
 		}
-		const cur = cursors.get(c.sourceName);
-		cursors.set(c.sourceName, {
-			lsn: cur && cur.lsn > c.lsn ? cur.lsn : c.lsn,
-			tsMs: Math.max(cur?.tsMs ?? 0, c.sourceTsMs ?? 0),
-		});
+		await runParts(exec, parts(between, tally), null, tally);
+		between = [];
+		const r = await truncate(exec, c);
+		if (r.applied) tally.applied++;
+		else tally.duplicates++;
+		for (const owner of r.owners) tally.touched(c.target, owner, null);
 	}
-	for (const [source, { lsn, tsMs }] of cursors) {
-		await tx.execute(sql`
-			INSERT INTO replication_cursor (source, lsn, source_ts_ms, updated_at) VALUES (${source}, ${lsn.toString()}::bigint, ${tsMs}, now())
-			ON CONFLICT (source) DO UPDATE SET lsn = GREATEST(replication_cursor.lsn, excluded.lsn),
-				source_ts_ms = GREATEST(replication_cursor.source_ts_ms, excluded.source_ts_ms), updated_at = now()`);
-	}
+	await runParts(exec, parts(between, tally), withCursor ? cursorCte(changes) : null, tally);
+}
+
+/** Whom to tell: holders of the instruments changed, and clients whose Account holds a copy (asked after the commit). */
+async function result(db: Db, changes: Change[], tally: Tally): Promise<ApplyResult> {
 	if (tally.instruments.size > 0) {
-		const holders = await tx
+		const holders = await db
 			.selectDistinct({ clientId: schema.positions.clientId })
 			.from(schema.positions)
 			.where(sql`${inArray(schema.positions.instrumentId, [...tally.instruments])} AND ${schema.positions.netQty} <> 0`);
 		for (const h of holders) tally.refresh.add(h.clientId);
 	}
-	const status: ApplyResult["status"] = {};
-	if (tally.clients.size > 0) {
-		const rows = await tx
-			.select({ clientId: schema.clients.clientId, status: schema.clients.status })
-			.from(schema.clients)
-			.where(inArray(schema.clients.clientId, [...tally.clients]));
-		// A client deleted (or truncated away) on the primary may no longer trade here.
-		for (const id of tally.clients) status[id] = "disabled";
-		for (const r of rows) status[r.clientId] = r.status;
-	}
+	const tombstones = changes.filter((c) => c.kind === "tombstone").length;
 	return {
 		applied: tally.applied,
 		skipped: tally.duplicates + tombstones,
 		duplicates: tally.duplicates,
 		tombstones,
-		refresh: [...tally.refresh],
-		status,
+		refresh: await listening(db, [...tally.refresh]),
+		status: tally.status,
 	};
-}
-
-/** Applies a batch (see applyInTransaction); whom to tell is decided after the commit. */
-export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResult> {
-	const result = await applyInTransaction(db, changes);
-	return { ...result, refresh: await listening(db, result.refresh) };
 }
 
 /**
@@ -293,35 +322,36 @@ async function listening(db: Db, clientIds: string[]): Promise<string[]> {
 }
 
 /**
- * Applies a batch in one transaction, set-based. When Postgres refuses a value, the batch is
- * applied again one change at a time, in order, in a new transaction: that names the event at
- * fault (nothing of the batch is kept), or, if order within a statement was what collided
- * (two rows swapping a unique value), applies it as the events' order says.
+ * Applies a batch atomically: without a truncate, as one statement (no transaction needed);
+ * with one, a statement for the changes on each side of it, in one transaction. When Postgres
+ * refuses a value, the batch is applied again one change at a time, in order, in a transaction:
+ * that names the event at fault (nothing of the batch is kept), or, if what collided was order
+ * within a statement (two rows swapping a unique value), applies it as the events' order says.
  */
-async function applyInTransaction(db: Db, changes: Change[]): Promise<ApplyResult> {
+export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResult> {
 	try {
-		return await db.transaction(async (tx) => {
-			const tally = new Tally();
-			await applySet(tx, changes, tally);
-			return finish(tx, changes, tally);
-		});
+		const tally = new Tally();
+		if (changes.some((c) => c.kind === "truncate")) await db.transaction((tx) => applyInOrder(tx, changes, tally, true));
+		else await applyInOrder(db, changes, tally, true);
+		return await result(db, changes, tally);
 	} catch (err) {
 		if (!refusedValue(err)) throw conflict(err);
 	}
 	try {
-		return await db.transaction(async (tx) => {
-			const tally = new Tally();
+		const tally = new Tally();
+		await db.transaction(async (tx) => {
 			for (const c of changes) {
 				try {
-					await applySet(tx, [c], tally);
+					await applyInOrder(tx, [c], tally, false);
 				} catch (err) {
 					if (!refusedValue(err)) throw err;
 					const message = (err as { cause?: Error }).cause?.message ?? String(err);
 					throw new Problem(400, "INVALID_CHANGE_EVENT", `event ${c.index}: ${message}`, { event: c.index });
 				}
 			}
-			return finish(tx, changes, tally);
+			await runParts(tx, [], cursorCte(changes), tally);
 		});
+		return await result(db, changes, tally);
 	} catch (err) {
 		throw conflict(err);
 	}
