@@ -1,7 +1,7 @@
 // Applies a validated batch of changes to Postgres atomically, set-based: one statement for the
 // whole batch (split only at truncates). Every row is guarded by its source position, so a duplicate or an older
 // change is skipped (and counted), and a tombstone keeps a deleted or truncated row from coming back.
-import { type SQL, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, getTableColumns, inArray, ne, or, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { type Db, schema } from "../db/client";
 import { Problem } from "../http/problem";
@@ -290,34 +290,35 @@ async function applyInOrder(exec: Exec, changes: Change[], tally: Tally, withCur
 	await runParts(exec, parts(between, tally), withCursor ? cursorCte(changes) : null, tally);
 }
 
-/** Whom to tell: holders of the instruments changed, and clients whose Account holds a copy (asked after the commit). */
-async function result(db: Db, changes: Change[], tally: Tally): Promise<ApplyResult> {
-	if (tally.instruments.size > 0) {
-		const holders = await db
-			.selectDistinct({ clientId: schema.positions.clientId })
-			.from(schema.positions)
-			.where(sql`${inArray(schema.positions.instrumentId, [...tally.instruments])} AND ${schema.positions.netQty} <> 0`);
-		for (const h of holders) tally.refresh.add(h.clientId);
-	}
+function result(changes: Change[], tally: Tally, refresh: string[]): ApplyResult {
 	const tombstones = changes.filter((c) => c.kind === "tombstone").length;
 	return {
 		applied: tally.applied,
 		skipped: tally.duplicates + tombstones,
 		duplicates: tally.duplicates,
 		tombstones,
-		refresh: await listening(db, [...tally.refresh]),
+		refresh,
 		status: tally.status,
 	};
 }
 
 /**
- * The clients among `clientIds` whose Account holds a copy of their positions. Asked after the
- * commit: an Account registering later reads the batch itself (it registers before it reads).
+ * Whom to tell of a batch: the clients whose positions or pending orders it changed, and those
+ * holding an instrument it changed, if their Account holds a copy of their positions. Asked
+ * after the commit: an Account registering later reads the batch itself (it registers, then reads).
  */
-async function listening(db: Db, clientIds: string[]): Promise<string[]> {
-	if (clientIds.length === 0) return [];
+async function listening(db: Db, tally: Tally): Promise<string[]> {
+	if (tally.refresh.size === 0 && tally.instruments.size === 0) return [];
 	const l = schema.replicationListeners;
-	const rows = await db.select({ clientId: l.clientId }).from(l).where(inArray(l.clientId, clientIds));
+	const p = schema.positions;
+	const holders = db
+		.select({ clientId: p.clientId })
+		.from(p)
+		.where(and(inArray(p.instrumentId, [...tally.instruments, ""]), ne(p.netQty, 0)));
+	const rows = await db
+		.select({ clientId: l.clientId })
+		.from(l)
+		.where(or(inArray(l.clientId, [...tally.refresh, ""]), inArray(l.clientId, holders)));
 	return rows.map((r) => r.clientId);
 }
 
@@ -333,7 +334,7 @@ export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResu
 		const tally = new Tally();
 		if (changes.some((c) => c.kind === "truncate")) await db.transaction((tx) => applyInOrder(tx, changes, tally, true));
 		else await applyInOrder(db, changes, tally, true);
-		return await result(db, changes, tally);
+		return result(changes, tally, await listening(db, tally));
 	} catch (err) {
 		if (!refusedValue(err)) throw conflict(err);
 	}
@@ -351,7 +352,7 @@ export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResu
 			}
 			await runParts(tx, [], cursorCte(changes), tally);
 		});
-		return await result(db, changes, tally);
+		return result(changes, tally, await listening(db, tally));
 	} catch (err) {
 		throw conflict(err);
 	}
