@@ -53,7 +53,7 @@ interface PendingOrder {
 }
 
 /** The primary's side: its rows as they stand, and the next change to one of them, Debezium-shaped. */
-export class Primary {
+class Primary {
 	private lsn = Date.now() * 1000;
 	private orderSeq = 0;
 	private readonly netQty: number[];
@@ -174,7 +174,7 @@ export class Primary {
 }
 
 /** The clients, instruments and positions the primary starts from, straight into Postgres (as a snapshot would leave them). */
-export async function seed(databaseUrl: string, primary: Primary) {
+async function seed(databaseUrl: string, primary: Primary) {
 	const sealed = await sealCredentials(PASSWORD, TOTP_SECRET, localSecrets);
 	const ids = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));
 	const positions = CLIENTS * POSITIONS_PER_CLIENT;
