@@ -9,7 +9,7 @@ export const BENCHMARKS_FILE = fileURLToPath(new URL("../BENCHMARKS.md", import.
 
 export function writeResults(blocks: Record<string, unknown>): void {
 	const old = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
-	writeFileSync(file, `${JSON.stringify({ ...old, ...blocks }, null, 2)}\n`);
+	writeFileSync(file, `${JSON.stringify({ ...old, ...blocks }, null, "\t")}\n`);
 	console.log(`wrote ${Object.keys(blocks).join(", ")} to bench/results.json`);
 }
 
