@@ -35,7 +35,8 @@ import { Outbox, RESEND_AFTER_MS } from "./outbox";
 import { listPositions, positionsChanged, unavailable } from "./positions";
 import { type Book, clientRow, migrate, updateClient } from "./schema";
 import { openSession, revokeSession, sessionRefusal, touchSession } from "./sessions";
-import { beginSignIn, beginTotp, finishTotp, MemoryStore, openChallenge, resetSignIn, type SignInStore, SqlStore } from "./sign-in";
+import { beginSignIn, beginTotp, finishTotp, openChallenge, resetSignIn } from "./sign-in";
+import { MemoryStore, type SignInStore, SqlStore } from "./sign-in-stores";
 import { countedEnv } from "../../src/observability/platform-calls";
 import { squareOff } from "./square-off";
 
