@@ -12,6 +12,7 @@ export default defineConfig({
 					DATABASE_URL: inject("databaseUrl"),
 					NEON_WS_PROXY: inject("wsProxy"),
 					OMS_URL: inject("omsUrl"),
+					NOTIFY_URL: `${inject("notifyUrl")}/notices`,
 					PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${inject("primaryUrl")}/health`, expectStatus: 200 }]),
 					TEST_PRIMARY_URL: inject("primaryUrl"),
 					// The relay's timing, shrunk so retries, timeouts and the dead-letter path fit in a test.

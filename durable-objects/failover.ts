@@ -6,6 +6,10 @@
 // in a row make it unreachable (square-offs get 503 OMS_UNAVAILABLE), one good probe reachable
 // again; each change is announced the same way. Relay failures only bring the next round forward
 // (omsSuspect): one client's failing orders must not refuse everyone's exits.
+// It keeps the last ACTIVATIONS_KEPT activations (the public status page lists ten) and, for
+// each transition clients are told about (standby -> active, back to standby), a transition id
+// that is unique for ever; the notices fan-out (queues/notices.ts) sends one message per client
+// and id. A dispatch row stays until the notices queue took it (retried every round).
 import { DurableObject } from "cloudflare:workers";
 import { and, eq, inArray, max, sql as dsql } from "drizzle-orm";
 import { sendAlert } from "../src/observability/alerts";
@@ -15,11 +19,14 @@ import { type ProbeConfig, ProbeConfigOverrides, probeConfig } from "../src/fail
 import { log } from "../src/observability/log";
 import { probe, probeRound } from "../src/failover/probe";
 import type {
+	Activation,
 	AuditAction,
 	FailoverHistory,
 	FailoverMetrics,
 	FailoverPhase,
 	FailoverState,
+	NoticeKind,
+	NoticeTransition,
 	OmsMetrics,
 	OmsTransition,
 	ProbeResult,
@@ -86,6 +93,12 @@ const HISTORY_MAX_PROBE_ROWS = 20_000;
 const transitionActor = (source: "auto" | "manual", operator: unknown) =>
 	source === "auto" ? "system" : typeof operator === "string" ? `ops:${operator}` : "ops";
 
+type ActivationRow = { uid: string; started_at: string; ended_at: string | null; source: "auto" | "manual" };
+type DispatchRow = { transition_id: string; kind: NoticeKind; at: string; client_ids: string | null };
+
+/** Activations kept; the status page shows ten. */
+export const ACTIVATIONS_KEPT = 50;
+
 const AUDIT_ACTION: Record<Transition, AuditAction> = {
 	activated: "failover.activated",
 	fenced: "failover.fenced",
@@ -151,6 +164,21 @@ export class Failover extends DurableObject<Env> {
 			)`);
 			this.sql.exec("CREATE INDEX IF NOT EXISTS probe_history_at ON probe_history (at)");
 			this.sql.exec("CREATE TABLE IF NOT EXISTS lag_history (at INTEGER PRIMARY KEY, lag_seconds INTEGER)");
+
+			this.sql.exec(`CREATE TABLE IF NOT EXISTS activation (
+				seq INTEGER PRIMARY KEY AUTOINCREMENT,
+				uid TEXT NOT NULL UNIQUE,
+				started_at TEXT NOT NULL,
+				ended_at TEXT,
+				source TEXT NOT NULL
+			)`);
+			// Transitions whose notices the notices queue has not taken yet (client_ids: JSON scope, null = everyone).
+			this.sql.exec(`CREATE TABLE IF NOT EXISTS notice_dispatch (
+				transition_id TEXT PRIMARY KEY,
+				kind TEXT NOT NULL,
+				at TEXT NOT NULL,
+				client_ids TEXT
+			)`);
 		});
 	}
 
@@ -178,6 +206,17 @@ export class Failover extends DurableObject<Env> {
 		};
 	}
 
+	/** The newest activations first (at most ACTIVATIONS_KEPT). */
+	activations(limit = 10): Activation[] {
+		return this.sql
+			.exec<ActivationRow>(
+				"SELECT uid, started_at, ended_at, source FROM activation ORDER BY seq DESC LIMIT ?",
+				Math.min(limit, ACTIVATIONS_KEPT),
+			)
+			.toArray()
+			.map((a) => ({ startedAt: a.started_at, endedAt: a.ended_at, source: a.source }));
+	}
+
 	config(): ProbeConfig {
 		return probeConfig(this.env, ProbeConfigOverrides.parse(JSON.parse(this.row().overrides)));
 	}
@@ -190,6 +229,7 @@ export class Failover extends DurableObject<Env> {
 
 	/** Called by the cron: makes sure the alarm loop is alive (an alarm can be lost or stuck); a dead loop probes at once. */
 	async ensureLoop(): Promise<{ restarted: boolean }> {
+		await this.dispatchNotices();
 		const alarm = await this.ctx.storage.getAlarm();
 		const stuckAfterMs = 3 * this.config().intervalSeconds * 1000;
 		if (alarm !== null && alarm > Date.now() - stuckAfterMs) return { restarted: false };
@@ -292,7 +332,7 @@ export class Failover extends DurableObject<Env> {
 		}
 		if (transition) await this.announce(transition);
 		if (omsTransition) await this.announceOms(omsTransition);
-		if (!transition && !omsTransition) await this.retryMirror();
+		if (!transition && !omsTransition) await Promise.all([this.retryMirror(), this.dispatchNotices()]);
 		const fenced = await this.advanceFence();
 		return { up, results, transition: fenced ?? transition, oms, state: this.state() };
 	}
@@ -471,6 +511,7 @@ export class Failover extends DurableObject<Env> {
 	private enter(phase: FailoverPhase, reason: string, source: "auto" | "manual"): Transition {
 		const now = new Date();
 		const common = "since = ?, reason = ?, source = ?, version = version + 1";
+		this.recordActivation(this.row().phase, phase, now.toISOString(), source);
 		if (phase === "active") {
 			this.sql.exec(
 				`UPDATE state SET active = 1, phase = 'active', ${common}, outbox_ready = 0, outbox_up_to = NULL, fence_started = NULL, to_active = to_active + 1 WHERE id = 1`,
@@ -497,6 +538,63 @@ export class Failover extends DurableObject<Env> {
 			source,
 		);
 		return "deactivated";
+	}
+
+	/**
+	 * The activation history and the notices' transition ids, in the same synchronous step as the
+	 * phase. A relapse while fencing (fencing -> active) continues the activation: clients were
+	 * never told it ended, so they are not told again that it started.
+	 */
+	private recordActivation(from: FailoverPhase, to: FailoverPhase, at: string, source: "auto" | "manual") {
+		let uid: string | null = null;
+		let kind: NoticeKind | null = null;
+		if (to === "active" && from === "standby") {
+			uid = crypto.randomUUID();
+			kind = "activated";
+			this.sql.exec("INSERT INTO activation (uid, started_at, source) VALUES (?, ?, ?)", uid, at, source);
+			this.sql.exec("DELETE FROM activation WHERE seq <= (SELECT max(seq) FROM activation) - ?", ACTIVATIONS_KEPT);
+		} else if (to === "standby" && from !== "standby") {
+			const open = this.sql
+				.exec<{ uid: string }>("SELECT uid FROM activation WHERE ended_at IS NULL ORDER BY seq DESC LIMIT 1")
+				.toArray()[0];
+			// An object that went active before it kept a history has no open activation: its notice still gets an id of its own.
+			uid = open?.uid ?? crypto.randomUUID();
+			kind = "deactivated";
+			this.sql.exec("UPDATE activation SET ended_at = ? WHERE ended_at IS NULL", at);
+		}
+		if (uid === null || kind === null) return;
+		const scope = this.config().noticeClientIds;
+		this.sql.exec(
+			"INSERT OR IGNORE INTO notice_dispatch (transition_id, kind, at, client_ids) VALUES (?, ?, ?, ?)",
+			`${uid}:${kind}`,
+			kind,
+			at,
+			scope === null ? null : JSON.stringify(scope),
+		);
+	}
+
+	/**
+	 * Hands each pending transition to the notices queue (its fan-out sends one message per client);
+	 * a row is deleted once the queue took it, so a failed send is tried again next round. Sending
+	 * one twice (two events interleaving at the send) is harmless: notices are deduplicated per
+	 * client and transition id.
+	 */
+	private async dispatchNotices(): Promise<void> {
+		const pending = this.sql.exec<DispatchRow>("SELECT transition_id, kind, at, client_ids FROM notice_dispatch").toArray();
+		for (const d of pending) {
+			const clientIds = d.client_ids === null ? null : (JSON.parse(d.client_ids) as string[]);
+			if (clientIds?.length !== 0) {
+				const transition: NoticeTransition = { id: d.transition_id, kind: d.kind, at: d.at, clientIds };
+				try {
+					await this.env.NOTICES.send({ kind: "fanout", transition, after: null, position: 0, startMs: null });
+				} catch (err) {
+					log("notices.dispatch_failed", { instance: this.instance, transitionId: d.transition_id, message: String(err) }, "error");
+					continue;
+				}
+				log("notices.dispatched", { instance: this.instance, transitionId: d.transition_id, kind: d.kind });
+			}
+			this.sql.exec("DELETE FROM notice_dispatch WHERE transition_id = ?", d.transition_id);
+		}
 	}
 
 	/**
@@ -568,6 +666,7 @@ export class Failover extends DurableObject<Env> {
 		};
 		await Promise.all([
 			this.mirror(),
+			this.dispatchNotices(),
 			sendAlert(this.env, { event: `failover.${transition}`, text: text[transition], detail: info }),
 			audit(this.env, auditEntry(AUDIT_ACTION[transition], transitionActor(s.source, detail.operator), null, info)).catch((err) =>
 				log("failover.audit_failed", { instance: this.instance, message: String(err) }, "error"),

@@ -3,10 +3,25 @@
 // scripts/fixtures.ts builds for every other seeding; scripts/seed.ts writes them.
 import type { Credentials, InstrumentRow, PositionRow } from "./fixtures.ts";
 
+// Contacts for notices: a number from the range reserved for drama (no real subscriber) and example.com.
 export const demoClients = [
-	{ clientId: "DEMO01", name: "Asha Demo", password: "lifeboat-demo", totpSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" },
-	{ clientId: "DEMO02", name: "Ravi Demo", password: "lifeboat-demo-2", totpSecret: "KRUGS4ZANFZSAYJAORSXG5BAONSWG4TF" },
-] satisfies (Credentials & { name: string })[];
+	{
+		clientId: "DEMO01",
+		name: "Asha Demo",
+		password: "lifeboat-demo",
+		totpSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+		mobile: "+919999900001",
+		email: "asha.demo@example.com",
+	},
+	{
+		clientId: "DEMO02",
+		name: "Ravi Demo",
+		password: "lifeboat-demo-2",
+		totpSecret: "KRUGS4ZANFZSAYJAORSXG5BAONSWG4TF",
+		mobile: "+919999900002",
+		email: "ravi.demo@example.com",
+	},
+] satisfies (Credentials & { name: string; mobile: string; email: string })[];
 
 export const demoInstruments = [
 	{

@@ -27,6 +27,7 @@ try {
 		port: Number(process.env.PORT ?? 8787),
 		omsPort: Number(process.env.OMS_PORT ?? 8788),
 		primaryPort: Number(process.env.PRIMARY_PORT ?? 8789),
+		notifyPort: Number(process.env.NOTIFY_PORT ?? 8790),
 		pgPort: Number(process.env.PG_PORT ?? 54329),
 		// `npm run drill` points this at a fresh folder.
 		dataDir: process.env.LIFEBOAT_DATA_DIR ?? `${root}/.data`,
@@ -48,6 +49,8 @@ ${demoClients.map((c) => `    ${c.clientId}  ${c.password}  ${c.totpSecret}`).jo
   ops token: ${localSecrets.OPS_TOKEN}   sync token: ${localSecrets.SYNC_TOKEN}
   primary simulator: ${stack.primary.url} (POST /__control {"up":false} takes it down)
   OMS simulator:     ${stack.oms.url} (POST /__control {"mode":"reject"}; GET /__stats)
+  notices simulator: ${stack.notify.url} (GET /__stats: the notices it got; POST /__control {"mode":"error"})
+  status page:       ${site}/status
   cron: GET ${site}/__scheduled
 Ctrl-C stops everything.`);
 } catch (err) {

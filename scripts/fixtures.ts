@@ -25,7 +25,14 @@ export interface ClientRow {
 	passwordHash: string;
 	totpSeedEnc: string;
 	status: ClientStatus;
+	/** Where notices go; none by default. */
+	mobile: string | null;
+	email: string | null;
+	noticesOptOut: boolean;
 }
+
+/** A client's contacts for notices (replicated from the primary like the rest of its row). */
+export type Contacts = Partial<Pick<ClientRow, "mobile" | "email" | "noticesOptOut">>;
 
 export interface InstrumentRow {
 	id: string;
@@ -127,12 +134,22 @@ export interface Naming<P extends PositionSpec> {
 
 /** One client's rows: the client, then an instrument of its own and a position in it for each position. */
 export function clientSeed<P extends PositionSpec>(
-	client: { clientId: string; name: string; status?: ClientStatus; positions?: P[] },
+	client: { clientId: string; name: string; status?: ClientStatus; positions?: P[]; contacts?: Contacts },
 	sealed: SealedCredentials,
 	naming: Naming<P>,
 ): SeedRows {
 	const rows: SeedRows = {
-		clients: [{ clientId: client.clientId, name: client.name, ...sealed, status: client.status ?? "active" }],
+		clients: [
+			{
+				clientId: client.clientId,
+				name: client.name,
+				...sealed,
+				status: client.status ?? "active",
+				mobile: client.contacts?.mobile ?? null,
+				email: client.contacts?.email ?? null,
+				noticesOptOut: client.contacts?.noticesOptOut ?? false,
+			},
+		],
 		instruments: [],
 		positions: [],
 	};

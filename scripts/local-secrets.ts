@@ -8,6 +8,8 @@ export const localSecrets = {
 	// One key per direction, each at least 32 bytes (src/relay/signature.ts refuses shorter ones).
 	OMS_RELAY_HMAC_SECRET: "local-only-relay-to-oms-hmac-secret-0001",
 	OMS_EVENTS_HMAC_SECRET: "local-only-oms-events-hmac-secret-00001",
+	// Signs notices to the SMS/e-mail gateway (its simulator checks them).
+	NOTIFY_HMAC_SECRET: "local-only-notices-to-gateway-hmac-secret-01",
 	OPS_TOKEN: "dev-ops-token",
 	SYNC_TOKEN: "dev-sync-token",
 };

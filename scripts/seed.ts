@@ -15,9 +15,18 @@ interface Table<R> {
 
 const clients: Table<ClientRow> = {
 	name: "clients",
-	columns: { clientId: "client_id", name: "name", passwordHash: "password_hash", totpSeedEnc: "totp_seed_enc", status: "status" },
+	columns: {
+		clientId: "client_id",
+		name: "name",
+		passwordHash: "password_hash",
+		totpSeedEnc: "totp_seed_enc",
+		status: "status",
+		mobile: "mobile",
+		email: "email",
+		noticesOptOut: "notices_opt_out",
+	},
 	key: "client_id",
-	reset: ["name", "password_hash", "totp_seed_enc", "status"],
+	reset: ["name", "password_hash", "totp_seed_enc", "status", "mobile", "email", "notices_opt_out"],
 };
 
 const instruments: Table<InstrumentRow> = {
@@ -92,6 +101,9 @@ export async function seedDemo(databaseUrl: string, secrets: SeedSecrets): Promi
 				name: c.name,
 				...(await sealCredentials(c.password, c.totpSecret, secrets)),
 				status: "active" as const,
+				mobile: c.mobile,
+				email: c.email,
+				noticesOptOut: false,
 			})),
 		),
 		instruments: [...demoInstruments],

@@ -1,7 +1,7 @@
 // The whole local stack as one function, shared by `npm start` (scripts/dev.ts) and the
 // browser tests: builds the UI (unless told not to), starts the embedded Postgres and its
 // WebSocket relay (unless a databaseUrl is given), applies the migrations, seeds the demo
-// data, starts the primary and OMS simulators and `wrangler dev`, and waits for the site.
+// data, starts the primary, OMS and notification simulators and `wrangler dev`, and waits for the site.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -10,6 +10,7 @@ import { localSecrets } from "./local-secrets.ts";
 import { freePort, startPostgres, startWsRelay } from "./local-postgres.ts";
 import { applyMigrations } from "./migrate.ts";
 import { seedDemo } from "./seed.ts";
+import { startNotifySimulator } from "../simulators/notify.ts";
 import { startOmsSimulator } from "../simulators/oms.ts";
 import { startPrimarySimulator } from "../simulators/primary.ts";
 
@@ -20,6 +21,7 @@ export interface StackOptions {
 	port: number;
 	omsPort?: number;
 	primaryPort?: number;
+	notifyPort?: number;
 	pgPort?: number;
 	/** Where Postgres and wrangler keep their data. */
 	dataDir?: string;
@@ -51,6 +53,7 @@ export interface Stack {
 	databaseUrl: string;
 	oms: Awaited<ReturnType<typeof startOmsSimulator>>;
 	primary: Awaited<ReturnType<typeof startPrimarySimulator>>;
+	notify: Awaited<ReturnType<typeof startNotifySimulator>>;
 	/** With countStatements: statements Postgres has run for connections with this label (all labels without one) so far. */
 	statementsRunBy(label?: string): number;
 	stop(): Promise<void>;
@@ -165,6 +168,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 		stops.push(oms.stop);
 		const primary = await startPrimarySimulator(opts.primaryPort ?? 0);
 		stops.push(primary.stop);
+		const notify = await startNotifySimulator({ port: opts.notifyPort ?? 0, secret: localSecrets.NOTIFY_HMAC_SECRET });
+		stops.push(notify.stop);
 
 		const envFile = `${dataDir}/dev.env`;
 		const vars: Record<string, string> = {
@@ -172,6 +177,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			DATABASE_URL: databaseUrl,
 			NEON_WS_PROXY: wsProxy,
 			OMS_URL: oms.url,
+			NOTIFY_URL: `${notify.url}/notices`,
 			PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${primary.url}/health`, expectStatus: 200 }]),
 			// Gateway mode for requests addressed to the primary simulator's host (Host header); the site's own host is unaffected.
 			PRIMARY_ORIGIN: primary.url,
@@ -205,7 +211,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			{ timeoutMs: 120_000, intervalMs: 500 },
 		);
 		if (!up.met) throw new Error(`the site did not come up on ${site}`);
-		return { url: site, databaseUrl, oms, primary, statementsRunBy, stop };
+		return { url: site, databaseUrl, oms, primary, notify, statementsRunBy, stop };
 	} catch (err) {
 		await stop();
 		throw err;

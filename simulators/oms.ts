@@ -87,7 +87,10 @@ interface SimOrder {
  * events posted back (OMS_EVENTS_HMAC_SECRET); either shorter than 32 bytes refuses to start.
  */
 export async function startOmsSimulator(opts: { port?: number; relaySecret: string; eventsSecret: string; eventsUrl?: string }) {
-	assertHmacSecrets({ OMS_RELAY_HMAC_SECRET: opts.relaySecret, OMS_EVENTS_HMAC_SECRET: opts.eventsSecret });
+	assertHmacSecrets({ OMS_RELAY_HMAC_SECRET: opts.relaySecret, OMS_EVENTS_HMAC_SECRET: opts.eventsSecret }, [
+		"OMS_RELAY_HMAC_SECRET",
+		"OMS_EVENTS_HMAC_SECRET",
+	]);
 	const control: OmsControl = { ...defaults };
 	const orders = new Map<string, SimOrder>();
 	const stats = {

@@ -14,6 +14,8 @@ interface LifeboatSecrets {
 	OMS_RELAY_HMAC_SECRET: string;
 	/** OMS -> Lifeboat: checks POST /oms/events (at least 32 bytes). */
 	OMS_EVENTS_HMAC_SECRET: string;
+	/** Lifeboat -> the broker's SMS/e-mail gateway: signs notices (at least 32 bytes). */
+	NOTIFY_HMAC_SECRET: string;
 	OPS_TOKEN: string;
 	SYNC_TOKEN: string;
 	/** "on" in the bench's local stack only (never in wrangler.toml): src/observability/platform-calls.ts. */
@@ -26,10 +28,12 @@ interface LifeboatSecrets {
 interface Env extends LifeboatSecrets {
 	ORDERS: Queue<import("./contract").OrderMessage>;
 	RECORDS: Queue<import("./contract").RecordMessage>;
+	NOTICES: Queue<import("./contract").NoticeMessage>;
 }
 declare namespace Cloudflare {
 	interface Env extends LifeboatSecrets {
 		ORDERS: Queue<import("./contract").OrderMessage>;
 		RECORDS: Queue<import("./contract").RecordMessage>;
+		NOTICES: Queue<import("./contract").NoticeMessage>;
 	}
 }

@@ -18,6 +18,7 @@ import { me } from "./routes/me";
 import { omsEvents } from "./routes/oms-events";
 import { health, ops, opsConsole } from "./routes/ops";
 import { status } from "./routes/status";
+import { statusPage, statusPageHeaders } from "./routes/status-page";
 import { sync } from "./routes/sync";
 import { orders, positions, squareOffs } from "./routes/trading";
 import { assertHmacSecrets } from "./relay/signature";
@@ -32,6 +33,7 @@ const app = new Hono<AppEnv>()
 	.use(requestLog)
 	// Before the limits and headers: what it passes through is the primary's response, as sent.
 	.use(gateway)
+	.use("/status", statusPageHeaders)
 	.use(securityHeaders)
 	.use("/api/*", noStore, requireSameOrigin, limitBody(API_BODY_LIMIT))
 	.use("/ops/*", limitBody(OPS_BODY_LIMIT))
@@ -41,6 +43,7 @@ const app = new Hono<AppEnv>()
 	.route("/api/auth/logout", logout)
 	.route("/api/me", me)
 	.route("/api/status", status)
+	.route("/status", statusPage)
 	.route("/ops/health", health)
 	.route("/ops/", opsConsole)
 	.route("/ops", ops)

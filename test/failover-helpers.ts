@@ -37,6 +37,8 @@ export async function instance(targets: HealthTarget[], overrides: ProbeConfigOv
 		recoverThreshold: 5,
 		timeoutMs: 1000,
 		inFlightClientIds: [uid("C")],
+		// Its transitions notify nobody unless a test names its clients.
+		noticeClientIds: [],
 		fenceSettleSeconds: 0,
 		...overrides,
 	});

@@ -8,6 +8,7 @@ import { issueSessionToken, SESSION_COOKIE } from "../src/auth/session";
 import type { OrderRecord } from "../src/contract";
 import {
 	clientSeed,
+	type Contacts,
 	type InstrumentSpec as BaseInstrumentSpec,
 	type PositionSpec as BasePositionSpec,
 	type SeedRows,
@@ -49,13 +50,13 @@ export async function insertSeedRows(rows: SeedRows): Promise<void> {
 
 /** Inserts a client (PBKDF2 password, sealed TOTP seed) with its instruments and positions. */
 export async function createClient(
-	opts: { positions?: PositionSpec[]; status?: "active" | "disabled"; password?: string } = {},
+	opts: { positions?: PositionSpec[]; status?: "active" | "disabled"; password?: string; contacts?: Contacts } = {},
 ): Promise<TestClient> {
 	const clientId = uid("C");
 	const password = opts.password ?? `pw-${clientId.toLowerCase()}`;
 	const totpSecret = TEST_TOTP_SECRET;
 	const rows = clientSeed(
-		{ clientId, name: `Test ${clientId}`, status: opts.status, positions: opts.positions },
+		{ clientId, name: `Test ${clientId}`, status: opts.status, positions: opts.positions, contacts: opts.contacts },
 		await sealCredentials(password, totpSecret, env),
 		{
 			symbol: (p) => `${p.instrument.symbol ?? (p.instrument.segment === "EQ" ? "EQ" : "NIFTY")}${uid("")}`,

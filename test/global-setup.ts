@@ -1,5 +1,5 @@
 // Starts what the tests talk to outside the Workers runtime: a real Postgres (embedded),
-// the WebSocket relay the Neon driver needs, and the primary, OMS and Cloudflare Access simulators.
+// the WebSocket relay the Neon driver needs, and the primary, OMS, Cloudflare Access and notification simulators.
 // Their addresses reach vitest.config.ts (and the tests) through provide/inject.
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -10,6 +10,7 @@ import { localSecrets } from "../scripts/local-secrets.ts";
 import { applyMigrations } from "../scripts/migrate.ts";
 import { seedDemo } from "../scripts/seed.ts";
 import { startAccessSimulator } from "../simulators/access.ts";
+import { startNotifySimulator } from "../simulators/notify.ts";
 import { startOmsSimulator } from "../simulators/oms.ts";
 import { startPrimarySimulator } from "../simulators/primary.ts";
 
@@ -40,6 +41,8 @@ export default async function setup(project: TestProject) {
 	stops.push(primary.stop);
 	const access = await startAccessSimulator();
 	stops.push(access.stop);
+	const notify = await startNotifySimulator({ secret: localSecrets.NOTIFY_HMAC_SECRET });
+	stops.push(notify.stop);
 	const pgStats = http.createServer((req, res) => {
 		const app = new URL(req.url ?? "/", "http://stats").searchParams.get("app") ?? "";
 		res.writeHead(200, { "content-type": "application/json" });
@@ -54,6 +57,7 @@ export default async function setup(project: TestProject) {
 	project.provide("omsUrl", oms.url);
 	project.provide("primaryUrl", primary.url);
 	project.provide("accessUrl", access.url);
+	project.provide("notifyUrl", notify.url);
 	project.provide("pgStatsUrl", `http://127.0.0.1:${pgStatsPort}`);
 
 	return teardown;

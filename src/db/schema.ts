@@ -2,8 +2,21 @@
 // positions, the primary's pending orders) and the backup's own records (orders it placed,
 // their events, the audit log, the outbox handed back at failback).
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
-import { ORDER_STATUSES, ORDER_TYPES, PRODUCTS, SEGMENTS, SIDES } from "../contract";
+import {
+	bigint,
+	bigserial,
+	boolean,
+	index,
+	integer,
+	jsonb,
+	numeric,
+	pgTable,
+	primaryKey,
+	text,
+	timestamp,
+	uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { NOTICE_CHANNELS, NOTICE_KINDS, NOTICE_STATUSES, ORDER_STATUSES, ORDER_TYPES, PRODUCTS, SEGMENTS, SIDES } from "../contract";
 
 const sourceLsn = () => bigint("source_lsn", { mode: "bigint" }).notNull().default(sql`0`);
 const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
@@ -18,6 +31,11 @@ export const clients = pgTable("clients", {
 	status: text("status", { enum: ["active", "disabled"] })
 		.notNull()
 		.default("active"),
+	/** Where notices go (SMS first, else e-mail); null when the primary has none. */
+	mobile: text("mobile"),
+	email: text("email"),
+	/** The client asked for no notices. */
+	noticesOptOut: boolean("notices_opt_out").notNull().default(false),
 	sourceLsn: sourceLsn(),
 	updatedAt: updatedAt(),
 });
@@ -177,3 +195,36 @@ export const replicationListeners = pgTable("replication_listeners", {
 	clientId: text("client_id").primaryKey(),
 	since: timestamp("since", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/** A transition clients are told about (the Failover object's id); `alertedAt`: ops heard its notices are failing. */
+export const noticeTransitions = pgTable("notice_transitions", {
+	id: text("id").primaryKey(),
+	kind: text("kind", { enum: NOTICE_KINDS }).notNull(),
+	at: timestamp("at", { withTimezone: true }).notNull(),
+	alertedAt: timestamp("alerted_at", { withTimezone: true }),
+	createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * One notice per client and transition: the dedupe record, claimed with a lease while it is handed
+ * to the gateway, so a redelivered message, a repeated fan-out or a restart never sends it twice.
+ */
+export const notices = pgTable(
+	"notices",
+	{
+		transitionId: text("transition_id").notNull(),
+		clientId: text("client_id").notNull(),
+		kind: text("kind", { enum: NOTICE_KINDS }).notNull(),
+		channel: text("channel", { enum: NOTICE_CHANNELS }).notNull(),
+		destination: text("destination").notNull(),
+		status: text("status", { enum: NOTICE_STATUSES }).notNull().default("queued"),
+		attempts: integer("attempts").notNull().default(0),
+		/** While `sending`: until when the claim holds; past it another delivery may take it over. */
+		leaseUntil: timestamp("lease_until", { withTimezone: true }),
+		sentAt: timestamp("sent_at", { withTimezone: true }),
+		error: text("error"),
+		createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+		updatedAt: updatedAt(),
+	},
+	(t) => [primaryKey({ columns: [t.transitionId, t.clientId] }), index("notices_status").on(t.status)],
+);

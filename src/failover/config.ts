@@ -33,6 +33,8 @@ export const ProbeConfigSchema = z.object({
 	fenceSettleSeconds: z.number().min(0),
 	/** Limits the fence's in-flight check to these clients (drills and tests on a shared database); null = every client. */
 	inFlightClientIds: z.array(z.string()).nullable(),
+	/** Limits the notices of this instance's transitions to these clients (drills and tests); [] = none, null = every client. */
+	noticeClientIds: z.array(z.string()).nullable(),
 	/** The OMS's health URL, probed in every round (`{OMS_URL}/health`); null = not probed, taken as reachable. */
 	omsHealthUrl: z.url().nullable(),
 	/** Consecutive failed OMS health probes that make the OMS unreachable (one good probe makes it reachable again). */
@@ -79,6 +81,7 @@ export function probeConfig(env: Env, overrides: ProbeConfigOverrides = {}): Pro
 		fenceMaxSeconds: num(env.FAILOVER_FENCE_MAX_SECONDS, 120),
 		fenceSettleSeconds: 5,
 		inFlightClientIds: null,
+		noticeClientIds: null,
 		omsHealthUrl: omsHealthUrl(env.OMS_URL),
 		omsFailThreshold: Math.floor(num(env.OMS_FAIL_THRESHOLD, 2)),
 		...overrides,

@@ -1,10 +1,11 @@
 // GET /ops/metrics: Prometheus text exposition (format 0.0.4). Failover and OMS reachability
-// figures come from the Failover Durable Object; order, relay, sign-in and replication figures from Postgres. When
+// figures come from the Failover Durable Object; order, relay, sign-in, replication and notice figures from Postgres. When
 // Postgres is away the Durable Object's part is still served, with lifeboat_metrics_db_up 0.
 import { sql } from "drizzle-orm";
 import { withDb } from "../db/client";
 import { log } from "./log";
 import { countingPlatformCalls, platformCalls } from "./platform-calls";
+import { type NoticeCounts, noticeCounts } from "../notices/counts";
 import { type AuditAction, type FailoverMetrics, ORDER_STATUSES } from "../contract";
 
 /** Audit actions counted, and the metric each becomes. */
@@ -33,6 +34,7 @@ interface DbFigures {
 	ordersByStatus: Map<string, number>;
 	actions: Map<string, number>;
 	newestSourceTsMs: number | null;
+	notices: NoticeCounts;
 }
 
 class Exposition {
@@ -54,7 +56,7 @@ class Exposition {
 async function dbFigures(env: Env, waitUntil: (p: Promise<unknown>) => void): Promise<DbFigures | null> {
 	const actions = Object.keys(COUNTED_ACTIONS);
 	try {
-		const [orders, audit, cursor] = await withDb(
+		const [orders, audit, cursor, notices] = await withDb(
 			env,
 			"ops-metrics",
 			(db) =>
@@ -69,6 +71,7 @@ async function dbFigures(env: Env, waitUntil: (p: Promise<unknown>) => void): Pr
 						)}) GROUP BY action`,
 					),
 					db.execute<{ ts: string | null }>(sql`SELECT max(source_ts_ms)::text AS ts FROM replication_cursor`),
+					noticeCounts(db),
 				]),
 			waitUntil,
 		);
@@ -77,6 +80,7 @@ async function dbFigures(env: Env, waitUntil: (p: Promise<unknown>) => void): Pr
 			ordersByStatus: new Map(orders.rows.map((r) => [r.status, Number(r.n)])),
 			actions: new Map(audit.rows.map((r) => [r.action, Number(r.n)])),
 			newestSourceTsMs: ts == null ? null : Number(ts),
+			notices,
 		};
 	} catch (err) {
 		log("metrics.db_unavailable", { message: String(err) }, "warn");
@@ -154,6 +158,14 @@ export async function renderMetrics(env: Env, f: FailoverMetrics, waitUntil: (p:
 		for (const [action, m] of Object.entries(COUNTED_ACTIONS)) {
 			out.metric(m.name, "counter", m.help, [[{}, db.actions.get(action) ?? 0]]);
 		}
+		out.metric("lifeboat_notices_queued_total", "counter", "Notices recorded for clients (one per client and transition).", [
+			[{}, db.notices.queued],
+		]);
+		out.metric("lifeboat_notices_sent_total", "counter", "Notices the SMS/e-mail gateway took.", [[{}, db.notices.sent]]);
+		out.metric("lifeboat_notices_failed", "gauge", "Notices given up on (gateway refused or every retry failed), until ops resend them.", [
+			[{}, db.notices.failed],
+		]);
+		out.metric("lifeboat_notices_pending", "gauge", "Notices not handed to the gateway yet.", [[{}, db.notices.pending]]);
 		if (db.newestSourceTsMs !== null) {
 			out.metric("lifeboat_replication_lag_seconds", "gauge", "Age of the newest change replication has applied.", [
 				[{}, Math.max(0, (Date.now() - db.newestSourceTsMs) / 1000)],

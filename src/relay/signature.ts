@@ -1,6 +1,7 @@
-// HMAC-SHA256 signatures between Lifeboat and the broker's OMS, one key per direction:
+// HMAC-SHA256 signatures between Lifeboat and the broker's systems, one key per direction:
 //   OMS_RELAY_HMAC_SECRET   Lifeboat -> OMS (relayed orders and cancels; the OMS checks)
 //   OMS_EVENTS_HMAC_SECRET  OMS -> Lifeboat (POST /oms/events; Lifeboat checks)
+//   NOTIFY_HMAC_SECRET      Lifeboat -> the broker's SMS/e-mail gateway (notices; the gateway checks)
 // so a party that can only check one direction cannot forge the other. Headers:
 //   X-Lifeboat-Timestamp: <unix seconds>
 //   X-Lifeboat-Signature: v2=<hex HMAC-SHA256(secret, "v2\n<timestamp>\n<METHOD>\n<path and query>\n<body>")>
@@ -16,13 +17,14 @@ export const TIMESTAMP_HEADER = "x-lifeboat-timestamp";
 export const SIGNATURE_WINDOW_SECONDS = 300;
 /** HMAC-SHA256 keys shorter than its output add nothing but weakness. */
 export const MIN_SECRET_BYTES = 32;
-export const HMAC_SECRETS = ["OMS_RELAY_HMAC_SECRET", "OMS_EVENTS_HMAC_SECRET"] as const;
+export const HMAC_SECRETS = ["OMS_RELAY_HMAC_SECRET", "OMS_EVENTS_HMAC_SECRET", "NOTIFY_HMAC_SECRET"] as const;
+type HmacSecret = (typeof HMAC_SECRETS)[number];
 
 const enc = new TextEncoder();
 
-/** Throws a clear error naming the secret that is missing or shorter than MIN_SECRET_BYTES. */
-export function assertHmacSecrets(env: Partial<Record<(typeof HMAC_SECRETS)[number], unknown>>): void {
-	for (const name of HMAC_SECRETS) {
+/** Throws a clear error naming the secret (of `names`, default all) that is missing or shorter than MIN_SECRET_BYTES. */
+export function assertHmacSecrets(env: Partial<Record<HmacSecret, unknown>>, names: readonly HmacSecret[] = HMAC_SECRETS): void {
+	for (const name of names) {
 		const value = env[name];
 		const bytes = typeof value === "string" ? enc.encode(value).length : 0;
 		if (bytes < MIN_SECRET_BYTES) {

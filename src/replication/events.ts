@@ -36,8 +36,13 @@ type Envelope = z.infer<typeof Envelope>;
 const text = z.union([z.string(), z.number().int()]).transform(String).pipe(z.string().min(1).max(200));
 const price = z.union([z.number().finite(), z.string().regex(/^-?\d{1,12}(\.\d{1,8})?$/, "must be a decimal")]).transform((v) => String(v));
 const qty = z.number().int().min(-1e9).max(1e9);
+const contact = z
+	.union([z.string().max(254), z.number().int()])
+	.nullable()
+	.transform((v) => (v === null || String(v).trim() === "" ? null : String(v).trim()))
+	.optional();
 
-/** What each target row must look like after mapping. Optional fields left out keep their current value. */
+/** What each target row must look like after mapping. Optional fields left out keep their current value (or the column's default). */
 const rowSchemas = {
 	clients: z.object({
 		clientId: text,
@@ -45,6 +50,15 @@ const rowSchemas = {
 		passwordHash: z.string().min(1),
 		totpSeedEnc: z.string().min(1),
 		status: z.enum(["active", "disabled"]).optional(),
+		// Contacts for notices, kept as the primary has them (the broker's gateway formats and checks them); blank = none.
+		mobile: contact,
+		email: contact,
+		/** Coded values are mapped to "true"/"false" first (mapping.ts); null counts as not opted out. */
+		noticesOptOut: z
+			.union([z.boolean(), z.enum(["true", "false"])])
+			.nullable()
+			.transform((v) => v === true || v === "true")
+			.optional(),
 	}),
 	instruments: z.object({
 		id: text,

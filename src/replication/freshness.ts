@@ -32,15 +32,15 @@ export function describeFreshness(newestSourceTsMs: number | null, nowMs: number
  * not become a surge of Postgres connections). Against a 120 s staleness threshold, 5 s is noise.
  */
 const FRESHNESS_CACHE_MS = 5000;
-let lastReading: { atMs: number; newest: number | null } | null = null;
+let lastReading: { atMs: number; databaseUrl: string; newest: number | null } | null = null;
 
 /** Reads the replication cursor; Postgres being away is reported as "unknown", never an error. */
 export async function dataFreshness(
 	env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL" | "STALE_AFTER_SECONDS">,
 	waitUntil: (p: Promise<unknown>) => void,
 ): Promise<DataFreshness> {
-	if (!lastReading || Date.now() - lastReading.atMs > FRESHNESS_CACHE_MS) {
-		lastReading = { atMs: Date.now(), newest: await newestSourceTs(env, waitUntil) };
+	if (!lastReading || lastReading.databaseUrl !== env.DATABASE_URL || Date.now() - lastReading.atMs > FRESHNESS_CACHE_MS) {
+		lastReading = { atMs: Date.now(), databaseUrl: env.DATABASE_URL, newest: await newestSourceTs(env, waitUntil) };
 	}
 	return describeFreshness(lastReading.newest, Date.now(), staleAfterSeconds(env));
 }

@@ -28,8 +28,14 @@ export const defaultMapping: ReplicationMapping = {
 			login_pwd_hash: "passwordHash",
 			totp_seed_enc: "totpSeedEnc",
 			account_status: "status",
+			mobile_no: "mobile",
+			email_id: "email",
+			notice_opt_out: "noticesOptOut",
 		},
-		values: { status: { A: "active", D: "disabled", S: "disabled" } },
+		values: {
+			status: { A: "active", D: "disabled", S: "disabled" },
+			noticesOptOut: { Y: "true", N: "false", true: "true", false: "false", "1": "true", "0": "false" },
+		},
 	},
 	"primary.scrip_master": {
 		target: "instruments",

@@ -11,6 +11,7 @@ import { healthReport } from "../observability/health";
 import { log } from "../observability/log";
 import { renderMetrics } from "../observability/metrics";
 import { overview } from "../ops/overview";
+import { notices } from "./notices";
 
 /**
  * For load balancers: 200 `ok: true` when this Worker can serve, i.e. it runs and its failover
@@ -78,6 +79,7 @@ export const ops = new Hono<OperatorEnv>()
 	.delete("/failover", noBody, async (c) => c.json(rememberFromObject(await failoverStub(c.env).clearManual(c.var.operator, null))))
 	/** The failover state with its internal reason, and the last probe of each health URL (GET /api/status shows neither). */
 	.get("/failover", async (c) => c.json(await failoverStub(c.env).metrics()))
+	.route("/notices", notices)
 	.get("/metrics", async (c) => {
 		const text = await renderMetrics(c.env, await failoverStub(c.env).metrics(), (p) => c.executionCtx.waitUntil(p));
 		return c.body(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

@@ -3,23 +3,9 @@
 // GET /ops/failover).
 import { Hono } from "hono";
 import type { AppEnv } from "../http/app-env";
-import { assertNever, type FailoverState } from "../contract";
 import { readFailover } from "../failover/state";
 import { dataFreshness } from "../replication/freshness";
-
-/** The reason anyone may read: by phase and source, never the internal one. */
-export function publicReason(s: Pick<FailoverState, "phase" | "source">): string {
-	switch (s.phase) {
-		case "active":
-			return s.source === "manual" ? "Switched on by the broker's operations team." : "The primary trading platform is not responding.";
-		case "fencing":
-			return "The primary trading platform is back; orders placed here are being settled.";
-		case "standby":
-			return s.source === "manual" ? "Set to standby by the broker's operations team." : "The primary trading platform is working.";
-		default:
-			return assertNever(s.phase);
-	}
-}
+import { publicReason } from "../status-page/text";
 
 export const status = new Hono<AppEnv>().get("/", async (c) => {
 	const [failover, data] = await Promise.all([readFailover(c.env), dataFreshness(c.env, (p) => c.executionCtx.waitUntil(p))]);
