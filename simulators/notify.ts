@@ -6,7 +6,8 @@
 //   POST /__control { clients: { "<clientId>": { mode, failTimes, loseAnswerTimes } } }
 //        one client only (tests share the simulator: each uses its own clients)
 //   POST /__control { reset: true }
-//   GET  /__stats[?clientId=X]   { messages: [{ clientId, kind, channel, to, ... }], received, duplicates, ... }
+//   GET  /__stats                { messages: [{ clientId, kind, channel, to, ... }], received, duplicates, ... }
+//   GET  /__stats?clientId=X     { messages, received }: that client's notices, and every request about it
 import http from "node:http";
 import { assertHmacSecrets, checkSignature } from "../src/relay/signature.ts";
 import type { NoticePayload } from "../src/contract/index.ts";
@@ -40,6 +41,8 @@ export async function startNotifySimulator(opts: { port?: number; secret: string
 	const behaviours = new Map<string, Behaviour>();
 	const delivered = new Map<string, DeliveredNotice>();
 	const stats = { received: 0, duplicates: 0, errors: 0, rejected: 0, hung: 0, badSignatures: 0 };
+	/** Requests per client, repeats included: a sender that hands a notice over twice shows here. */
+	const receivedBy = new Map<string, number>();
 	const hanging = new Set<http.ServerResponse>();
 	const spend = (b: Behaviour | undefined, key: "failTimes" | "loseAnswerTimes") => {
 		if (!b?.[key]) return false;
@@ -56,6 +59,7 @@ export async function startNotifySimulator(opts: { port?: number; secret: string
 				mode = "accept";
 				behaviours.clear();
 				delivered.clear();
+				receivedBy.clear();
 				for (const k of Object.keys(stats) as (keyof typeof stats)[]) stats[k] = 0;
 			}
 			if (patch.mode) mode = patch.mode;
@@ -64,8 +68,11 @@ export async function startNotifySimulator(opts: { port?: number; secret: string
 		}
 		if (url.pathname === "/__stats" && req.method === "GET") {
 			const clientId = url.searchParams.get("clientId");
-			const messages = [...delivered.values()].filter((m) => clientId === null || m.clientId === clientId);
-			return sendJson(res, 200, { messages, ...stats });
+			if (clientId !== null) {
+				const messages = [...delivered.values()].filter((m) => m.clientId === clientId);
+				return sendJson(res, 200, { messages, received: receivedBy.get(clientId) ?? 0 });
+			}
+			return sendJson(res, 200, { messages: [...delivered.values()], ...stats });
 		}
 		if (req.method !== "POST") return sendJson(res, 404, { error: "not found" });
 		const sig = await checkSignature(
@@ -86,6 +93,7 @@ export async function startNotifySimulator(opts: { port?: number; secret: string
 		const key = req.headers["idempotency-key"];
 		if (typeof key !== "string" || key !== notice.noticeId) return sendJson(res, 400, { error: "Idempotency-Key must be the notice id" });
 		stats.received++;
+		receivedBy.set(notice.clientId, (receivedBy.get(notice.clientId) ?? 0) + 1);
 		const b = behaviours.get(notice.clientId);
 		const m = b?.mode ?? mode;
 		if (m === "hang") {
