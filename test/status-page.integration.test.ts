@@ -30,7 +30,7 @@ describe("GET /status", () => {
 		expect(body).toContain("Lifeboat has not been switched on yet.");
 		expect(body).toContain("Reachable: exit orders go through.");
 		expect(body).toMatch(/<a class="signin" href="\/">Sign in to square off<\/a>/);
-		expect(body).toContain('href="/status?lang=hi"');
+		expect(body).toMatch(/<a href="\/status\?lang=hi" lang="hi" hreflang="hi">हिन्दी में पढ़ें<\/a>/);
 		// Its CSP allows exactly its own inline style sheet, and nothing else.
 		expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+';/);
 	});
@@ -40,7 +40,7 @@ describe("GET /status", () => {
 		expect(hi.body).toContain('<html lang="hi">');
 		expect(hi.body).toContain("मुख्य ट्रेडिंग प्लेटफ़ॉर्म चालू है");
 		expect(hi.body).toContain("स्क्वेयर ऑफ़ करने के लिए साइन इन करें");
-		expect(hi.body).toContain('href="/status?lang=en"');
+		expect(hi.body).toMatch(/<a href="\/status\?lang=en" lang="en" hreflang="en">Read in English<\/a>/);
 		expect(hi.res.headers.get("content-language")).toBe("hi");
 		expect(hi.res.headers.get("vary")).toMatch(/Accept-Language/i);
 

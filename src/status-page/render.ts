@@ -62,7 +62,7 @@ export function renderStatusPage(d: StatusPageData): Promise<HtmlEscapedString> 
 			: d.activations.length === 0
 				? html`<p>${t.noActivations}</p>`
 				: html`<table>
-						<thead><tr><th scope="col">${t.started}</th><th scope="col">${t.ended}</th><th scope="col"></th></tr></thead>
+						<thead><tr><th scope="col">${t.started}</th><th scope="col">${t.ended}</th><th scope="col">${t.howHeading}</th></tr></thead>
 						<tbody>${d.activations.map(
 							(a) => html`<tr><td>${at(a.startedAt)}</td><td>${a.endedAt ? at(a.endedAt) : t.stillOn}</td><td>${t.how[a.source]}</td></tr>`,
 						)}</tbody>
@@ -73,12 +73,11 @@ export function renderStatusPage(d: StatusPageData): Promise<HtmlEscapedString> 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="30">
 <title>${t.title}</title>
 <style>${raw(STYLE)}</style>
 </head>
 <body>
-<p><a href="/status?lang=${other}" lang="${other}" hreflang="${other}">${TEXT[other].otherLanguage}</a></p>
+<p><a href="/status?lang=${other}" lang="${other}" hreflang="${other}">${t.otherLanguage}</a></p>
 <h1>${t.heading}</h1>
 <main>
 ${state}

@@ -28,11 +28,13 @@ export interface PageText {
 	started: string;
 	ended: string;
 	stillOn: string;
+	howHeading: string;
 	how: Record<Source, string>;
 	noActivations: string;
 	historyUnknown: string;
 	signIn: string;
 	checkedAt: (when: string) => string;
+	/** The link to the other language's page, written in that language. */
 	otherLanguage: string;
 }
 
@@ -70,11 +72,12 @@ const en: PageText = {
 	started: "Started",
 	ended: "Ended",
 	stillOn: "Still on",
+	howHeading: "How",
 	how: { auto: "automatic", manual: "by the operations team" },
 	noActivations: "Lifeboat has not been switched on yet.",
 	historyUnknown: "The history cannot be read right now.",
 	signIn: "Sign in to square off",
-	checkedAt: (when) => `Checked at ${when}. This page reloads every 30 seconds.`,
+	checkedAt: (when) => `Checked at ${when}. Reload the page to check again.`,
 	otherLanguage: "हिन्दी में पढ़ें",
 };
 
@@ -112,11 +115,12 @@ const hi: PageText = {
 	started: "शुरू",
 	ended: "बंद",
 	stillOn: "अभी चालू",
+	howHeading: "कैसे",
 	how: { auto: "अपने-आप", manual: "ऑपरेशंस टीम द्वारा" },
 	noActivations: "Lifeboat अब तक कभी चालू नहीं हुआ है।",
 	historyUnknown: "इतिहास अभी पढ़ा नहीं जा सकता।",
 	signIn: "स्क्वेयर ऑफ़ करने के लिए साइन इन करें",
-	checkedAt: (when) => `${when} पर जाँचा गया। यह पेज हर 30 सेकंड में फिर से लोड होता है।`,
+	checkedAt: (when) => `${when} पर जाँचा गया। फिर से जाँचने के लिए पेज रीलोड करें।`,
 	otherLanguage: "Read in English",
 };
 

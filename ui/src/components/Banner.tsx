@@ -50,6 +50,11 @@ export function Banner(props: { status: Status | null; unreachable: boolean; off
 				<p class="freshness">
 					{status?.data.asOf ? t.dataAsOf(clock(status.data.asOf)) : t.dataTimeUnknown}
 					{stale && status?.data.lagSeconds != null && <strong class="warn">{t.dataBehind(ago(status.data.lagSeconds))}</strong>}
+					{" · "}
+					{/* The public status page (served by the Worker, in both languages). */}
+					<a href={`/status?lang=${lang}`} data-testid="status-page">
+						{lang === "hi" ? "स्थिति पेज" : "Status page"}
+					</a>
 				</p>
 				<button
 					type="button"
