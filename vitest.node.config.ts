@@ -1,4 +1,5 @@
-// Plain-Node tests (no Workers runtime, no stack): the npm scripts' launcher and the like.
+// Plain-Node tests (no Workers runtime): the npm scripts' launcher and the like, and the one
+// test that restarts a stack of its own (notices across a restart).
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({

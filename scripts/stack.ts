@@ -56,6 +56,8 @@ export interface Stack {
 	notify: Awaited<ReturnType<typeof startNotifySimulator>>;
 	/** With countStatements: statements Postgres has run for connections with this label (all labels without one) so far. */
 	statementsRunBy(label?: string): number;
+	/** Stops wrangler dev and starts it again on the same state: what survives a restart survives this. */
+	restartSite(): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -191,27 +193,37 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 				.join("\n"),
 		);
 
-		wrangler = await spawnWranglerDev({
-			port: opts.port,
-			args: ["--test-scheduled", "--env-file", envFile, "--persist-to", `${dataDir}/wrangler`],
-			quiet: opts.quiet,
-			devAids: opts.devAids,
-		});
-		wrangler.on("exit", (c) => {
-			if (!stopping) opts.onWranglerExit?.(c);
-		});
+		/** wrangler dev on the same state (Durable Objects, KV; persisted under dataDir), then waits for the site. */
+		const launch = async () => {
+			wrangler = await spawnWranglerDev({
+				port: opts.port,
+				args: ["--test-scheduled", "--env-file", envFile, "--persist-to", `${dataDir}/wrangler`],
+				quiet: opts.quiet,
+				devAids: opts.devAids,
+			});
+			wrangler.on("exit", (c) => {
+				if (!stopping) opts.onWranglerExit?.(c);
+			});
 
-		const up = await poll(
-			() =>
-				fetch(`${site}/ops/health`).then(
-					(r) => r.ok,
-					() => false,
-				),
-			(ok) => ok,
-			{ timeoutMs: 120_000, intervalMs: 500 },
-		);
-		if (!up.met) throw new Error(`the site did not come up on ${site}`);
-		return { url: site, databaseUrl, oms, primary, notify, statementsRunBy, stop };
+			const up = await poll(
+				() =>
+					fetch(`${site}/ops/health`).then(
+						(r) => r.ok,
+						() => false,
+					),
+				(ok) => ok,
+				{ timeoutMs: 120_000, intervalMs: 500 },
+			);
+			if (!up.met) throw new Error(`the site did not come up on ${site}`);
+		};
+		await launch();
+		const restartSite = async () => {
+			stopping = true; // wrangler's exit is ours, not news for onWranglerExit
+			if (wrangler) await stopProcessGroup(wrangler);
+			stopping = false;
+			await launch();
+		};
+		return { url: site, databaseUrl, oms, primary, notify, statementsRunBy, restartSite, stop };
 	} catch (err) {
 		await stop();
 		throw err;
