@@ -117,7 +117,8 @@ describe("GET /status", () => {
 		const missing = new URL(env.DATABASE_URL);
 		missing.pathname = "/no_such_database";
 		const ctx = createExecutionContext();
-		const res = await worker.fetch(new Request("https://lifeboat.test/status"), { ...env, DATABASE_URL: missing.toString() }, ctx);
+		const request = new Request("https://lifeboat.test/status") as Parameters<typeof worker.fetch>[0];
+		const res = await worker.fetch(request, { ...env, DATABASE_URL: missing.toString() }, ctx);
 		await waitOnExecutionContext(ctx);
 		expect(res.status).toBe(200);
 		const body = await res.text();

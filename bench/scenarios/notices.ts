@@ -3,7 +3,7 @@
 // local stack of its own. Self-contained: its own stack, clients and report section in
 // BENCHMARKS.md (kept by `npm run bench`, which does not run it). Wrap it like every stack:
 //   flock /tmp/lifeboat-stack.lock npm run bench:notices
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { over, poll, setFailover } from "../../scripts/fixtures.ts";
 import { freePort } from "../../scripts/local-postgres.ts";
@@ -55,7 +55,9 @@ async function main() {
 		const perClient = new Map<string, number>();
 		for (const m of notices) perClient.set(m.clientId, (perClient.get(m.clientId) ?? 0) + 1);
 		const repeats = stack.notify.stats.duplicates;
-		const rate = Number(process.env.NOTIFY_RATE_PER_SECOND ?? 500);
+		// The throttle the stack runs with: wrangler.toml's [vars].
+		const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
+		const rate = /^NOTIFY_RATE_PER_SECOND = "(\d+)"/m.exec(toml)?.[1] ?? "?";
 
 		const rows = [
 			["clients with a contact", `${CLIENTS} (${sms} by SMS, ${CLIENTS - sms} by e-mail)`],
