@@ -87,6 +87,11 @@ batch of up to 100 sends is claimed in one statement, posted to the gateway side
 and recorded in one more.
 
 ${table}
+
+The throttle is not what limits it locally: \`wrangler dev\`'s queue hands the consumer one batch
+of at most 100 at a time, each batch one claim statement, 100 signed posts side by side and one
+more statement, on the one workerd thread the whole site shares. Deployed, Cloudflare Queues run
+up to 250 consumer invocations at once, and the throttle becomes the limit.
 `,
 			);
 		}
