@@ -3,6 +3,7 @@
 // by its own CSP, in both languages and both colour schemes, reached from the UI's banner.
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../scripts/fixtures.ts";
 import { hasChromium } from "./chromium.ts";
 import { checkScreen, launch, openPage, setFailover, site } from "./harness.ts";
 
@@ -17,6 +18,18 @@ describe.skipIf(!hasChromium)("public status page", () => {
 	});
 
 	it("reads with JavaScript off, styled under its own CSP, and follows Lifeboat's mode", async () => {
+		// A file before this one may have left Lifeboat fencing on its way back to standby: wait for the
+		// fence to end (the cron keeps the probe loop, which ends it, alive).
+		await setFailover(false);
+		await eventually(
+			async () => {
+				await fetch(`${site()}/__scheduled`);
+				const status = (await (await fetch(`${site()}/api/status`)).json()) as { failback: { phase: string } };
+				return status.failback.phase === "standby";
+			},
+			"standby",
+			{ timeoutMs: 60_000, intervalMs: 500 },
+		);
 		const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 360, height: 780 } });
 		const page = await context.newPage();
 		const res = await page.goto(`${site()}/status`);
