@@ -2,6 +2,7 @@
 // the state, the last hour of probes and of replication lag samples; Postgres gives the orders
 // (by status, the ones that need ops) and the dead letters. Postgres being away is reported
 // (`db.up: false`, its parts null), never an error: that is when ops need the rest most.
+import { type NoticeCounts, noticeCounts } from "../notices/counts";
 import { sql } from "drizzle-orm";
 import { withDb } from "../db/client";
 import { log } from "../observability/log";
@@ -50,8 +51,8 @@ export interface Overview {
 	failedOrdersTotal: number | null;
 	/** Orders that ended FAILED from the dead-letter queue or expiry (audit "order.failed"), in all and in the last hour. */
 	deadLetters: { total: number; lastHour: number } | null;
-	/** Customer notices sent and failed: null until notices report metrics. */
-	notices: { sent: number; failed: number } | null;
+	/** Notices to clients of activations and failbacks (src/notices): null while Postgres is away. */
+	notices: NoticeCounts | null;
 }
 
 interface DbPart {
@@ -59,6 +60,7 @@ interface DbPart {
 	failedOrders: OrderNeedingOps[];
 	failedOrdersTotal: number;
 	deadLetters: NonNullable<Overview["deadLetters"]>;
+	notices: NoticeCounts;
 }
 
 const statusList = sql.join(
@@ -69,7 +71,7 @@ const statusList = sql.join(
 async function dbPart(env: Env, waitUntil: (p: Promise<unknown>) => void): Promise<DbPart | null> {
 	const needsOps = sql`origin = 'backup' AND (status = 'FAILED' OR (status IN (${statusList}) AND reason = ${OUTCOME_UNKNOWN_REASON}))`;
 	try {
-		const [byStatus, listed, counted, dead] = await withDb(
+		const [byStatus, listed, counted, dead, notices] = await withDb(
 			env,
 			"ops-overview",
 			(db) =>
@@ -96,6 +98,7 @@ async function dbPart(env: Env, waitUntil: (p: Promise<unknown>) => void): Promi
 						sql`SELECT count(*)::int AS total, (count(*) FILTER (WHERE at > now() - interval '1 hour'))::int AS last_hour
 							FROM audit_log WHERE action = 'order.failed'`,
 					),
+					noticeCounts(db),
 				]),
 			waitUntil,
 		);
@@ -122,6 +125,7 @@ async function dbPart(env: Env, waitUntil: (p: Promise<unknown>) => void): Promi
 			}),
 			failedOrdersTotal: Number(counted.rows[0]?.n ?? 0),
 			deadLetters: { total: Number(dead.rows[0]?.total ?? 0), lastHour: Number(dead.rows[0]?.last_hour ?? 0) },
+			notices,
 		};
 	} catch (err) {
 		log("ops.overview_db_unavailable", { message: String(err) }, "warn");
@@ -157,6 +161,6 @@ export async function overview(
 		failedOrders: db?.failedOrders ?? null,
 		failedOrdersTotal: db?.failedOrdersTotal ?? null,
 		deadLetters: db?.deadLetters ?? null,
-		notices: null,
+		notices: db?.notices ?? null,
 	};
 }

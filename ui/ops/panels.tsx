@@ -113,7 +113,7 @@ export function OrdersPanel(props: { o: Overview; onClient: (id: string) => void
 			)}
 			<p>
 				Dead letters: {deadLetters ? `${deadLetters.lastHour} in the last hour, ${deadLetters.total} in all` : "unknown"} · Notices:{" "}
-				{notices ? `${notices.sent} sent, ${notices.failed} failed` : "not reported"}
+				{notices ? `${notices.sent} sent, ${notices.pending} waiting, ${notices.failed} failed` : "unknown (Postgres unavailable)"}
 			</p>
 			<h3>Needing ops: failed or outcome unknown {failedOrdersTotal !== null && `(${failedOrdersTotal})`}</h3>
 			{failedOrders && failedOrders.length === 0 && <p>None.</p>}
