@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { localSecrets } from "./scripts/local-secrets.ts";
+import { localSecrets } from "./src/config/local-secrets.ts";
 
 export default defineConfig({
 	plugins: [

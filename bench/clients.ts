@@ -5,7 +5,7 @@
 import type { Order } from "../src/contract/index.ts";
 import type { OmsControl } from "../simulators/oms.ts";
 import { browserHeaders, clientSeed, over, poll, sealCredentials, signIn as signInOver } from "../scripts/fixtures.ts";
-import { localSecrets } from "../scripts/local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 import { withPg, writeSeedRows } from "../scripts/seed.ts";
 import { PASSWORD, TOTP_SECRET } from "./config.ts";
 

@@ -3,7 +3,7 @@
 // Run: node bench/password-cost.ts [rounds]
 import bcrypt from "bcryptjs";
 import { hashPassword, verifyDummyPassword, verifyPassword } from "../src/auth/password.ts";
-import { localSecrets } from "../scripts/local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 
 const rounds = Number(process.argv[2] ?? 30);
 const pepper = localSecrets.PASSWORD_PEPPER;

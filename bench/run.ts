@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { over, setFailover } from "../scripts/fixtures.ts";
 import { freePort } from "../scripts/local-postgres.ts";
-import { localSecrets } from "../scripts/local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 import { startStack } from "../scripts/stack.ts";
 import { createClients, getJson, pool, signIn } from "./clients.ts";
 import { CLIENTS, DATA_DIR, TRADERS, WRITE_REPORT } from "./config.ts";

@@ -10,8 +10,11 @@
 // each transition clients are told about (standby -> active, back to standby), a transition id
 // that is unique for ever; the notices fan-out (queues/notices.ts) sends one message per client
 // and id. A dispatch row stays until the notices queue took it (retried every round).
+// A deployed Lifeboat whose configuration is incomplete (src/config/guard.ts) never goes active:
+// ops are alerted when the round first sees it, and again when the primary fails while it lasts.
 import { DurableObject } from "cloudflare:workers";
 import { and, eq, inArray, max, sql as dsql } from "drizzle-orm";
+import { configProblems, describeProblems } from "../src/config/guard";
 import { sendAlert } from "../src/observability/alerts";
 import { audit, auditEntry } from "../src/observability/audit";
 import { schema, withDb } from "../src/db/client";
@@ -28,6 +31,7 @@ import type {
 	NoticeKind,
 	NoticeTransition,
 	OmsMetrics,
+	Outcome,
 	OmsTransition,
 	ProbeResult,
 	Transition,
@@ -179,6 +183,10 @@ export class Failover extends DurableObject<Env> {
 				at TEXT NOT NULL,
 				client_ids TEXT
 			)`);
+
+			// The config guard's last finding ("" = none), so ops are alerted once per change.
+			this.sql.exec("CREATE TABLE IF NOT EXISTS config_guard (id INTEGER PRIMARY KEY CHECK (id = 1), problems TEXT NOT NULL DEFAULT '')");
+			this.sql.exec("INSERT OR IGNORE INTO config_guard (id) VALUES (1)");
 		});
 	}
 
@@ -277,7 +285,9 @@ export class Failover extends DurableObject<Env> {
 			cfg.targets.length === 0 ? null : probeRound(cfg.targets, cfg.timeoutMs),
 			omsUrl === null ? null : probe({ url: omsUrl, expectStatus: 200 }, cfg.timeoutMs),
 		]);
+		await this.checkConfig();
 		// From here to the decisions there is no I/O: a concurrent round cannot interleave.
+		const blockers = configProblems(this.env);
 		const omsTransition = this.countOms(omsProbe, cfg.omsFailThreshold);
 		const oms = { probe: omsProbe, transition: omsTransition };
 		this.keepHistory([
@@ -320,17 +330,17 @@ export class Failover extends DurableObject<Env> {
 		});
 
 		let transition: Transition | null = null;
+		let refusedActivation = false;
 		if (r.source === "auto" && !up && r.consecutive_fail >= cfg.failThreshold && r.phase !== "active") {
 			const failing = results.find((p) => !p.ok);
-			transition = this.enter(
-				"active",
-				`primary failed ${r.consecutive_fail} health rounds in a row (${failing?.url}: ${failing?.error})`,
-				"auto",
-			);
+			const why = `primary failed ${r.consecutive_fail} health rounds in a row (${failing?.url}: ${failing?.error})`;
+			if (blockers.length === 0) transition = this.enter("active", why, "auto");
+			else refusedActivation = r.consecutive_fail === cfg.failThreshold; // alerted once per outage
 		} else if (r.source === "auto" && up && r.consecutive_ok >= cfg.recoverThreshold && r.phase === "active") {
 			transition = this.enter("fencing", `primary healthy for ${r.consecutive_ok} rounds in a row`, "auto");
 		}
 		if (transition) await this.announce(transition);
+		if (refusedActivation) await this.announceRefusal(describeProblems(blockers));
 		if (omsTransition) await this.announceOms(omsTransition);
 		if (!transition && !omsTransition) await Promise.all([this.retryMirror(), this.dispatchNotices()]);
 		const fenced = await this.advanceFence();
@@ -373,9 +383,13 @@ export class Failover extends DurableObject<Env> {
 
 	/**
 	 * Manual override from ops: holds until cleared. Switching off goes through the fence like an
-	 * automatic failback. `operator` (who asked) goes into the transition's audit entry.
+	 * automatic failback. `operator` (who asked) goes into the transition's audit entry. Switching
+	 * on is refused while the configuration is incomplete.
 	 */
-	async setManual(active: boolean, reason: string, operator?: string): Promise<FailoverState> {
+	async setManual(active: boolean, reason: string, operator?: string): Promise<Outcome<FailoverState>> {
+		const blockers = configProblems(this.env);
+		if (active && blockers.length > 0)
+			return { ok: false, refusal: { code: "CONFIG_INCOMPLETE", detail: `will not go active: ${describeProblems(blockers)}` } };
 		const phase = this.row().phase;
 		const target: FailoverPhase = active ? "active" : phase === "active" ? "fencing" : phase;
 		const transition = target === phase ? null : this.enter(target, reason, "manual");
@@ -386,7 +400,7 @@ export class Failover extends DurableObject<Env> {
 		}
 		await this.auditOps(active ? "ops.failover_on" : "ops.failover_off", operator, { reason, phaseBefore: phase, phase: this.row().phase });
 		await this.advanceFence();
-		return this.state();
+		return { ok: true, ...this.state() };
 	}
 
 	/** Back to automatic: the state stays as it is until the probes decide otherwise. */
@@ -672,6 +686,35 @@ export class Failover extends DurableObject<Env> {
 				log("failover.audit_failed", { instance: this.instance, message: String(err) }, "error"),
 			),
 		]);
+	}
+
+	/** Alerts ops when the config guard's finding changes: incomplete (what) or complete again. */
+	private async checkConfig(): Promise<void> {
+		const now = describeProblems(configProblems(this.env));
+		const before = this.sql.exec<{ problems: string }>("SELECT problems FROM config_guard WHERE id = 1").one().problems;
+		if (now === before) return;
+		this.sql.exec("UPDATE config_guard SET problems = ? WHERE id = 1", now);
+		const detail = { instance: this.instance, appEnv: this.env.APP_ENV, problems: now };
+		await sendAlert(
+			this.env,
+			now
+				? {
+						event: "config.incomplete",
+						text: `Lifeboat will NOT go active until its configuration is complete: ${now} (GET /ops/health)`,
+						detail,
+					}
+				: { event: "config.complete", text: "Lifeboat's configuration is complete: it can go active", detail },
+		);
+	}
+
+	/** The primary failed, but the configuration keeps Lifeboat from taking over: ops must know at once. */
+	private async announceRefusal(problems: string): Promise<void> {
+		const r = this.row();
+		await sendAlert(this.env, {
+			event: "failover.refused",
+			text: `The primary failed ${r.consecutive_fail} health rounds in a row, but Lifeboat will NOT go active: ${problems}`,
+			detail: { instance: this.instance, appEnv: this.env.APP_ENV, problems },
+		});
 	}
 
 	/** Once per change of the OMS's reachability: KV mirror, alert, audit, log (like a failover transition). */

@@ -2,7 +2,7 @@
 // (SIGINT/SIGTERM) stops everything it started.
 import { fileURLToPath } from "node:url";
 import { demoClients } from "./demo-data.ts";
-import { localSecrets } from "./local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 import { type Stack, startStack } from "./stack.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { browserHeaders, eventually, over, signIn as signInOver, sleep } from "./fixtures.ts";
 import { demoClients } from "./demo-data.ts";
-import { localSecrets } from "./local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const port = Number(process.env.PORT ?? 8787);

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { poll, sleep } from "./fixtures.ts";
-import { localSecrets } from "./local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 import { freePort, startPostgres, startWsRelay } from "./local-postgres.ts";
 import { applyMigrations } from "./migrate.ts";
 import { seedDemo } from "./seed.ts";
@@ -183,7 +183,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 			PRIMARY_HEALTH_URLS: JSON.stringify([{ url: `${primary.url}/health`, expectStatus: 200 }]),
 			// Gateway mode for requests addressed to the primary simulator's host (Host header); the site's own host is unaffected.
 			PRIMARY_ORIGIN: primary.url,
-			...(opts.countPlatformCalls ? { COUNT_PLATFORM_CALLS: "on" } : {}),
+			// Ops alerts are only logged locally.
+			ALERT_WEBHOOK_URL: "",
 		};
 		writeFileSync(
 			envFile,
@@ -197,7 +198,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 		const launch = async () => {
 			wrangler = await spawnWranglerDev({
 				port: opts.port,
-				args: ["--test-scheduled", "--env-file", envFile, "--persist-to", `${dataDir}/wrangler`],
+				args: [
+					"--test-scheduled",
+					"--env-file",
+					envFile,
+					"--persist-to",
+					`${dataDir}/wrangler`,
+					// A var on the command line: with [secrets] in wrangler.toml, wrangler dev takes from the
+					// env file only the required secrets and the vars the file declares.
+					...(opts.countPlatformCalls ? ["--var", "COUNT_PLATFORM_CALLS:on"] : []),
+				],
 				quiet: opts.quiet,
 				devAids: opts.devAids,
 			});

@@ -96,11 +96,11 @@ describe("1,000 orders under faults", () => {
 		const firstClient = itemAt(clients, 0, "client").clientId;
 		const good = (accepted.get(firstClient) ?? []).slice(0, 10).map((o) => placeMessage(firstClient, o));
 		const poisoned = [...good.slice(0, 5), { kind: "place", order: null } as unknown as OrderMessage, ...good.slice(5)];
-		const crash = await deliver("lifeboat-orders", poisoned, postgresDown());
+		const crash = await deliver("orders", poisoned, postgresDown());
 		expect(crash.threw).toBe(true);
 		const unreadable = crash.result.explicitAcks.length + crash.result.retryMessages.length;
 		expect(unreadable).toBeLessThan(poisoned.length); // the throw left messages neither acked nor retried: the runtime redelivers them
-		const again = await deliver("lifeboat-orders", good, postgresDown());
+		const again = await deliver("orders", good, postgresDown());
 		expect(again.threw).toBe(false);
 		expect(again.result.explicitAcks.length + again.result.retryMessages.length).toBe(good.length);
 
@@ -108,7 +108,7 @@ describe("1,000 orders under faults", () => {
 		// lost; when it is back, the same records land once.
 		const entries = clients.slice(0, 5).map((c) => auditEntry("squareoff.accepted", "system", c.clientId, { fault: "postgres down" }));
 		const records: RecordMessage[] = entries.map((entry) => ({ kind: "audit", entry }));
-		const down = await deliver("lifeboat-records", records, postgresDown());
+		const down = await deliver("records", records, postgresDown());
 		expect(down.threw).toBe(false);
 		expect(down.result.explicitAcks).toEqual([]);
 		expect(down.result.retryBatch.retry).toBe(true);
@@ -123,7 +123,7 @@ describe("1,000 orders under faults", () => {
 		};
 		expect(await auditRows()).toBe(0);
 		for (const attempt of [1, 2]) {
-			const up = await deliver("lifeboat-records", records, env); // the redelivery after Postgres returned, twice
+			const up = await deliver("records", records, env); // the redelivery after Postgres returned, twice
 			expect(up.result.retryBatch.retry, `attempt ${attempt}`).toBe(false);
 		}
 		expect(await auditRows()).toBe(entries.length);

@@ -6,7 +6,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import type { TestProject } from "vitest/node";
 import { freePort, startPostgres, startWsRelay } from "../scripts/local-postgres.ts";
-import { localSecrets } from "../scripts/local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 import { applyMigrations } from "../scripts/migrate.ts";
 import { seedDemo } from "../scripts/seed.ts";
 import { startAccessSimulator } from "../simulators/access.ts";

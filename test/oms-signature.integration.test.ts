@@ -3,7 +3,7 @@
 // (The relay's direction: the OMS simulator checks it the same way, so every relay test covers it.)
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { localSecrets } from "../scripts/local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 import { OMS_EVENTS_BODY_LIMIT } from "../src/http/limits";
 import { assertHmacSecrets, MIN_SECRET_BYTES } from "../src/relay/signature";
 import { call, expectProblem } from "./helpers";

@@ -155,7 +155,7 @@ describe("relay to the OMS", () => {
 			},
 			acceptedAt: order.createdAt,
 		};
-		const again = await deliver("lifeboat-orders-dlq", [deadLetter], env);
+		const again = await deliver("orders-dlq", [deadLetter], env);
 		expect(again.result.explicitAcks).toHaveLength(1);
 		expect(await alertSink(c.clientId)).toMatchObject({ alerts: [{ event: "order.failed" }], refused: 4 });
 		expect(await t.order(order.id)).toMatchObject({ status: "FAILED", reason: failed.reason });

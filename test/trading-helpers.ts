@@ -1,5 +1,6 @@
 // Helpers for the trading and relay tests: a signed-in trader, the OMS simulator's per-client
 // controls and stats, signed OMS events, and polling with a deadline (never a fixed sleep).
+import { type QueueKind, queueName } from "../queues/kinds";
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
@@ -121,9 +122,9 @@ export async function postSignedEvents(body: string, opts: SigningOptions = {}):
 }
 
 /** Hands a batch straight to the Worker's queue handler, as the runtime would: whether it threw, and what it acked or retried. */
-export async function deliver<T>(queueName: string, bodies: T[], workerEnv: Env) {
+export async function deliver<T>(kind: QueueKind, bodies: T[], workerEnv: Env) {
 	const batch = createMessageBatch(
-		queueName,
+		queueName(workerEnv, kind),
 		bodies.map((body, i) => ({ id: `m${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
 	);
 	const ctx = createExecutionContext();

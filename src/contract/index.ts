@@ -37,6 +37,7 @@ export const REFUSAL_CODES = [
 	"IDEMPOTENCY_KEY_REUSED",
 	"IDEMPOTENCY_KEY_IN_FLIGHT",
 	"WOULD_UNHEDGE",
+	"CONFIG_INCOMPLETE",
 ] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 

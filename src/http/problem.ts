@@ -30,6 +30,7 @@ export const REFUSAL_STATUS: Record<RefusalCode, ContentfulStatusCode> = {
 	IDEMPOTENCY_KEY_REUSED: 422,
 	IDEMPOTENCY_KEY_IN_FLIGHT: 409,
 	WOULD_UNHEDGE: 409,
+	CONFIG_INCOMPLETE: 409,
 };
 
 export const refusalProblem = (r: Refusal) => new Problem(REFUSAL_STATUS[r.code], r.code, r.detail);

@@ -2,6 +2,7 @@
 // of each component it depends on. The endpoint is public, so it names states, never addresses
 // or error messages (those are on /ops/metrics and in the logs).
 import { sql } from "drizzle-orm";
+import { type ConfigProblem, configProblems, type GuardedEnv } from "../config/guard";
 import { withDb } from "../db/client";
 import type { FailoverPhase, FailoverState, OmsReachability } from "../contract";
 import { log } from "./log";
@@ -18,6 +19,8 @@ export interface HealthReport {
 		failover: { ok: true; active: boolean; phase: FailoverPhase; source: "auto" | "manual"; since: string | null };
 		postgres: PostgresHealth;
 		oms: OmsReachability;
+		/** The config guard (src/config/guard.ts): which settings keep a deployed Lifeboat from going active. */
+		config: { ok: boolean; problems: ConfigProblem[] };
 	};
 }
 
@@ -53,16 +56,18 @@ export async function postgresHealth(
 }
 
 export async function healthReport(
-	env: Pick<Env, "NEON_WS_PROXY" | "DATABASE_URL">,
+	env: GuardedEnv,
 	failover: FailoverState,
 	waitUntil: (p: Promise<unknown>) => void,
 ): Promise<HealthReport> {
+	const problems = configProblems(env);
 	return {
 		ok: true,
 		components: {
 			failover: { ok: true, active: failover.active, phase: failover.phase, source: failover.source, since: failover.since },
 			postgres: await postgresHealth(env, waitUntil),
 			oms: { reachable: failover.oms.reachable, since: failover.oms.since },
+			config: { ok: problems.length === 0, problems },
 		},
 	};
 }

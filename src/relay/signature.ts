@@ -29,7 +29,7 @@ export function assertHmacSecrets(env: Partial<Record<HmacSecret, unknown>>, nam
 		const bytes = typeof value === "string" ? enc.encode(value).length : 0;
 		if (bytes < MIN_SECRET_BYTES) {
 			throw new Error(
-				`${name} must be a secret of at least ${MIN_SECRET_BYTES} bytes (it has ${bytes}); generate one with \`openssl rand -base64 32\` and set it with \`wrangler secret put ${name}\` (locally: scripts/local-secrets.ts)`,
+				`${name} must be a secret of at least ${MIN_SECRET_BYTES} bytes (it has ${bytes}); generate one with \`openssl rand -base64 32\` and set it with \`wrangler secret put ${name}\` (locally: src/config/local-secrets.ts)`,
 			);
 		}
 	}

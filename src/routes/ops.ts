@@ -69,7 +69,10 @@ export const ops = new Hono<OperatorEnv>()
 	})
 	.post("/failover", validate("json", FailoverBody), async (c) => {
 		const { active, reason } = c.req.valid("json");
-		return c.json(rememberFromObject(await failoverStub(c.env).setManual(active, reason, c.var.operator)));
+		const outcome = await failoverStub(c.env).setManual(active, reason, c.var.operator);
+		if (!outcome.ok) throw refusalProblem(outcome.refusal);
+		const { ok: _, ...state } = outcome;
+		return c.json(rememberFromObject(state));
 	})
 	/** Back to automatic, with the reason recorded (DELETE /ops/failover does the same without one). */
 	.post("/failover/automatic", validate("json", ReasonBody), async (c) => {

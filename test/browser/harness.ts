@@ -15,7 +15,7 @@ import {
 	totpCode,
 	uid as sharedUid,
 } from "../../scripts/fixtures.ts";
-import { localSecrets } from "../../scripts/local-secrets.ts";
+import { localSecrets } from "../../src/config/local-secrets.ts";
 import { withPg, writeSeedRows } from "../../scripts/seed.ts";
 import { CHROMIUM_PATH } from "./chromium.ts";
 

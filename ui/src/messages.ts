@@ -19,6 +19,8 @@ const en: Record<ProblemCode, string> = {
 	CLIENT_DISABLED:
 		"Your access to this backup site has been switched off by your broker, usually to protect your account. Call your broker's help desk.",
 	PRIMARY_ACTIVE: "Your broker's main platform is working, so exits are not taken here. Use the main platform.",
+	// Only ops switching Lifeboat on by hand get it; a trader sees the standby banner instead.
+	CONFIG_INCOMPLETE: "Lifeboat is not set up to take exits yet. Use your broker's main platform or call its help desk.",
 	OMS_UNAVAILABLE:
 		"Your exit was not placed: your broker's order system is not answering, so exits cannot reach the exchange right now. Try again in a minute. Exits you placed earlier are kept, and you can still cancel them.",
 	QTY_EXCEEDS_POSITION: "That quantity is more than is still open in this position (exits already pending count too).",

@@ -1,5 +1,5 @@
-// Secrets for local development and tests only. They exist nowhere else: production sets
-// its own with `wrangler secret put` (see .dev.vars.example and README).
+// Secrets for local development and tests only. Staging and production set their own
+// (docs/deploy.md); the config guard (src/config/guard.ts) refuses to go active with any of these.
 export const localSecrets = {
 	JWT_SECRET: "bG9jYWwtb25seS1qd3Qtc2VjcmV0LTMyLWJ5dGVzISE=",
 	JWT_KID: "local-1",
