@@ -11,12 +11,23 @@ import { configProblems, type GuardedEnv } from "../../src/config/guard.ts";
 import { localSecrets } from "../../src/config/local-secrets.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const read = (env?: string) => unstable_readConfig({ config: `${root}/wrangler.toml`, env }, { hideWarnings: true });
+/** The parts of wrangler's resolved config these tests read. */
+interface Config {
+	name: string;
+	vars: Record<string, string>;
+	routes?: unknown[];
+	queues: { producers?: { queue: string }[]; consumers?: { queue: string; dead_letter_queue?: string }[] };
+	kv_namespaces: { binding: string; id?: string }[];
+	ratelimits: { namespace_id: string }[];
+	secrets?: { required?: string[] };
+	durable_objects: { bindings: { name: string; class_name: string }[] };
+	triggers: { crons?: string[] };
+}
+const read = (env?: string) => unstable_readConfig({ config: `${root}/wrangler.toml`, env }, { hideWarnings: true }) as unknown as Config;
 const ENVS = { local: read(), staging: read("staging"), production: read("production") };
-type Config = (typeof ENVS)["local"];
 const entries = Object.entries(ENVS);
 
-const vars = (c: Config) => c.vars as Record<string, string>;
+const vars = (c: Config) => c.vars;
 function queuesOf(c: Config): string[] {
 	const names = [
 		...(c.queues.producers ?? []).map((p) => p.queue),
