@@ -1,7 +1,7 @@
 // The config guard: a deployed Lifeboat (APP_ENV other than "local") must not go active while a
 // setting that decides where orders go, who is told, or what keeps sessions safe is empty, a
 // local value or an example. It names the settings, never their values: /ops/health is public.
-import { localSecrets } from "./local-secrets";
+import { localSecrets } from "./local-secrets.ts";
 
 export const CONFIG_PROBLEMS = ["empty", "local", "example", "invalid"] as const;
 export interface ConfigProblem {
@@ -23,15 +23,16 @@ const SECRET_SETTINGS = [
 	"SYNC_TOKEN",
 ] as const;
 
-export type GuardedEnv = Pick<
-	Env,
+/** The settings the guard reads (a plain record, so Node scripts and tests can call it too). */
+export type GuardedEnv = Record<
 	| "APP_ENV"
 	| "PRIMARY_HEALTH_URLS"
 	| "PRIMARY_ORIGIN"
 	| "DATABASE_URL"
 	| "NEON_WS_PROXY"
 	| (typeof URL_SETTINGS)[number]
-	| (typeof SECRET_SETTINGS)[number]
+	| (typeof SECRET_SETTINGS)[number],
+	string
 >;
 
 const LOCAL_VALUES = new Set<string>(Object.values(localSecrets));
@@ -80,7 +81,7 @@ function healthUrlProblems(raw: string): ConfigProblem["problem"][] {
 }
 
 /** Whether the guard applies: every deployed environment; the local Worker runs on local values by design. */
-export const guardApplies = (env: Pick<Env, "APP_ENV">) => env.APP_ENV !== "local";
+export const guardApplies = (env: { APP_ENV: string }) => env.APP_ENV !== "local";
 
 /** Every setting that keeps this environment from going active; empty when it may. */
 export function configProblems(env: GuardedEnv): ConfigProblem[] {
