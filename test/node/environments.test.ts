@@ -2,39 +2,21 @@
 // Worker and nothing of it reaches staging or production; each environment has its own Worker,
 // queues (all consumed, by a known kind), KV namespace and rate-limit namespace, and lists every
 // secret. And production's settings as committed are refused by the config guard.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { unstable_readConfig } from "wrangler";
 import { QUEUE_KINDS, queueKind } from "../../queues/kinds.ts";
+import { kvTitle, queuesOf, readWorkerConfig, type WorkerConfig as Config } from "../../scripts/wrangler-config.ts";
 import { configProblems, type GuardedEnv } from "../../src/config/guard.ts";
 import { localSecrets } from "../../src/config/local-secrets.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-/** The parts of wrangler's resolved config these tests read. */
-interface Config {
-	name: string;
-	vars: Record<string, string>;
-	routes?: unknown[];
-	queues: { producers?: { queue: string }[]; consumers?: { queue: string; dead_letter_queue?: string }[] };
-	kv_namespaces: { binding: string; id?: string }[];
-	ratelimits: { namespace_id: string }[];
-	secrets?: { required?: string[] };
-	durable_objects: { bindings: { name: string; class_name: string }[] };
-	triggers: { crons?: string[] };
-}
-const read = (env?: string) => unstable_readConfig({ config: `${root}/wrangler.toml`, env }, { hideWarnings: true }) as unknown as Config;
+const read = readWorkerConfig;
 const ENVS = { local: read(), staging: read("staging"), production: read("production") };
 const entries = Object.entries(ENVS);
 
 const vars = (c: Config) => c.vars;
-function queuesOf(c: Config): string[] {
-	const names = [
-		...(c.queues.producers ?? []).map((p) => p.queue),
-		...(c.queues.consumers ?? []).flatMap((q) => [q.queue, q.dead_letter_queue ?? []].flat()),
-	];
-	return [...new Set(names)];
-}
 const bySetting = (a: { setting: string }, b: { setting: string }) => a.setting.localeCompare(b.setting);
 const kvIdOf = (c: Config) => c.kv_namespaces.find((k) => k.binding === "FLAGS")?.id;
 
@@ -90,6 +72,17 @@ describe("wrangler.toml environments", () => {
 		expect([...(c.secrets?.required ?? [])].sort()).toEqual([...documentedSecrets].sort());
 		for (const name of Object.keys(localSecrets)) expect(c.secrets?.required).toContain(name);
 	});
+
+	it.each(["staging", "production"] as const)(
+		"npm run provision -- --env %s --dry-run names every queue and namespace of that environment only",
+		(env) => {
+			const res = spawnSync(process.execPath, [`${root}/scripts/provision.ts`, "--env", env, "--dry-run"], { cwd: root, encoding: "utf8" });
+			expect(res.status, res.stderr).toBe(0);
+			const creates = [...res.stdout.matchAll(/would run: wrangler (?:queues|kv namespace) create (\S+)/g)].map((m) => m[1]);
+			expect(creates.sort()).toEqual([...queuesOf(ENVS[env]), kvTitle(ENVS[env], "FLAGS")].sort());
+			expect(res.stdout).toContain(`for FLAGS in [env.${env}] of wrangler.toml`);
+		},
+	);
 
 	it("the Durable Object bindings and triggers are the same everywhere", () => {
 		for (const [, c] of entries) {
