@@ -151,6 +151,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 				countStatements: opts.countStatements,
 			});
 			stops.push(pg.stop);
+			if (pg.dir !== `${dataDir}/pg` && !opts.quiet) console.log(`Postgres data in ${pg.dir} (the postgres user cannot reach ${dataDir})`);
 			statementsRunBy = (label) =>
 				label === undefined ? [...pg.statementCounts.values()].reduce((a, b) => a + b, 0) : (pg.statementCounts.get(label) ?? 0);
 			const relay = await startWsRelay(await freePort());
