@@ -1,7 +1,9 @@
 // `npm run deploy -- --env staging|production`: checks the environment's vars in wrangler.toml
 // with the config guard (secrets are checked by the running Worker: /ops/health), builds the UI
 // and deploys. `--check-only` stops after the check (the deploy workflow runs it before
-// wrangler-action). There is no deploy without --env: the top level is the local Worker.
+// wrangler-action). `--secrets-file FILE` is passed to wrangler: the first deploy of a Worker
+// whose [secrets] required are not set yet needs it (docs/deploy.md). There is no deploy
+// without --env: the top level is the local Worker.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -9,10 +11,12 @@ import { configProblems, describeProblems, type GuardedEnv } from "../src/config
 import { DEPLOYED_ENVS, type DeployedEnv, readWorkerConfig } from "./wrangler-config.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const { values } = parseArgs({ options: { env: { type: "string" }, "check-only": { type: "boolean", default: false } } });
+const { values } = parseArgs({
+	options: { env: { type: "string" }, "check-only": { type: "boolean", default: false }, "secrets-file": { type: "string" } },
+});
 const env = values.env as DeployedEnv;
 if (!DEPLOYED_ENVS.includes(env)) {
-	console.error(`usage: npm run deploy -- --env ${DEPLOYED_ENVS.join("|")} [--check-only]`);
+	console.error(`usage: npm run deploy -- --env ${DEPLOYED_ENVS.join("|")} [--check-only] [--secrets-file FILE]`);
 	process.exit(2);
 }
 
@@ -34,4 +38,5 @@ const run = (cmd: string, args: string[]) => {
 	if (res.status !== 0) process.exit(res.status ?? 1);
 };
 run("npm", ["run", "build"]);
-run(process.execPath, [`${root}/node_modules/wrangler/bin/wrangler.js`, "deploy", "--env", env]);
+const secretsFile = values["secrets-file"] ? ["--secrets-file", values["secrets-file"]] : [];
+run(process.execPath, [`${root}/node_modules/wrangler/bin/wrangler.js`, "deploy", "--env", env, ...secretsFile]);
