@@ -1,7 +1,7 @@
 // What a stretch of a bench run cost the platform, read from the running stack: the site's own
 // counters (COUNT_PLATFORM_CALLS, in /ops/metrics), the OMS simulator's request counts and
 // Postgres's statement log. Snapshots before and after; their difference divided by the work done.
-import { localSecrets } from "../scripts/local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 import type { Stack } from "../scripts/stack.ts";
 
 export interface PlatformCost {

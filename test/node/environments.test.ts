@@ -89,6 +89,7 @@ describe("wrangler.toml environments", () => {
 			expect(c.durable_objects.bindings.map((b) => [b.name, b.class_name])).toEqual([
 				["ACCOUNTS", "Account"],
 				["FAILOVER", "Failover"],
+				["FAILOVER_READS", "FailoverReadCopy"],
 			]);
 			expect(c.triggers.crons).toEqual(ENVS.local.triggers.crons);
 		}
