@@ -97,7 +97,8 @@ async function squareOff(cookie: string): Promise<{ status: number; code?: strin
 	const res = await fetch(`${site}/api/square-offs`, {
 		method: "POST",
 		headers: { ...headers, "idempotency-key": crypto.randomUUID() },
-		body: JSON.stringify({ positionId: position.id }),
+		// A long option that hedges an open short is refused (409 WOULD_UNHEDGE) unless the trader confirmed it.
+		body: JSON.stringify({ positionId: position.id, allowUnhedged: true }),
 	});
 	const body = (await res.json().catch(() => ({}))) as { code?: string };
 	return { status: res.status, code: body.code };
