@@ -61,7 +61,7 @@ describe("wrangler.toml environments", () => {
 		expect(prefix).toBe(`${c.name}-`);
 		const queues = queuesOf(c);
 		for (const q of queues) expect(queueKind(q, prefix), q).not.toBeNull();
-		expect(queues.map((q) => queueKind(q, prefix)).sort()).toEqual([...QUEUE_KINDS].sort());
+		expect([...new Set(queues.map((q) => queueKind(q, prefix)))].sort()).toEqual([...QUEUE_KINDS].sort());
 		// Every queue has a consumer, dead-letter queues included: nothing piles up unread.
 		const consumed = new Set((c.queues.consumers ?? []).map((q) => q.queue));
 		for (const q of queues) expect(consumed.has(q), `${q} has a consumer`).toBe(true);
@@ -83,6 +83,17 @@ describe("wrangler.toml environments", () => {
 			expect(res.stdout).toContain(`for FLAGS in [env.${env}] of wrangler.toml`);
 		},
 	);
+
+	it("a queue's kind is read from its name, shards included; other environments' queues have none", () => {
+		const p = "lifeboat-production-";
+		expect(queueKind("lifeboat-production-orders", p)).toBe("orders");
+		expect(queueKind("lifeboat-production-orders-dlq", p)).toBe("orders-dlq");
+		expect(queueKind("lifeboat-production-orders-2", p)).toBe("orders");
+		expect(queueKind("lifeboat-production-records-11-dlq", p)).toBe("records-dlq");
+		expect(queueKind("lifeboat-staging-orders", p)).toBeNull();
+		expect(queueKind("lifeboat-production-notify", p)).toBeNull();
+		expect(queueKind("lifeboat-production-orders-x", p)).toBeNull();
+	});
 
 	it("the Durable Object bindings and triggers are the same everywhere", () => {
 		for (const [, c] of entries) {
