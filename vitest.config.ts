@@ -2,6 +2,12 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { localSecrets } from "./src/config/local-secrets.ts";
 
+// Wrangler warns, once per test file, of each secret of [secrets] required it cannot find in the
+// environment. The tests get every secret as a binding below (which wins), so the names are set
+// here with local values, where wrangler looks.
+for (const name of ["DATABASE_URL", "ALERT_WEBHOOK_URL", ...Object.keys(localSecrets)])
+	process.env[name] ??= localSecrets[name as keyof typeof localSecrets] ?? "";
+
 export default defineConfig({
 	plugins: [
 		cloudflareTest(({ inject }) => ({
