@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import pg from "pg";
 import { OUTCOME_UNKNOWN_REASON } from "../src/contract/index.ts";
 import { freePort } from "../scripts/local-postgres.ts";
-import { localSecrets } from "../scripts/local-secrets.ts";
+import { localSecrets } from "../src/config/local-secrets.ts";
 import { startStack } from "../scripts/stack.ts";
 import { DATA_DIR } from "./config.ts";
 import { pct } from "./stats.ts";

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { sealCredentials, sleep } from "../../scripts/fixtures.ts";
-import { localSecrets } from "../../scripts/local-secrets.ts";
+import { localSecrets } from "../../src/config/local-secrets.ts";
 import { withPg } from "../../scripts/seed.ts";
 import type { Stack } from "../../scripts/stack.ts";
 import type { Position } from "../../src/contract/index.ts";

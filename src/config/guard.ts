@@ -30,6 +30,8 @@ export type GuardedEnv = Record<
 	| "PRIMARY_ORIGIN"
 	| "DATABASE_URL"
 	| "NEON_WS_PROXY"
+	| "ACCESS_TEAM_DOMAIN"
+	| "ACCESS_AUD"
 	| (typeof URL_SETTINGS)[number]
 	| (typeof SECRET_SETTINGS)[number],
 	string
@@ -92,7 +94,10 @@ export function configProblems(env: GuardedEnv): ConfigProblem[] {
 	};
 	for (const name of URL_SETTINGS) add(name, urlProblem(env[name] ?? "", ["https:"]));
 	add("PRIMARY_HEALTH_URLS", healthUrlProblems(env.PRIMARY_HEALTH_URLS)[0]);
+	// Optional: checked only when set (gateway mode; Cloudflare Access in front of /ops).
 	if (env.PRIMARY_ORIGIN) add("PRIMARY_ORIGIN", urlProblem(env.PRIMARY_ORIGIN, ["https:"]));
+	if (env.ACCESS_TEAM_DOMAIN) add("ACCESS_TEAM_DOMAIN", urlProblem(env.ACCESS_TEAM_DOMAIN, ["https:"]));
+	if (env.ACCESS_AUD) add("ACCESS_AUD", secretProblem(env.ACCESS_AUD));
 	add("DATABASE_URL", urlProblem(env.DATABASE_URL ?? "", ["postgres:", "postgresql:"]));
 	// The WebSocket relay in front of a local Postgres: never in a deployed environment.
 	if (env.NEON_WS_PROXY) add("NEON_WS_PROXY", "local");

@@ -6,7 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { totpCode } from "../../scripts/fixtures.ts";
-import { localSecrets } from "../../scripts/local-secrets.ts";
+import { localSecrets } from "../../src/config/local-secrets.ts";
 import { OPS_JS_BUDGET_BYTES, opsJsSizes } from "../../scripts/ui-size.ts";
 import { hasChromium } from "./chromium.ts";
 import {

@@ -162,6 +162,14 @@ describe("production's config guard", () => {
 		expect(configProblems(productionWith({ ...realSecrets, ...realSettings }, { NEON_WS_PROXY: "127.0.0.1:9000/v2" }))).toEqual([
 			{ setting: "NEON_WS_PROXY", problem: "local" },
 		]);
+		expect(
+			configProblems(
+				productionWith(
+					{ ...realSecrets, ...realSettings },
+					{ ACCESS_TEAM_DOMAIN: "https://broker.cloudflareaccess.com", ACCESS_AUD: "REPLACE_WITH_ACCESS_APPLICATION_AUD_TAG" },
+				),
+			),
+		).toEqual([{ setting: "ACCESS_AUD", problem: "example" }]);
 		expect(configProblems(productionWith({ ...realSecrets, ...realSettings }, { OMS_URL: "http://oms.broker.in" }))).toEqual([
 			{ setting: "OMS_URL", problem: "invalid" },
 		]);
