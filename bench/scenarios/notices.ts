@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { over, poll, setFailover } from "../../scripts/fixtures.ts";
 import { freePort } from "../../scripts/local-postgres.ts";
-import { localSecrets } from "../../scripts/local-secrets.ts";
+import { localSecrets } from "../../src/config/local-secrets.ts";
 import { withPg } from "../../scripts/seed.ts";
 import { startStack } from "../../scripts/stack.ts";
 import { DATA_DIR, WRITE_REPORT } from "../config.ts";

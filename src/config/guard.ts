@@ -9,8 +9,8 @@ export interface ConfigProblem {
 	problem: (typeof CONFIG_PROBLEMS)[number];
 }
 
-/** Settings that must be an https address of a real host. */
-const URL_SETTINGS = ["OMS_URL", "BACKUP_ORIGIN", "ALERT_WEBHOOK_URL"] as const;
+/** Settings that must be an https address of a real host: the OMS, this site, ops' webhook, the clients' notices gateway. */
+const URL_SETTINGS = ["OMS_URL", "BACKUP_ORIGIN", "ALERT_WEBHOOK_URL", "NOTIFY_URL"] as const;
 /** Secrets that must be set and not be the local ones. */
 const SECRET_SETTINGS = [
 	"JWT_SECRET",
@@ -19,6 +19,7 @@ const SECRET_SETTINGS = [
 	"TOTP_ENC_KEY",
 	"OMS_RELAY_HMAC_SECRET",
 	"OMS_EVENTS_HMAC_SECRET",
+	"NOTIFY_HMAC_SECRET",
 	"OPS_TOKEN",
 	"SYNC_TOKEN",
 ] as const;

@@ -119,6 +119,7 @@ describe("production's config guard", () => {
 		PRIMARY_HEALTH_URLS: JSON.stringify([{ url: "https://trade.broker.in/health", expectStatus: 200 }]),
 		BACKUP_ORIGIN: "https://lifeboat.broker.in",
 		ALERT_WEBHOOK_URL: "https://hooks.slack.com/services/T000/B000/abc",
+		NOTIFY_URL: "https://sms.broker.in/lifeboat/notices",
 		DATABASE_URL: "postgres://lifeboat_app:pw@ep-calm-1-pooler.ap-south-1.aws.neon.tech/lifeboat?sslmode=require",
 		JWT_KID: "2026-11",
 	};
@@ -130,6 +131,7 @@ describe("production's config guard", () => {
 		expect(problems).toEqual([
 			{ setting: "OMS_URL", problem: "empty" },
 			{ setting: "BACKUP_ORIGIN", problem: "empty" },
+			{ setting: "NOTIFY_URL", problem: "empty" },
 			{ setting: "PRIMARY_HEALTH_URLS", problem: "empty" },
 		]);
 	});

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, over, setFailover } from "../../scripts/fixtures.ts";
 import { freePort } from "../../scripts/local-postgres.ts";
-import { localSecrets } from "../../scripts/local-secrets.ts";
+import { localSecrets } from "../../src/config/local-secrets.ts";
 import { withPg } from "../../scripts/seed.ts";
 import { type Stack, startStack } from "../../scripts/stack.ts";
 
