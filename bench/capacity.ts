@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { readWorkerConfig } from "../scripts/wrangler-config.ts";
 import type { PlatformCost } from "./platform-calls.ts";
 
 /** Published limits (docs/capacity.md cites each). */
@@ -43,10 +44,20 @@ export interface Deployment {
 	traderSeconds: number;
 }
 
+/** Shards and read copies as wrangler.toml configures production. */
+function productionShape(): Pick<Deployment, "orderQueueShards" | "recordQueueShards" | "failoverReadCopies"> {
+	const c = readWorkerConfig("production");
+	const bindings = (c.queues.producers ?? []) as { binding?: string }[];
+	const count = (kind: string) => bindings.filter((p) => new RegExp(`^${kind}(_\\d+)?$`).test(p.binding ?? "")).length;
+	return {
+		orderQueueShards: count("ORDERS"),
+		recordQueueShards: count("RECORDS"),
+		failoverReadCopies: Number(c.vars.FAILOVER_READ_COPIES) || 1,
+	};
+}
+
 export const DEFAULT_DEPLOYMENT: Deployment = {
-	orderQueueShards: 1,
-	recordQueueShards: 1,
-	failoverReadCopies: 16, // production's FAILOVER_READ_COPIES
+	...productionShape(),
 	requestsPerIsolate: 10,
 	messagesPerInvocation: 10,
 	invocationSeconds: 0.5,
