@@ -2,7 +2,7 @@
 // its audit entry (operator and reason, carried by the outbox), and bad input on every route.
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { HISTORY_MS } from "../durable-objects/failover";
+import { HISTORY_MS } from "../durable-objects/failover/history";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { LIVE_SESSION_ENDED, OUTCOME_UNKNOWN_REASON, type Order } from "../src/contract";
