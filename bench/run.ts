@@ -26,7 +26,8 @@ import { report } from "./report.ts";
 import { runAccept } from "./scenarios/accept.ts";
 import { runBareCeiling } from "./scenarios/bare.ts";
 import { runCeiling, runHealth } from "./scenarios/ceiling.ts";
-import { REPLICATION_KNOBS, reportReplication, runReplication } from "./scenarios/replication.ts";
+import { REPLICATION_KNOBS, runReplication } from "./scenarios/replication.ts";
+import { reportReplication } from "./scenarios/replication-report.ts";
 import { runSurge, SURGE_POSITIONS } from "./scenarios/surge.ts";
 
 const USAGE = `npm run bench: the load and end-to-end runs on a local stack of its own; prints the tables

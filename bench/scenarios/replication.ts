@@ -1,12 +1,3 @@
-// 5. replication: POST /sync/changes fed the way Debezium Server feeds it (one batch at a time,
-// up to 1,000 events, the next when the last was answered), from a simulated busy primary:
-// position updates across many clients, the primary's pending orders inserted, updated and
-// deleted, a few instrument changes, no prices. Two runs:
-//   - the highest sustained rate: batches back to back, always full;
-//   - lag at a steady rate (5,000 changes/s for 30 s): from each change's source.ts_ms to a
-//     signed-in trader seeing it on the live socket (that value, or a newer one of the position).
-// Self-contained: its knobs, its seeding, its report section (BENCHMARKS.md) and results block.
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { sealCredentials, sleep } from "../../scripts/fixtures.ts";
@@ -16,8 +7,6 @@ import type { Stack } from "../../scripts/stack.ts";
 import type { Position } from "../../src/contract/index.ts";
 import { getJson, pool, signIn } from "../clients.ts";
 import { PASSWORD, TOTP_SECRET } from "../config.ts";
-import { writeResults, writeSection } from "../results.ts";
-import { ms, pct, spread } from "../stats.ts";
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 export const REPLICATION_KNOBS = `  BENCH_REPLICATION_CLIENTS (5000)  clients whose positions and orders change
@@ -26,22 +15,22 @@ export const REPLICATION_KNOBS = `  BENCH_REPLICATION_CLIENTS (5000)  clients wh
   BENCH_REPLICATION_RATE (5000)     changes/s of the lag run
   BENCH_REPLICATION_LAG_SECONDS (30) seconds of the lag run
   BENCH_REPLICATION_BATCH (1000)    events per batch at most (Debezium's max.batch.size)`;
-const CLIENTS = env("BENCH_REPLICATION_CLIENTS", 5000);
-const TRADERS = Math.min(CLIENTS, env("BENCH_REPLICATION_TRADERS", 50));
+export const CLIENTS = env("BENCH_REPLICATION_CLIENTS", 5000);
+export const TRADERS = Math.min(CLIENTS, env("BENCH_REPLICATION_TRADERS", 50));
 const MAX_SECONDS = env("BENCH_REPLICATION_SECONDS", 20);
-const LAG_RATE = env("BENCH_REPLICATION_RATE", 5000);
+export const LAG_RATE = env("BENCH_REPLICATION_RATE", 5000);
 const LAG_SECONDS = env("BENCH_REPLICATION_LAG_SECONDS", 30);
-const BATCH = env("BENCH_REPLICATION_BATCH", 1000);
-const INSTRUMENTS = 500;
-const POSITIONS_PER_CLIENT = 3;
+export const BATCH = env("BENCH_REPLICATION_BATCH", 1000);
+export const INSTRUMENTS = 500;
+export const POSITIONS_PER_CLIENT = 3;
 /** How long the lag run waits after its last batch for traders to see what is still on its way. */
-const DRAIN_MS = 15_000;
+export const DRAIN_MS = 15_000;
 
 /** The mix, as shares of all changes: the rest are the primary's pending orders. */
-const POSITION_SHARE = 0.7;
-const INSTRUMENT_SHARE = 0.002;
+export const POSITION_SHARE = 0.7;
+export const INSTRUMENT_SHARE = 0.002;
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
+const _root = fileURLToPath(new URL("../..", import.meta.url));
 const rand = (n: number) => Math.floor(Math.random() * n);
 
 interface PendingOrder {
@@ -349,60 +338,3 @@ export async function runReplication(stack: Stack) {
 }
 
 export type ReplicationResults = Awaited<ReturnType<typeof runReplication>>;
-
-/** Prints the table; writes results.json's replication block and BENCHMARKS.md's replication section. */
-export function reportReplication({ max, lag, within }: ReplicationResults, write: boolean) {
-	const lagP99 = pct(lag.lags, 99);
-	const goals = [
-		[">= 10,000 changes/s sustained", `${max.changesPerSecond.toFixed(0)}/s`, max.changesPerSecond >= 10_000],
-		[`lag p99 < 2 s at ${LAG_RATE.toLocaleString("en")} changes/s`, ms(lagP99), lagP99 < 2000 && lag.unseen === 0],
-	] as const;
-	const table = [
-		"| measure | value |",
-		"|---|---|",
-		`| **highest sustained rate**: full batches of ${BATCH} back to back for ${max.seconds.toFixed(0)} s | **${max.changesPerSecond.toFixed(0)} changes/s** (${max.changes} changes, ${max.batches.length} batches, ${max.errors.length} refused and sent again) |`,
-		`| time per batch at that rate: p50 / p95 / p99 | ${spread(max.batches)} |`,
-		`| lag run: changes made at ${LAG_RATE}/s for ${lag.seconds} s, sent as they waited (up to ${BATCH} a batch) | ${lag.changes} sent in ${lag.batches.length} batches over ${lag.sentFor.toFixed(1)} s (${lag.changesPerSecond.toFixed(0)}/s), most waiting at once ${lag.maxBacklog}, ${lag.errors.length} refused and sent again |`,
-		`| time per batch in the lag run: p50 / p95 / p99 | ${spread(lag.batches)} |`,
-		`| **lag, source.ts_ms to a trader's live socket showing it: p50 / p95 / p99** | ${spread(lag.lags)} (${lag.lags.length} changes of the traders' positions${lag.unseen ? `, ${lag.unseen} never seen within ${DRAIN_MS / 1000} s, counted at what they waited` : ""}) |`,
-		...(within
-			? [
-					`| (diagnostic) lag at ${within.rate} changes/s for ${within.seconds} s, half the highest rate: p50 / p95 / p99 | ${spread(within.lags)} (${within.lags.length} changes; sent at ${within.changesPerSecond.toFixed(0)}/s, most waiting at once ${within.maxBacklog}, batches p50 / p99 ${ms(pct(within.batches, 50))} / ${ms(pct(within.batches, 99))}) |`,
-				]
-			: []),
-	].join("\n");
-	const goalTable = [
-		"| goal | measured | met |",
-		"|---|---|---|",
-		...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`),
-	].join("\n");
-	const errors = [...max.errors, ...lag.errors];
-	console.log(`\n${table}\n\n${goalTable}\n`);
-	if (errors.length) console.log(`refused batches (first 3):\n${errors.slice(0, 3).join("\n")}`);
-	if (!write) return;
-	writeResults({ replication: { changesPerSecond: Math.round(max.changesPerSecond), lagP99Seconds: Number((lagP99 / 1000).toFixed(2)) } });
-	const notes = readFileSync(`${root}/bench/replication-notes.md`, "utf8");
-	writeSection(
-		"replication",
-		`## 5. Replication
-
-\`npm run bench\` (alone: \`BENCH_ONLY=replication npm run bench\`), \`bench/scenarios/replication.ts\`. A simulated
-primary changes ${CLIENTS} clients' ${CLIENTS * POSITIONS_PER_CLIENT} positions (${(POSITION_SHARE * 100).toFixed(0)}% of changes), their pending orders (placed, filled in part,
-gone: ${((1 - POSITION_SHARE - INSTRUMENT_SHARE) * 100).toFixed(0)}%) and ${INSTRUMENTS} instruments' bands and freeze quantities (${(INSTRUMENT_SHARE * 100).toFixed(1)}%), no prices; batches
-go to \`POST /sync/changes\` one at a time, as Debezium Server sends them. ${TRADERS} of the clients are signed in with
-the live socket open; their screens are where the lag is measured.
-
-${table}
-
-${goalTable}
-${
-	errors.length
-		? `\nRefused batches (first 3):\n\n${errors
-				.slice(0, 3)
-				.map((e) => `- ${e}`)
-				.join("\n")}\n`
-		: ""
-}
-${notes}`,
-	);
-}
