@@ -1,3 +1,12 @@
+// 5. replication: POST /sync/changes fed the way Debezium Server feeds it (one batch at a time,
+// up to 1,000 events, the next when the last was answered), from a simulated busy primary:
+// position updates across many clients, the primary's pending orders inserted, updated and
+// deleted, a few instrument changes, no prices. Two runs:
+//   - the highest sustained rate: batches back to back, always full;
+//   - lag at a steady rate (5,000 changes/s for 30 s): from each change's source.ts_ms to a
+//     signed-in trader seeing it on the live socket (that value, or a newer one of the position).
+// Self-contained: its knobs and seeding here, its report (BENCHMARKS.md section, results block)
+// in replication-report.ts.
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { sealCredentials, sleep } from "../../scripts/fixtures.ts";
