@@ -1,7 +1,7 @@
 // Shared by the tests that run in the Workers runtime.
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { openDb, schema } from "../src/db/client";
 import { browserHeaders as sameSiteHeaders, poll, setFailover as postFailover, signIn as signInOver } from "../scripts/fixtures.ts";
 
@@ -72,4 +72,21 @@ export async function query<T>(fn: (db: ReturnType<typeof openDb>["db"]) => Prom
 	} finally {
 		await close();
 	}
+}
+
+/** GET /api/orders/live as a browser on this site asks for it (other headers replace the Origin). */
+export function upgrade(cookie: string, headers: Record<string, string> = { origin: SITE }) {
+	return exports.default.fetch(new Request(`${SITE}/api/orders/live`, { headers: { upgrade: "websocket", cookie, ...headers } }));
+}
+
+/** Opens a live socket; `closed` settles with the close the server sent. */
+export async function openSocket(cookie: string) {
+	const res = await upgrade(cookie);
+	expect(res.status).toBe(101);
+	const ws = res.webSocket!;
+	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+		ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })),
+	);
+	ws.accept();
+	return { ws, closed };
 }

@@ -1,30 +1,14 @@
 // GET /api/orders/live: a socket lives exactly as long as the session that opened it, only this
 // site's pages may open one, and a session or a client can hold only so many.
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SOCKETS_PER_CLIENT, SOCKETS_PER_SESSION } from "../durable-objects/account/live";
 import { LIVE_SESSION_ENDED } from "../src/contract";
 import { createClient, openSession } from "./fixtures";
-import { call, expectProblem, SITE } from "./helpers";
+import { call, expectProblem, openSocket, SITE, upgrade } from "./helpers";
 
 const now = () => Math.floor(Date.now() / 1000);
-
-function upgrade(cookie: string, headers: Record<string, string> = { origin: SITE }) {
-	return exports.default.fetch(new Request(`${SITE}/api/orders/live`, { headers: { upgrade: "websocket", cookie, ...headers } }));
-}
-
-/** Opens a live socket; `closed` settles with the close the server sent. */
-async function openSocket(cookie: string) {
-	const res = await upgrade(cookie);
-	expect(res.status).toBe(101);
-	const ws = res.webSocket!;
-	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-		ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })),
-	);
-	ws.accept();
-	return { ws, closed };
-}
 
 /** What a socket's close was, or "open" if it is still open after a short wait. */
 const within = <T>(p: Promise<T>, ms = 2000) => Promise.race([p, new Promise<"open">((r) => setTimeout(() => r("open"), ms))]);

@@ -1,7 +1,7 @@
 // The ops console's API: the overview against a stack in known states, each action's effect and
 // its audit entry (operator and reason, carried by the outbox), and bad input on every route.
 import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { HISTORY_MS } from "../durable-objects/failover/history";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import type { Overview } from "../src/ops/overview";
 import { totpCode } from "../scripts/fixtures.ts";
 import { createClient, openSession, type PositionSpec, uid } from "./fixtures";
 import { healthPath, instance } from "./failover-helpers";
-import { browserHeaders, call, eventually, expectProblem, opsHeaders, query, SITE, setFailover } from "./helpers";
+import { browserHeaders, call, eventually, expectProblem, openSocket, opsHeaders, query, SITE, setFailover } from "./helpers";
 import { omsBehaviour, omsStats, trader } from "./trading-helpers";
 
 const longEquity = (netQty: number): PositionSpec => ({ instrument: { segment: "EQ" }, netQty, product: "MIS" });
@@ -48,20 +48,6 @@ async function audited(action: string, match: (r: AuditRow) => boolean): Promise
 		const row = rows.find((r) => match(r) && r.in_outbox);
 		return row ?? false;
 	}, `audit ${action} in the outbox`);
-}
-
-/** Opens a live socket for a session; `closed` settles with the close the server sent. */
-async function openSocket(cookie: string) {
-	const res = await exports.default.fetch(
-		new Request(`${SITE}/api/orders/live`, { headers: { upgrade: "websocket", cookie, origin: SITE } }),
-	);
-	expect(res.status).toBe(101);
-	const ws = res.webSocket!;
-	const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-		ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })),
-	);
-	ws.accept();
-	return { ws, closed };
 }
 
 async function signInSteps(clientId: string, password: string, totpSecret: string) {
