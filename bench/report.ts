@@ -11,7 +11,7 @@ import { capacity, capacityTable, DEFAULT_DEPLOYMENT } from "./capacity.ts";
 import type { PlatformCost } from "./platform-calls.ts";
 import { BENCHMARKS_FILE, keptSections, writeResults } from "./results.ts";
 import { SURGE_POSITIONS } from "./scenarios/surge.ts";
-import { ms, pct, spread } from "./stats.ts";
+import { goalTable, ms, pct, spread } from "./stats.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -132,11 +132,7 @@ export function report({ bare, ceiling, ceilingAfter, health, accept: a, surge: 
 		`| statements of the ${CLIENTS} first loads (before the run) | ${a.statementsBefore} (${(a.statementsBefore / CLIENTS).toFixed(1)} per client, once) |`,
 		`| accept run's orders at the OMS (answered in the run: ${accept.ok}; also accepted: those in flight when it stopped) | ${accept.drain.orders} within ${accept.drain.seconds.toFixed(0)} s of its end; accept-to-OMS p50 / p99 under that saturating load: ${ms(pct(a.relay, 50))} / ${ms(pct(a.relay, 99))} |`,
 	].join("\n");
-	const goalTable = [
-		"| goal | measured | met |",
-		"|---|---|---|",
-		...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`),
-	].join("\n");
+	const goalsMet = goalTable(goals);
 
 	const markdown = `# Benchmarks
 
@@ -180,7 +176,7 @@ ${capacityTable(million)}
 
 ## Goals
 
-${goalTable}
+${goalsMet}
 ${
 	s.errors.length
 		? `\nSurge errors (first 5):\n\n${s.errors
@@ -189,7 +185,7 @@ ${
 				.join("\n")}\n`
 		: ""
 }`;
-	console.log(`\n${table}\n\n${surgeTable}\n\n${costTable}\n\n${pgTable}\n\n${capacityTable(million)}\n\n${goalTable}\n`);
+	console.log(`\n${table}\n\n${surgeTable}\n\n${costTable}\n\n${pgTable}\n\n${capacityTable(million)}\n\n${goalsMet}\n`);
 	if (WRITE_REPORT) {
 		const round = (x: number) => Math.round(x * 100) / 100;
 		writeResults({

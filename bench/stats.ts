@@ -12,3 +12,7 @@ export const ms = (x: number) => (Number.isNaN(x) ? "-" : `${Math.round(x)} ms`)
 
 /** "p50 / p95 / p99" of a set of latencies. */
 export const spread = (xs: number[]) => [50, 95, 99].map((p) => ms(pct(xs, p))).join(" / ");
+
+/** The goals table of a report: each goal, what was measured, and whether it was met. */
+export const goalTable = (goals: readonly (readonly [string, string, boolean])[]) =>
+	["| goal | measured | met |", "|---|---|---|", ...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`)].join("\n");

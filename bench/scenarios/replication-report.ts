@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { writeResults, writeSection } from "../results.ts";
-import { ms, pct, spread } from "../stats.ts";
+import { goalTable, ms, pct, spread } from "../stats.ts";
 import {
 	BATCH,
 	CLIENTS,
@@ -39,13 +39,9 @@ export function reportReplication({ max, lag, within }: ReplicationResults, writ
 				]
 			: []),
 	].join("\n");
-	const goalTable = [
-		"| goal | measured | met |",
-		"|---|---|---|",
-		...goals.map(([g, v, ok]) => `| ${g} | ${v} | ${ok ? "yes" : "**no**"} |`),
-	].join("\n");
+	const goalsMet = goalTable(goals);
 	const errors = [...max.errors, ...lag.errors];
-	console.log(`\n${table}\n\n${goalTable}\n`);
+	console.log(`\n${table}\n\n${goalsMet}\n`);
 	if (errors.length) console.log(`refused batches (first 3):\n${errors.slice(0, 3).join("\n")}`);
 	if (!write) return;
 	writeResults({ replication: { changesPerSecond: Math.round(max.changesPerSecond), lagP99Seconds: Number((lagP99 / 1000).toFixed(2)) } });
@@ -62,7 +58,7 @@ the live socket open; their screens are where the lag is measured.
 
 ${table}
 
-${goalTable}
+${goalsMet}
 ${
 	errors.length
 		? `\nRefused batches (first 3):\n\n${errors
