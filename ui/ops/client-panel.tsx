@@ -1,7 +1,7 @@
 // One client, read-only (positions and orders), with the actions ops take for it.
 import { useEffect, useState } from "preact/hooks";
 import { type ClientView, opsApi } from "./api";
-import type { Pending } from "./dialog";
+import { ActionButton, type Pending } from "./dialog";
 import { errorText } from "./format";
 
 export function ClientPanel(props: { clientId: string; setClientId: (id: string) => void; ask: (p: Pending) => void; version: number }) {
@@ -57,51 +57,42 @@ export function ClientPanel(props: { clientId: string; setClientId: (id: string)
 					</p>
 					<div class="buttons">
 						{view.opsDisabled ? (
-							<button
-								type="button"
-								onClick={() =>
-									props.ask({
-										title: `Enable ${id}`,
-										explain: "The client can sign in again (old sessions stay ended).",
-										confirm: "Enable client",
-										run: (r) => opsApi.enable(id, r),
-									})
-								}
-							>
-								Enable client
-							</button>
+							<ActionButton
+								label="Enable client"
+								ask={props.ask}
+								action={{
+									title: `Enable ${id}`,
+									explain: "The client can sign in again (old sessions stay ended).",
+									confirm: "Enable client",
+									run: (r) => opsApi.enable(id, r),
+								}}
+							/>
 						) : (
-							<button
-								type="button"
-								class="danger"
-								onClick={() =>
-									props.ask({
-										title: `Disable ${id}`,
-										explain:
-											"Every session of this client ends now, its live connections close, sign-in and square-offs are refused until enabled.",
-										confirm: "Disable client",
-										run: (r) => opsApi.disable(id, r),
-									})
-								}
-							>
-								Disable client
-							</button>
-						)}
-						<button
-							type="button"
-							class="danger"
-							onClick={() =>
-								props.ask({
-									title: `Cancel all open orders of ${id}`,
+							<ActionButton
+								label="Disable client"
+								danger
+								ask={props.ask}
+								action={{
+									title: `Disable ${id}`,
 									explain:
-										"Every live order of this client (Lifeboat's and the primary's) gets a cancel, as the client's own cancel-all would.",
-									confirm: "Cancel all orders",
-									run: (r) => opsApi.cancelAll(id, r),
-								})
-							}
-						>
-							Cancel all open orders
-						</button>
+										"Every session of this client ends now, its live connections close, sign-in and square-offs are refused until enabled.",
+									confirm: "Disable client",
+									run: (r) => opsApi.disable(id, r),
+								}}
+							/>
+						)}
+						<ActionButton
+							label="Cancel all open orders"
+							danger
+							ask={props.ask}
+							action={{
+								title: `Cancel all open orders of ${id}`,
+								explain:
+									"Every live order of this client (Lifeboat's and the primary's) gets a cancel, as the client's own cancel-all would.",
+								confirm: "Cancel all orders",
+								run: (r) => opsApi.cancelAll(id, r),
+							}}
+						/>
 					</div>
 					<h3>Positions (as of {view.asOf ? new Date(view.asOf).toLocaleTimeString() : "unknown"})</h3>
 					{view.positions.length === 0 ? (

@@ -64,3 +64,12 @@ export function ConfirmDialog(props: { action: Pending; onDone: (ok: boolean) =>
 		</dialog>
 	);
 }
+
+/** A button whose action waits for a reason and a confirmation (ConfirmDialog) before it runs. */
+export function ActionButton(props: { label: string; action: Pending; ask: (p: Pending) => void; danger?: boolean; disabled?: boolean }) {
+	return (
+		<button type="button" class={props.danger ? "danger" : undefined} disabled={props.disabled} onClick={() => props.ask(props.action)}>
+			{props.label}
+		</button>
+	);
+}

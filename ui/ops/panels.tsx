@@ -1,6 +1,6 @@
 // The overview's panels: failover (state, probes, lag, actions) and orders (by status, failed and unknown).
 import { type Overview, opsApi } from "./api";
-import type { Pending } from "./dialog";
+import { ActionButton, type Pending } from "./dialog";
 import { age, ago } from "./format";
 
 export function FailoverPanel(props: { o: Overview; now: number; ask: (p: Pending) => void }) {
@@ -34,49 +34,40 @@ export function FailoverPanel(props: { o: Overview; now: number; ask: (p: Pendin
 				)}
 			</dl>
 			<div class="buttons">
-				<button
-					type="button"
-					class="danger"
+				<ActionButton
+					label="Failover on"
+					danger
 					disabled={f.phase === "active" && f.source === "manual"}
-					onClick={() =>
-						props.ask({
-							title: "Turn failover ON",
-							explain: "Lifeboat starts taking square-offs for every client and holds that until you clear the override.",
-							confirm: "Turn failover on",
-							run: (r) => opsApi.failover(true, r),
-						})
-					}
-				>
-					Failover on
-				</button>
-				<button
-					type="button"
+					ask={props.ask}
+					action={{
+						title: "Turn failover ON",
+						explain: "Lifeboat starts taking square-offs for every client and holds that until you clear the override.",
+						confirm: "Turn failover on",
+						run: (r) => opsApi.failover(true, r),
+					}}
+				/>
+				<ActionButton
+					label="Failover off"
 					disabled={f.phase !== "active" && f.source === "manual"}
-					onClick={() =>
-						props.ask({
-							title: "Turn failover OFF",
-							explain: "Lifeboat stops taking new square-offs, waits for orders in flight (fence), then hands back to the primary.",
-							confirm: "Turn failover off",
-							run: (r) => opsApi.failover(false, r),
-						})
-					}
-				>
-					Failover off
-				</button>
-				<button
-					type="button"
+					ask={props.ask}
+					action={{
+						title: "Turn failover OFF",
+						explain: "Lifeboat stops taking new square-offs, waits for orders in flight (fence), then hands back to the primary.",
+						confirm: "Turn failover off",
+						run: (r) => opsApi.failover(false, r),
+					}}
+				/>
+				<ActionButton
+					label="Back to automatic"
 					disabled={f.source === "auto"}
-					onClick={() =>
-						props.ask({
-							title: "Back to automatic",
-							explain: "The manual override ends; the health probes decide again from their next rounds.",
-							confirm: "Back to automatic",
-							run: (r) => opsApi.automatic(r),
-						})
-					}
-				>
-					Back to automatic
-				</button>
+					ask={props.ask}
+					action={{
+						title: "Back to automatic",
+						explain: "The manual override ends; the health probes decide again from their next rounds.",
+						confirm: "Back to automatic",
+						run: (r) => opsApi.automatic(r),
+					}}
+				/>
 			</div>
 		</section>
 	);
