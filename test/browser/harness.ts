@@ -4,7 +4,7 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { type Browser, type Page, chromium } from "playwright-core";
-import { expect, inject } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 import {
 	clientSeed,
 	over,
@@ -23,6 +23,26 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 export const SCREENSHOTS = `${root}/test-results/screenshots`;
 export const site = () => inject("siteUrl");
+
+/**
+ * One browser for a test file: launched before its tests (failover then set as asked, if asked),
+ * closed after them with Lifeboat back in standby for the next file.
+ */
+export function browserForFile(opts: { failover?: boolean } = {}): () => Browser {
+	let browser: Browser | undefined;
+	beforeAll(async () => {
+		browser = await launch();
+		if (opts.failover !== undefined) await setFailover(opts.failover);
+	});
+	afterAll(async () => {
+		await browser?.close();
+		await setFailover(false).catch(() => undefined);
+	});
+	return () => {
+		if (!browser) throw new Error("the browser is launched in beforeAll");
+		return browser;
+	};
+}
 
 export function launch(): Promise<Browser> {
 	return chromium.launch({

@@ -1,22 +1,14 @@
 // The trader UI in Hindi and English (a visible switch, remembered in the browser, problem
 // sentences included, numbers in lakh grouping in both) and in the dark scheme the device
 // asks for: screenshots at 360 and 1280 px in both schemes, axe with no serious finding.
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { itemAt, totpCode } from "../../scripts/fixtures.ts";
 import { hasChromium } from "./chromium.ts";
-import { type BrowserClient, checkScreen, createBrowserClient, launch, openPage, setFailover, signIn } from "./harness.ts";
+import { type BrowserClient, checkScreen, createBrowserClient, browserForFile, openPage, signIn } from "./harness.ts";
 
 describe.skipIf(!hasChromium)("language switch and dark mode", () => {
-	let browser: Browser;
-	beforeAll(async () => {
-		browser = await launch();
-		await setFailover(true);
-	});
-	afterAll(async () => {
-		await browser?.close();
-		await setFailover(false).catch(() => undefined);
-	});
+	const browser = browserForFile({ failover: true });
 
 	const positionCard = (page: Page, symbol: string) => page.locator(".position", { hasText: symbol });
 
@@ -33,7 +25,7 @@ describe.skipIf(!hasChromium)("language switch and dark mode", () => {
 		// 1,50,000 shares at 95.00 with the last price at 100.00: a P&L of 7,50,000.00.
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 150_000 }]);
 		const symbol = itemAt(client.positions, 0).symbol;
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await page.getByRole("heading", { name: "Sign in" }).waitFor();
 		expect(await page.evaluate(() => document.documentElement.lang)).toBe("en");
 
@@ -88,7 +80,7 @@ describe.skipIf(!hasChromium)("language switch and dark mode", () => {
 				{ segment: "EQ", netQty: 40 },
 				{ segment: "FUT", netQty: -150, lotSize: 75 },
 			]);
-			const page = await openPage(browser, 360, scheme);
+			const page = await openPage(browser(), 360, scheme);
 			await page.getByRole("heading", { name: "Sign in" }).waitFor();
 			const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
 			expect(background).toBe(scheme === "dark" ? "rgb(17, 19, 22)" : "rgb(244, 245, 247)");

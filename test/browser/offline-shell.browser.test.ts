@@ -2,11 +2,11 @@
 // positions last seen (read-only, with their time) under an offline banner and offers no
 // exit; nothing of the API is cached or sent later; /status and /ops are never the worker's;
 // a new deploy's worker takes over open pages, deletes the old shell and tells the page.
-import type { Browser, BrowserContext, Page, Request } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContext, Page, Request } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { itemAt } from "../../scripts/fixtures.ts";
 import { hasChromium } from "./chromium.ts";
-import { checkScreen, createBrowserClient, launch, openPage, setFailover, signIn, site } from "./harness.ts";
+import { checkScreen, createBrowserClient, browserForFile, openPage, signIn, site } from "./harness.ts";
 
 const SAVED = "lifeboat.lastPositions";
 
@@ -21,15 +21,7 @@ async function shellCache(page: Page) {
 }
 
 describe.skipIf(!hasChromium)("offline app shell", () => {
-	let browser: Browser;
-	beforeAll(async () => {
-		browser = await launch();
-		await setFailover(true);
-	});
-	afterAll(async () => {
-		await browser?.close();
-		await setFailover(false).catch(() => undefined);
-	});
+	const browser = browserForFile({ failover: true });
 
 	/** Every request that would place or cancel something, from the page or its worker. */
 	function watchOrders(context: BrowserContext) {
@@ -42,7 +34,7 @@ describe.skipIf(!hasChromium)("offline app shell", () => {
 	}
 
 	it("is installable: a manifest with icons, and a worker that keeps only the app's own files", async () => {
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		const manifest = await page.evaluate(async () => {
 			const link = document.querySelector<HTMLLinkElement>('link[rel="manifest"]');
 			return link ? ((await (await fetch(link.href)).json()) as { start_url: string; display: string; icons: { sizes: string }[] }) : null;
@@ -70,7 +62,7 @@ describe.skipIf(!hasChromium)("offline app shell", () => {
 			{ segment: "EQ", netQty: 250_000 },
 			{ segment: "FUT", netQty: -150, lotSize: 75 },
 		]);
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		const context = page.context();
 		const sent = watchOrders(context);
 		await signIn(page, client);
@@ -124,7 +116,7 @@ describe.skipIf(!hasChromium)("offline app shell", () => {
 	});
 
 	it("a new deploy's worker takes over the open page at once, deletes the old shell and says so", async () => {
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		const before = await shellCache(page);
 		expect(before.names).toHaveLength(1);
 		// What an older deploy left behind.

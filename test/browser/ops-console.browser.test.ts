@@ -4,7 +4,7 @@
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { totpCode } from "../../scripts/fixtures.ts";
 import { localSecrets } from "../../src/config/local-secrets.ts";
 import { OPS_JS_BUDGET_BYTES, opsJsSizes } from "../../scripts/ui-size.ts";
@@ -12,7 +12,7 @@ import { hasChromium } from "./chromium.ts";
 import {
 	type BrowserClient,
 	createBrowserClient,
-	launch,
+	browserForFile,
 	openPage,
 	SCREENSHOTS,
 	seriousViolations,
@@ -71,19 +71,11 @@ async function confirmAction(page: Page, button: string, reason: string, confirm
 }
 
 describe.skipIf(!hasChromium)("ops console", () => {
-	let browser: Browser;
-	beforeAll(async () => {
-		browser = await launch();
-		await setFailover(false);
-	});
-	afterAll(async () => {
-		await browser?.close();
-		await setFailover(false).catch(() => undefined);
-	});
+	const browser = browserForFile({ failover: false });
 
 	it("signs in with the ops token by keyboard alone, under the site's CSP, and reads the state", async () => {
 		// No bypassCSP here: the page must run under the real policy (no inline scripts or styles).
-		const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+		const context = await browser().newContext({ viewport: { width: 1280, height: 900 } });
 		const page = await context.newPage();
 		const cspErrors: string[] = [];
 		page.on("console", (m) => {
@@ -113,7 +105,7 @@ describe.skipIf(!hasChromium)("ops console", () => {
 	});
 
 	it("refuses a wrong token in plain words", async () => {
-		const page = await openConsole(browser);
+		const page = await openConsole(browser());
 		await page.getByLabel("Ops token").fill("not-the-token");
 		await page.getByRole("button", { name: "Sign in" }).click();
 		await page.getByRole("alert").getByText("That ops token was not accepted.").waitFor();
@@ -121,11 +113,11 @@ describe.skipIf(!hasChromium)("ops console", () => {
 	});
 
 	it("flips failover on with a reason and the trader's banner changes; off again and back to automatic", async () => {
-		const trader = await openPage(browser, 360);
+		const trader = await openPage(browser(), 360);
 		const mode = trader.getByTestId("mode");
 		await mode.getByText("main platform is working").waitFor();
 
-		const page = await openConsole(browser);
+		const page = await openConsole(browser());
 		await signInConsole(page);
 		// `wrangler dev` fires no cron: this starts the probe loop, so the console has probes to draw.
 		await fetch(`${site()}/__scheduled`);
@@ -176,10 +168,10 @@ describe.skipIf(!hasChromium)("ops console", () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 40 }]);
 		// Sign-ins from an address of this file's own: the browser files share 127.0.0.1's per-address limit.
 		const ip = `10.17.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
-		const trader = await openPage(browser, 360, "light", ip);
+		const trader = await openPage(browser(), 360, "light", ip);
 		await signIn(trader, client);
 
-		const page = await openConsole(browser);
+		const page = await openConsole(browser());
 		await signInConsole(page);
 		await page.getByLabel("Client id").fill(client.clientId);
 		await page.getByRole("button", { name: "Look up" }).click();
@@ -200,7 +192,7 @@ describe.skipIf(!hasChromium)("ops console", () => {
 
 		await confirmAction(page, "Enable client", "browser test: client verified by phone", "Enable client");
 		await page.getByTestId("client-status").getByText("enabled").waitFor();
-		const again = await openPage(browser, 360, "light", ip);
+		const again = await openPage(browser(), 360, "light", ip);
 		await signInWithNextCode(again, client);
 		await again.getByRole("heading", { name: new RegExp(client.name) }).waitFor();
 		await setFailover(false);

@@ -2,25 +2,17 @@
 // is in charge (and flips with failover) and whether exits can reach the exchange (the OMS),
 // the data-freshness warning, the JS budget.
 import pg from "pg";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { JS_BUDGET_BYTES, uiJsSizes } from "../../scripts/ui-size.ts";
 import { hasChromium } from "./chromium.ts";
-import { checkScreen, launch, omsControl, openPage, setFailover, site } from "./harness.ts";
+import { checkScreen, browserForFile, omsControl, openPage, setFailover, site } from "./harness.ts";
 
 describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
-	let browser: Browser;
-	beforeAll(async () => {
-		browser = await launch();
-	});
-	afterAll(async () => {
-		await browser?.close();
-		await setFailover(false).catch(() => undefined);
-	});
+	const browser = browserForFile();
 
 	it("shows the sign-in screen, usable at 360 and 1280 px, with no serious accessibility violation", async () => {
 		await setFailover(false);
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await page.getByRole("heading", { name: "Sign in" }).waitFor();
 		await page.getByTestId("mode").getByText("main platform is working").waitFor();
 		expect(await page.getByLabel("Client ID").isVisible()).toBe(true);
@@ -29,7 +21,7 @@ describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 	});
 
 	it("reaches every sign-in control by keyboard alone, in order", async () => {
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await page.getByLabel("Client ID").waitFor();
 		const focused: string[] = [];
 		for (let i = 0; i < 3; i++) {
@@ -41,7 +33,7 @@ describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 
 	it("changes the banner without a reload when failover switches on and off", async () => {
 		await setFailover(false);
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		const mode = page.getByTestId("mode");
 		await mode.getByText("main platform is working").waitFor();
 		await setFailover(true);
@@ -57,7 +49,7 @@ describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 		await setFailover(true);
 		// `wrangler dev` fires no cron: this starts the Failover object's probe loop (which also probes the OMS).
 		await fetch(`${site()}/__scheduled`);
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await page.getByTestId("mode").getByText("Lifeboat is active").waitFor();
 		const banner = page.getByTestId("oms");
 		try {
@@ -82,7 +74,7 @@ describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 				 ON CONFLICT (source) DO UPDATE SET source_ts_ms = excluded.source_ts_ms`,
 				[Date.now() - 10 * 60_000],
 			);
-			const page = await openPage(browser, 360);
+			const page = await openPage(browser(), 360);
 			await page.getByText(/Data as of \d\d:\d\d:\d\d/).waitFor();
 			await page.getByText(/Warning: data is 10 min behind/).waitFor();
 			await checkScreen(page, "stale-warning");
@@ -93,7 +85,7 @@ describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 	});
 
 	it("does not shift the layout while the status arrives", async () => {
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await page.getByTestId("mode").getByText("main platform is working").waitFor();
 		const shift = await page.evaluate(
 			() =>

@@ -1,20 +1,12 @@
 // The public status page in Chromium through the whole stack (wrangler dev with the assets
 // layer, which must let the Worker answer /status): read with JavaScript off, its style allowed
 // by its own CSP, in both languages and both colour schemes, reached from the UI's banner.
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hasChromium } from "./chromium.ts";
-import { checkScreen, launch, openPage, setFailover, site } from "./harness.ts";
+import { checkScreen, browserForFile, openPage, setFailover, site } from "./harness.ts";
 
 describe.skipIf(!hasChromium)("public status page", () => {
-	let browser: Browser;
-	beforeAll(async () => {
-		browser = await launch();
-	});
-	afterAll(async () => {
-		await browser?.close();
-		await setFailover(false).catch(() => undefined);
-	});
+	const browser = browserForFile();
 
 	it("reads with JavaScript off, styled under its own CSP, and follows Lifeboat's mode", async () => {
 		// A file before this one may have left Lifeboat fencing (an order of its still in flight): the page
@@ -26,7 +18,7 @@ describe.skipIf(!hasChromium)("public status page", () => {
 			fencing: "The primary trading platform is coming back",
 			active: "Lifeboat is ON",
 		};
-		const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 360, height: 780 } });
+		const context = await browser().newContext({ javaScriptEnabled: false, viewport: { width: 360, height: 780 } });
 		const page = await context.newPage();
 		const res = await page.goto(`${site()}/status`);
 		expect(res?.status()).toBe(200);
@@ -55,7 +47,7 @@ describe.skipIf(!hasChromium)("public status page", () => {
 	it("passes axe at 360 and 1280 px in the light and the dark scheme, in English and Hindi", async () => {
 		for (const colorScheme of ["light", "dark"] as const) {
 			for (const lang of ["en", "hi"]) {
-				const context = await browser.newContext({ colorScheme, viewport: { width: 360, height: 780 }, bypassCSP: true });
+				const context = await browser().newContext({ colorScheme, viewport: { width: 360, height: 780 }, bypassCSP: true });
 				const page = await context.newPage();
 				await page.goto(`${site()}/status?lang=${lang}`);
 				await checkScreen(page, `status-page-${lang}-${colorScheme}`);
@@ -65,7 +57,7 @@ describe.skipIf(!hasChromium)("public status page", () => {
 	});
 
 	it("is linked from the UI's banner", async () => {
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await page.getByTestId("status-page").click();
 		await page.waitForURL(`${site()}/status?lang=en`);
 		expect(await page.locator("h1").textContent()).toContain("the broker's backup site");

@@ -2,14 +2,14 @@
 // position partly, exit all, cancel, survive a lost answer without a second exit, sign out.
 // Each test has a client of its own; failover is on (exits are refused in standby).
 // Needs the auth (issue 3) and trading (issues 4+5) routes: until they are merged these fail.
-import type { Browser, Page, Request } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page, Request } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
 import { itemAt } from "../../scripts/fixtures.ts";
 import { hasChromium } from "./chromium.ts";
 import {
 	checkScreen,
 	createBrowserClient,
-	launch,
+	browserForFile,
 	omsControl,
 	openPage,
 	orderRows,
@@ -19,15 +19,7 @@ import {
 } from "./harness.ts";
 
 describe.skipIf(!hasChromium)("trader flows", () => {
-	let browser: Browser;
-	beforeAll(async () => {
-		browser = await launch();
-		await setFailover(true);
-	});
-	afterAll(async () => {
-		await browser?.close();
-		await setFailover(false).catch(() => undefined);
-	});
+	const browser = browserForFile({ failover: true });
 	afterEach(async () => {
 		await omsControl({ holdFills: false });
 	});
@@ -36,7 +28,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 
 	it("signs in with password and TOTP, shows positions, and signs out for good", async () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 50 }]);
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await signIn(page, client, () => checkScreen(page, "totp"));
 		await positionCard(page, itemAt(client.positions, 0).symbol).waitFor();
 		await page.getByText(/Positions as of \d\d:\d\d:\d\d/).waitFor();
@@ -54,7 +46,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 
 	it("refuses a wrong TOTP code in plain words", async () => {
 		const client = await createBrowserClient([]);
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await page.getByLabel("Client ID").fill(client.clientId);
 		await page.getByLabel("Password").fill(client.password);
 		await page.getByRole("button", { name: "Continue" }).click();
@@ -66,7 +58,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 	it("exits one position partially with a confirmation, and sees the order complete", async () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 50 }]);
 		const symbol = itemAt(client.positions, 0).symbol;
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await signIn(page, client);
 		await page.getByRole("button", { name: `Exit ${symbol}` }).click();
 		await page.getByLabel("Quantity to exit").fill("20");
@@ -101,7 +93,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 		const fut = symbolOf(0);
 		const longPut = symbolOf(1);
 		const shortCall = symbolOf(2);
-		const page = await openPage(browser, 1280);
+		const page = await openPage(browser(), 1280);
 		await signIn(page, client);
 		await positionCard(page, shortCall).waitFor();
 		await page.getByRole("button", { name: "Exit all" }).click();
@@ -126,7 +118,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 		]);
 		const longPut = itemAt(client.positions, 0).symbol;
 		await omsControl({ holdFills: true });
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await signIn(page, client);
 		await page.getByRole("button", { name: `Exit ${longPut}` }).click();
 		await page.getByRole("button", { name: "Review exit" }).click();
@@ -151,7 +143,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 			{ segment: "OPT", optionType: "CE", netQty: -75 },
 		]);
 		const longPut = itemAt(client.positions, 0).symbol;
-		const page = await openPage(browser, 1280);
+		const page = await openPage(browser(), 1280);
 		await signIn(page, client);
 		await page.getByRole("button", { name: `Exit ${longPut}` }).click();
 		await page.getByRole("button", { name: "Review exit" }).click();
@@ -166,7 +158,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 			{ segment: "EQ", netQty: 10 },
 			{ segment: "EQ", netQty: -5 },
 		]);
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await signIn(page, client);
 		await page.getByRole("button", { name: "Exit all" }).click();
 		await page.getByRole("button", { name: "Place 2 orders" }).click();
@@ -188,7 +180,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 	it("shows the primary's pending exit order as covering part of the position, and cancels it", async () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 10, primaryExit: 4 }]);
 		const symbol = itemAt(client.positions, 0).symbol;
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await signIn(page, client);
 		const pendingExit = positionCard(page, symbol).locator("dt:has-text('Pending exit') + dd");
 		await pendingExit.getByText("4", { exact: true }).waitFor();
@@ -208,7 +200,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 	it("retries an exit whose answer was lost with the same Idempotency-Key, and places it once", async () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 40 }]);
 		const symbol = itemAt(client.positions, 0).symbol;
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await signIn(page, client);
 		const sent: Request[] = [];
 		let dropped = false;
@@ -235,7 +227,7 @@ describe.skipIf(!hasChromium)("trader flows", () => {
 
 	it("tells a trader in standby that exits are off and where to go", async () => {
 		const client = await createBrowserClient([{ segment: "EQ", netQty: 5 }]);
-		const page = await openPage(browser, 360);
+		const page = await openPage(browser(), 360);
 		await signIn(page, client);
 		await setFailover(false);
 		try {
