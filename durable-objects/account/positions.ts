@@ -1,7 +1,7 @@
 // The client's positions: loaded from Postgres once (with the primary's pending orders), then
 // kept here and moved by fills, so the hot path runs no query. What is left to exit is the
 // open quantity minus what live exit orders (ours and the primary's) already cover.
-import { and, eq, max, ne, notInArray } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import {
 	FINAL_STATUSES,
 	isFinal,
@@ -17,7 +17,7 @@ import { schema, withDb } from "../../src/db/client";
 import { logForClient } from "../../src/observability/log";
 import { exitSide } from "../../src/trading/rules";
 import { broadcast } from "./live";
-import { primaryOrderJson, primaryOrders, replacePrimaryOrders } from "./primary-orders";
+import { type PrimaryOrderRow, primaryOrderJson, primaryOrders, replacePrimaryOrders } from "./primary-orders";
 import { type Book, clientRow, type PositionRow, updateClient } from "./schema";
 
 /**
@@ -32,70 +32,96 @@ export function reloadedNetQty(replicated: number, heldAfterFills: number | unde
 	return Math.abs(replicated) > Math.abs(heldAfterFills) ? heldAfterFills : replicated;
 }
 
+const { positions, instruments, orders } = schema;
+
+/** A position with its instrument's terms, keyed and ordered as the Account's positions table. */
+const POSITION_FIELDS = {
+	id: positions.id,
+	exchange: instruments.exchange,
+	segment: instruments.segment,
+	symbol: instruments.symbol,
+	underlying: instruments.underlying,
+	product: positions.product,
+	net_qty: positions.netQty,
+	avg_price: sql`${positions.avgPrice}::text`,
+	ltp: sql`${instruments.ltp}::text`,
+	lot_size: instruments.lotSize,
+	tick_size: sql`${instruments.tickSize}::text`,
+	freeze_qty: instruments.freezeQty,
+	band_low: sql`${instruments.priceBandLow}::text`,
+	band_high: sql`${instruments.priceBandHigh}::text`,
+};
+const POSITION_COLUMNS = Object.keys(POSITION_FIELDS) as (keyof typeof POSITION_FIELDS)[];
+const INSERT_POSITION = `INSERT INTO positions (${POSITION_COLUMNS.join(", ")}) VALUES (${POSITION_COLUMNS.map(() => "?").join(", ")})`;
+
+const PENDING_ORDER_FIELDS = {
+	id: orders.id,
+	positionId: orders.positionId,
+	exchange: orders.exchange,
+	symbol: orders.symbol,
+	side: orders.side,
+	quantity: orders.quantity,
+	filledQty: orders.filledQty,
+	orderType: orders.orderType,
+	price: sql`${orders.price}::text`,
+	product: orders.product,
+	status: orders.status,
+	reason: orders.reason,
+	createdAt: orders.createdAt,
+	updatedAt: orders.updatedAt,
+} satisfies Record<keyof PrimaryOrderRow, unknown>;
+
+const jsonObject = (fields: Record<string, unknown>) =>
+	sql`json_build_object(${sql.join(
+		Object.entries(fields).map(([k, v]) => sql`${k}::text, ${v}`),
+		sql`, `,
+	)})`;
+
+/**
+ * One statement: registers the Account as a listener of replication, and reads the client's
+ * open positions (with their instruments), the primary's pending orders and the data's time.
+ * Prices come as Postgres text, as the query builder would give them.
+ */
+const clientRowsStatement = (clientId: string) => sql`
+	WITH registered AS (
+		INSERT INTO ${schema.replicationListeners} (client_id) VALUES (${clientId}) ON CONFLICT DO NOTHING RETURNING 1)
+	SELECT
+		EXISTS (SELECT 1 FROM registered) AS "registered",
+		(SELECT max(${schema.replicationCursor.sourceTsMs}) FROM ${schema.replicationCursor}) AS "sourceTsMs",
+		(SELECT coalesce(json_agg(${jsonObject(POSITION_FIELDS)}), '[]') FROM ${positions}
+			JOIN ${instruments} ON ${instruments.id} = ${positions.instrumentId}
+			WHERE ${positions.clientId} = ${clientId} AND ${positions.netQty} <> 0) AS "positions",
+		(SELECT coalesce(json_agg(${jsonObject(PENDING_ORDER_FIELDS)}), '[]') FROM ${orders}
+			WHERE ${orders.clientId} = ${clientId} AND ${orders.origin} = 'primary'
+			AND ${orders.status} NOT IN (${sql.raw(sqlList(FINAL_STATUSES))})) AS "pending"`;
+
+type ClientRows = {
+	registered: boolean;
+	sourceTsMs: string | null;
+	positions: PositionRow[];
+	pending: PrimaryOrderRow[];
+};
+
 /**
  * Reloads the client's open positions, the primary's pending orders and the data's as-of time
- * from Postgres (first use, and replication after it applied changes for this client).
+ * from Postgres (first use, and replication after it applied changes for this client): one
+ * statement, one more only the first time the Account registers as a listener, since a batch
+ * committed between that statement's snapshot and its registration would tell nobody.
  */
 export async function loadPositions(book: Book, clientId: string): Promise<void> {
 	updateClient(book.sql, { client_id: clientId });
-	const p = schema.positions;
-	const i = schema.instruments;
-	const o = schema.orders;
-	const { pending, cursor, rows } = await withDb(book.env, `account:${clientId}`, async (db) => {
-		// Registered before reading: a batch committed after this tells the Account, one before it is read.
-		await db.insert(schema.replicationListeners).values({ clientId }).onConflictDoNothing();
-		const [pending, [cursor]] = await Promise.all([
-			db
-				.select()
-				.from(o)
-				.where(and(eq(o.clientId, clientId), eq(o.origin, "primary"), notInArray(o.status, [...FINAL_STATUSES]))),
-			db.select({ ts: max(schema.replicationCursor.sourceTsMs) }).from(schema.replicationCursor),
-		]);
-		const rows = await db
-			.select({
-				id: p.id,
-				exchange: i.exchange,
-				segment: i.segment,
-				symbol: i.symbol,
-				underlying: i.underlying,
-				product: p.product,
-				netQty: p.netQty,
-				avgPrice: p.avgPrice,
-				ltp: i.ltp,
-				lotSize: i.lotSize,
-				tickSize: i.tickSize,
-				freezeQty: i.freezeQty,
-				bandLow: i.priceBandLow,
-				bandHigh: i.priceBandHigh,
-			})
-			.from(p)
-			.innerJoin(i, eq(p.instrumentId, i.id))
-			.where(and(eq(p.clientId, clientId), ne(p.netQty, 0)));
-		return { pending, cursor, rows };
+	const read = await withDb(book.env, `account:${clientId}`, async (db) => {
+		const first = (await db.execute<ClientRows>(clientRowsStatement(clientId))).rows[0]!;
+		return first.registered ? (await db.execute<ClientRows>(clientRowsStatement(clientId))).rows[0]! : first;
 	});
 	const held = heldNetQty(book.sql);
 	book.sql.exec("DELETE FROM positions");
-	for (const r of rows) {
-		book.sql.exec(
-			"INSERT INTO positions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			r.id,
-			r.exchange,
-			r.segment,
-			r.symbol,
-			r.underlying,
-			r.product,
-			reloadedNetQty(r.netQty, held.get(r.id)),
-			r.avgPrice,
-			r.ltp,
-			r.lotSize,
-			r.tickSize,
-			r.freezeQty,
-			r.bandLow,
-			r.bandHigh,
-		);
+	for (const r of read.positions) {
+		const row: PositionRow = { ...r, net_qty: reloadedNetQty(r.net_qty, held.get(r.id)) };
+		book.sql.exec(INSERT_POSITION, ...POSITION_COLUMNS.map((c) => row[c]));
 	}
-	replacePrimaryOrders(book.sql, pending.map(primaryOrderJson));
-	const asOf = cursor?.ts ? new Date(Number(cursor.ts)).toISOString() : new Date().toISOString();
+	replacePrimaryOrders(book.sql, read.pending.map(primaryOrderJson));
+	const asOf = read.sourceTsMs ? new Date(Number(read.sourceTsMs)).toISOString() : new Date().toISOString();
 	updateClient(book.sql, { positions_as_of: asOf });
 }
 

@@ -5,7 +5,13 @@ import type { Order } from "../../src/contract";
 import type { schema } from "../../src/db/client";
 import type { Book } from "./schema";
 
-export function primaryOrderJson(row: typeof schema.orders.$inferSelect): Order {
+/** A pending order of the primary as read from Postgres (prices and times as its text). */
+export type PrimaryOrderRow = Pick<
+	typeof schema.orders.$inferSelect,
+	"id" | "positionId" | "exchange" | "symbol" | "side" | "quantity" | "filledQty" | "orderType" | "price" | "product" | "status" | "reason"
+> & { createdAt: string; updatedAt: string };
+
+export function primaryOrderJson(row: PrimaryOrderRow): Order {
 	return {
 		id: row.id,
 		squareOffId: null,
@@ -20,8 +26,8 @@ export function primaryOrderJson(row: typeof schema.orders.$inferSelect): Order 
 		product: row.product,
 		status: row.status,
 		...(row.reason === null ? {} : { reason: row.reason }),
-		createdAt: row.createdAt.toISOString(),
-		updatedAt: row.updatedAt.toISOString(),
+		createdAt: new Date(row.createdAt).toISOString(),
+		updatedAt: new Date(row.updatedAt).toISOString(),
 	};
 }
 
