@@ -206,6 +206,10 @@ describe("delivery", () => {
 		await delivered([a, b], ["activated"]);
 		expect((await gatewayFor(a)).messages).toHaveLength(1);
 		expect((await call("/ops/notices/nope/resend", { method: "POST", headers: opsHeaders })).status).toBe(404);
+		// A control character (Postgres refuses NUL in text) is the caller's mistake, not a 500.
+		const nul = await call("/ops/notices/%00/resend", { method: "POST", headers: opsHeaders });
+		expect(nul.status).toBe(400);
+		expect(await nul.json()).toMatchObject({ code: "INVALID_REQUEST" });
 	}, 90_000);
 
 	it("a notice the gateway refuses (4xx) is not retried: failed at once", async () => {

@@ -13,7 +13,14 @@ import { noticeCounts } from "../notices/counts";
 import { noticeRate, queueSends, sendMessages } from "../notices/pace";
 import { requeueUnsent } from "../notices/store";
 
-const TransitionParam = z.object({ transitionId: z.string().min(1).max(200) });
+/** Transition ids as the Failover object makes them; no control characters (Postgres refuses NUL in text). */
+const TransitionParam = z.object({
+	transitionId: z
+		.string()
+		.min(1)
+		.max(200)
+		.regex(/^\P{Cc}+$/u, "no control characters"),
+});
 
 export const notices = new Hono<AppEnv>()
 	.get("/", async (c) => {
