@@ -30,6 +30,9 @@ export function reportReplication({ max, lag, within }: ReplicationResults, writ
 		"|---|---|",
 		`| **highest sustained rate**: full batches of ${BATCH} back to back for ${max.seconds.toFixed(0)} s | **${max.changesPerSecond.toFixed(0)} changes/s** (${max.changes} changes, ${max.batches.length} batches, ${max.errors.length} refused and sent again) |`,
 		`| time per batch at that rate: p50 / p95 / p99 | ${spread(max.batches)} |`,
+		`| of which, inside the site (Server-Timing), p50 / p99 | ${Object.entries(max.parts)
+			.map(([part, list]) => `${part} ${ms(pct(list, 50))} / ${ms(pct(list, 99))}`)
+			.join("; ")} |`,
 		`| lag run: changes made at ${LAG_RATE}/s for ${lag.seconds} s, sent as they waited (up to ${BATCH} a batch) | ${lag.changes} sent in ${lag.batches.length} batches over ${lag.sentFor.toFixed(1)} s (${lag.changesPerSecond.toFixed(0)}/s), most waiting at once ${lag.maxBacklog}, ${lag.errors.length} refused and sent again |`,
 		`| time per batch in the lag run: p50 / p95 / p99 | ${spread(lag.batches)} |`,
 		`| **lag, source.ts_ms to a trader's live socket showing it: p50 / p95 / p99** | ${spread(lag.lags)} (${lag.lags.length} changes of the traders' positions${lag.unseen ? `, ${lag.unseen} never seen within ${DRAIN_MS / 1000} s, counted at what they waited` : ""}) |`,

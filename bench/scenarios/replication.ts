@@ -228,8 +228,12 @@ async function watch(site: string, cookie: string, primary: Primary, lags: numbe
 interface Sent {
 	changes: number;
 	batches: number[];
+	/** Per part of a batch's handling the site names in Server-Timing (read, parse, apply, notify): ms per batch. */
+	parts: Record<string, number[]>;
 	errors: string[];
 }
+
+const newSent = (): Sent => ({ changes: 0, batches: [], parts: {}, errors: [] });
 
 /** Posts one batch, and again after a failure (as Debezium retries) until it is taken; 20 failures in a row end the run. */
 async function send(site: string, batch: unknown[], sent: Sent) {
@@ -245,6 +249,8 @@ async function send(site: string, batch: unknown[], sent: Sent) {
 			const answer = await res.text();
 			if (res.ok) {
 				sent.batches.push(performance.now() - t0);
+				for (const m of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g))
+					(sent.parts[m[1]!] ??= []).push(Number(m[2]));
 				sent.changes += batch.length;
 				return;
 			}
@@ -259,7 +265,7 @@ async function send(site: string, batch: unknown[], sent: Sent) {
 
 /** Full batches back to back for `seconds`: the highest rate the site sustains. */
 async function maxRun(site: string, primary: Primary, seconds: number) {
-	const sent: Sent = { changes: 0, batches: [], errors: [] };
+	const sent = newSent();
 	const t0 = Date.now();
 	while (Date.now() - t0 < seconds * 1000) {
 		await send(
@@ -274,7 +280,7 @@ async function maxRun(site: string, primary: Primary, seconds: number) {
 
 /** Changes made at `rate` a second for `seconds`, sent as Debezium does: whatever waits, up to a batch, when the last batch was answered. */
 async function lagRun(site: string, primary: Primary, rate: number, seconds: number, lags: number[]) {
-	const sent: Sent = { changes: 0, batches: [], errors: [] };
+	const sent = newSent();
 	const queue: unknown[] = [];
 	let made = 0;
 	let maxBacklog = 0;

@@ -12,7 +12,8 @@ function configure(env: Pick<Env, "NEON_WS_PROXY">) {
 	const proxy = env.NEON_WS_PROXY;
 	neonConfig.wsProxy = (host, port) => `${proxy}?address=${host}:${port}`;
 	neonConfig.useSecureWebSocket = false;
-	neonConfig.pipelineConnect = false;
+	// pipelineConnect keeps its default, "password", as on Neon: the local Postgres asks for a
+	// cleartext password too, so startup, password and first query go out without waiting.
 	neonConfig.pipelineTLS = false;
 }
 
