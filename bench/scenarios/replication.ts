@@ -249,8 +249,9 @@ async function send(site: string, batch: unknown[], sent: Sent) {
 			const answer = await res.text();
 			if (res.ok) {
 				sent.batches.push(performance.now() - t0);
-				for (const m of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g))
-					(sent.parts[m[1]!] ??= []).push(Number(m[2]));
+				for (const [, part, dur] of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)) {
+					sent.parts[part!] = [...(sent.parts[part!] ?? []), Number(dur)];
+				}
 				sent.changes += batch.length;
 				return;
 			}
