@@ -4,7 +4,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { output, ZodType, z } from "zod";
+import { type output, type ZodType, z } from "zod";
 import { Problem } from "./problem";
 
 export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(target: Target, schema: Schema) {
@@ -55,3 +55,11 @@ function invalid(code: "INVALID_BODY" | "INVALID_REQUEST", error: z.core.$ZodErr
 		errors: error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
 	});
 }
+
+/** An id as text: 1 to `max` characters, none of them a control character (Postgres text cannot hold NUL). */
+export const idText = (max: number) =>
+	z
+		.string()
+		.min(1)
+		.max(max)
+		.regex(/^\P{Cc}+$/u, "no control characters");

@@ -18,16 +18,11 @@ import { ABSOLUTE_TIMEOUT_SECONDS, clearSessionCookie, issueSessionToken, setSes
 import { verifyTotp } from "../auth/totp";
 import { schema, withDb } from "../db/client";
 import { Problem } from "../http/problem";
-import { noBody, validate } from "../http/validate";
+import { idText, noBody, validate } from "../http/validate";
 
 const LoginBody = z
 	.object({
-		// No control characters: no client id has them, and Postgres text cannot hold NUL.
-		clientId: z
-			.string()
-			.min(1)
-			.max(64)
-			.regex(/^\P{Cc}+$/u, "no control characters"),
+		clientId: idText(64),
 		// No composition rules; long passphrases welcome, but not megabytes of them.
 		password: z.string().min(1).max(1024),
 	})

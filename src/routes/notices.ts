@@ -8,19 +8,12 @@ import { z } from "zod";
 import type { AppEnv } from "../http/app-env";
 import { schema, withDb } from "../db/client";
 import { Problem } from "../http/problem";
-import { noBody, validate } from "../http/validate";
+import { idText, noBody, validate } from "../http/validate";
 import { noticeCounts } from "../notices/counts";
 import { noticeRate, queueSends, sendMessages } from "../notices/pace";
 import { requeueUnsent } from "../notices/store";
 
-/** Transition ids as the Failover object makes them; no control characters (Postgres refuses NUL in text). */
-const TransitionParam = z.object({
-	transitionId: z
-		.string()
-		.min(1)
-		.max(200)
-		.regex(/^\P{Cc}+$/u, "no control characters"),
-});
+const TransitionParam = z.object({ transitionId: idText(200) });
 
 export const notices = new Hono<AppEnv>()
 	.get("/", async (c) => {
