@@ -199,11 +199,15 @@ async function seed(databaseUrl: string, primary: Primary) {
 	});
 }
 
-/** Statement logging (on for the accept run's counter) would have Postgres write every batch's parameters to its log. */
+/**
+ * Statement logging (on for the accept run's counter) would have Postgres write every batch's
+ * parameters to its log. It is set on the server's command line, which ALTER SYSTEM cannot
+ * override; a database's own setting can, for every session opened after it (each request's).
+ */
 const statementLog = (databaseUrl: string, on: boolean) =>
 	withPg(databaseUrl, async (db) => {
-		await db.query(on ? "ALTER SYSTEM RESET log_statement" : "ALTER SYSTEM SET log_statement = 'none'");
-		await db.query("SELECT pg_reload_conf()");
+		const database = `"${new URL(databaseUrl).pathname.slice(1).replaceAll('"', '""')}"`;
+		await db.query(on ? `ALTER DATABASE ${database} RESET log_statement` : `ALTER DATABASE ${database} SET log_statement = 'none'`);
 	});
 
 /** A trader's live socket: every position pushed settles the changes it shows (that value or an older one of the position). */
