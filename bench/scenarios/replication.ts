@@ -254,7 +254,9 @@ async function send(site: string, batch: unknown[], sent: Sent) {
 			if (res.ok) {
 				sent.batches.push(performance.now() - t0);
 				for (const [, part, dur] of (res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)) {
-					sent.parts[part!] = [...(sent.parts[part!] ?? []), Number(dur)];
+					const list = sent.parts[part!] ?? [];
+					list.push(Number(dur));
+					sent.parts[part!] = list;
 				}
 				sent.changes += batch.length;
 				return;

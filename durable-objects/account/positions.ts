@@ -111,8 +111,9 @@ type ClientRows = {
 export async function loadPositions(book: Book, clientId: string): Promise<void> {
 	updateClient(book.sql, { client_id: clientId });
 	const read = await withDb(book.env, `account:${clientId}`, async (db) => {
-		const first = (await db.execute<ClientRows>(clientRowsStatement(clientId))).rows[0]!;
-		return first.registered ? (await db.execute<ClientRows>(clientRowsStatement(clientId))).rows[0]! : first;
+		const readRows = async () => (await db.execute<ClientRows>(clientRowsStatement(clientId))).rows[0]!;
+		const first = await readRows();
+		return first.registered ? readRows() : first;
 	});
 	const held = heldNetQty(book.sql);
 	book.sql.exec("DELETE FROM positions");

@@ -7,6 +7,9 @@ import { JS_BUDGET_BYTES, uiJsSizes } from "../../scripts/ui-size.ts";
 import { hasChromium } from "./chromium.ts";
 import { checkScreen, browserForFile, omsControl, openPage, setFailover, site } from "./harness.ts";
 
+/** What the page records of each layout shift: its score and what moved, in words. */
+type ShiftLog = { value: number; moved: string[] }[];
+
 interface LayoutShift {
 	value: number;
 	hadRecentInput: boolean;
@@ -97,7 +100,7 @@ describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 			const page = await context.newPage();
 			// Shifts counted from the first paint; the status held back so the page paints without it first.
 			await page.addInitScript(() => {
-				const w = window as unknown as { shifts: { value: number; moved: string[] }[] };
+				const w = window as unknown as { shifts: ShiftLog };
 				w.shifts = [];
 				new PerformanceObserver((list) => {
 					for (const e of list.getEntries() as (PerformanceEntry & LayoutShift)[])
@@ -118,7 +121,7 @@ describe.skipIf(!hasChromium)("status banner and sign-in screen", () => {
 			await page.getByTestId("mode").getByText("Checking who is in charge").waitFor();
 			await page.getByTestId("mode").getByText("main platform is working").waitFor();
 			await page.waitForTimeout(300);
-			const shifts = await page.evaluate(() => (window as unknown as { shifts: { value: number; moved: string[] }[] }).shifts);
+			const shifts = await page.evaluate(() => (window as unknown as { shifts: ShiftLog }).shifts);
 			await context.close();
 			const total = shifts.reduce((n, s) => n + s.value, 0);
 			expect(total, `layout shift at ${width} px: ${JSON.stringify(shifts, null, 1)}`).toBeLessThan(0.01);

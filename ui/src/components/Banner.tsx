@@ -121,7 +121,7 @@ export function Banner(props: { status: Status | null; unreachable: boolean; off
 					}
 				>
 					<p class="freshness" data-testid="freshness">
-						<Freshness asOf={status?.data.asOf} lagSeconds={lagSeconds ?? null} />
+						<Freshness asOf={status?.data.asOf} lagSeconds={lagSeconds} />
 					</p>
 				</Steady>
 				<button
