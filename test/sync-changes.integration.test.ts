@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, createScheduledController, runInDurableObject } from "cloudflare:test";
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { writeRecords } from "../queues/records";
 import { itemAt } from "../scripts/fixtures.ts";
@@ -9,11 +9,12 @@ import worker from "../src/index";
 import { HOUSEKEEPING_CRON } from "../src/scheduled";
 import wranglerToml from "../wrangler.toml?raw";
 import { MAX_EVENTS_PER_BATCH } from "../src/replication/events";
+import { type ClientRows, clientRowsOf } from "../src/replication/client-rows";
 import { describeFreshness, freshnessMetrics } from "../src/replication/freshness";
 import type { OrderRecord, Position } from "../src/contract";
 import { applied, change, clientRow, nextLsn, pendingOrderRow, positionRow, postChanges, query, scripRow } from "./cdc";
 import { createClient, openSession, uid } from "./fixtures";
-import { call, expectProblem } from "./helpers";
+import { call, eventually, expectProblem, statementsRunBy } from "./helpers";
 
 const positionOf = (id: string) => query(async (db) => (await db.select().from(schema.positions).where(eq(schema.positions.id, id)))[0]);
 const orderOf = (id: string) => query(async (db) => (await db.select().from(schema.orders).where(eq(schema.orders.id, id)))[0]);
@@ -321,6 +322,57 @@ describe("live state follows replication", () => {
 		expect(await check()).toEqual({ ok: false, reason: "CLIENT_DISABLED" });
 		await applied([change("client_master", "u", { after: clientRow(clientId, "A") })]);
 		expect(await check()).toEqual({ ok: true });
+	});
+
+	it("a client change in a batch that also deletes rows keeps the client's status", async () => {
+		const { clientId, scrip } = await replicatedClient();
+		const gone = uid("P");
+		await applied([change("net_positions", "c", { after: positionRow(gone, clientId, scrip, 5) })]);
+		const { sessionId } = await openSession(clientId);
+		await applied([
+			change("net_positions", "d", { before: positionRow(gone, clientId, scrip, 5) }),
+			change("client_master", "u", { after: { ...clientRow(clientId), client_name: "Renamed" } }),
+		]);
+		expect(
+			await runInDurableObject(env.ACCOUNTS.getByName(clientId), (account) => account.touchSession(sessionId, Math.floor(Date.now() / 1000))),
+		).toEqual({ ok: true });
+	});
+
+	it("an Account told of a batch runs no statement of its own: its rows come with the word", async () => {
+		const { clientId, scrip, position } = await replicatedClient();
+		const label = `account:${clientId}`;
+		const statements = async (atLeast: number) => {
+			await eventually(async () => (await statementsRunBy(label)) >= atLeast, `${atLeast} statements counted`, 5000);
+			return statementsRunBy(label);
+		};
+		expect((await livePosition(clientId, position))?.netQty).toBe(50);
+		// The first load: one statement, and one more as it registered for the first time.
+		expect(await statements(2)).toBe(2);
+		await applied([change("net_positions", "u", { after: positionRow(position, clientId, scrip, 30) })]);
+		expect((await livePosition(clientId, position))?.netQty).toBe(30);
+		// A reload asked for now is the Account's next statement: nothing ran in between.
+		await env.ACCOUNTS.getByName(clientId).refreshPositions(clientId);
+		expect(await statements(3)).toBe(3);
+	});
+
+	it("an Account takes replication's rows only if they are newer than those it holds, unless it has held them for over 30 s", async () => {
+		const { clientId, scrip, position } = await replicatedClient();
+		expect((await livePosition(clientId, position))?.netQty).toBe(50);
+		const readRows = () =>
+			query(async (db) => (await db.execute<ClientRows>(clientRowsOf(sql`SELECT ${clientId}::text`))).rows[0]!);
+		const older = await readRows();
+		await applied([change("net_positions", "u", { after: positionRow(position, clientId, scrip, 30) })]);
+		expect((await livePosition(clientId, position))?.netQty).toBe(30);
+		// Rows read before the batch, arriving after it (a late word): not taken.
+		const account = env.ACCOUNTS.getByName(clientId);
+		await account.positionsReplicated(older);
+		expect((await livePosition(clientId, position))?.netQty).toBe(30);
+		// Held for over 30 s, rows that look older win (the database's transaction ids may have gone back).
+		await runInDurableObject(account, (_, state) => {
+			state.storage.sql.exec("UPDATE client SET positions_snapshot_at = ?", Date.now() - 31_000);
+		});
+		await account.positionsReplicated(older);
+		expect((await livePosition(clientId, position))?.netQty).toBe(50);
 	});
 
 	it("GET /api/positions shows a replicated update", async () => {

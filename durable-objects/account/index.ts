@@ -32,12 +32,13 @@ import { orderView } from "./orders";
 import { settleLookup } from "./outcome-checks";
 import { cancelAllFor, disableClient, enableClient, type OpsAction, viewClient } from "./ops";
 import { Outbox, RESEND_AFTER_MS } from "./outbox";
-import { listPositions, positionsChanged, unavailable } from "./positions";
+import { listPositions, loadPositions, positionsReplicated, unavailable } from "./positions";
 import { type Book, clientRow, migrate, updateClient } from "./schema";
 import { openSession, revokeSession, sessionRefusal, touchSession } from "./sessions";
 import { beginSignIn, beginTotp, finishTotp, openChallenge, resetSignIn } from "./sign-in";
 import { MemoryStore, type SignInStore, SqlStore } from "./sign-in-stores";
 import { countedEnv } from "../../src/observability/platform-calls";
+import type { ClientRows } from "../../src/replication/client-rows";
 import { squareOff } from "./square-off";
 
 export class Account extends DurableObject<Env> {
@@ -63,7 +64,6 @@ export class Account extends DurableObject<Env> {
 				env: this.env,
 				outbox: new Outbox(this.ctx, this.env),
 				loading: null,
-				reload: { wanted: 0, served: 0, current: null },
 			};
 		}
 		return this.booked;
@@ -191,12 +191,14 @@ export class Account extends DurableObject<Env> {
 
 	// --- replication, relay and OMS --------------------------------------------------------
 
-	/**
-	 * Replication calls this after applying changes to the client's positions, pending orders or
-	 * instruments: it answers at once, and the reload runs after (coalesced, see positionsChanged).
-	 */
-	refreshPositions(clientId: string): void {
-		positionsChanged(this.book, clientId);
+	/** Replication's rows for the client, read after a batch that changed them (see positionsReplicated). */
+	positionsReplicated(rows: ClientRows): Promise<void> {
+		return positionsReplicated(this.book, rows);
+	}
+
+	/** Reads the client's rows from Postgres now: for whoever changed them there other than through replication. */
+	refreshPositions(clientId: string): Promise<void> {
+		return loadPositions(this.book, clientId);
 	}
 
 	async beginRelay(orderIds: string[]): Promise<string[]> {

@@ -1,23 +1,13 @@
 // The client's positions: loaded from Postgres once (with the primary's pending orders), then
 // kept here and moved by fills, so the hot path runs no query. What is left to exit is the
 // open quantity minus what live exit orders (ours and the primary's) already cover.
-import { sql } from "drizzle-orm";
-import {
-	FINAL_STATUSES,
-	isFinal,
-	OPEN_STATUSES,
-	type Order,
-	type Outcome,
-	type Position,
-	type Refused,
-	type Side,
-	sqlList,
-} from "../../src/contract";
-import { schema, withDb } from "../../src/db/client";
+import { isFinal, OPEN_STATUSES, type Order, type Outcome, type Position, type Refused, type Side, sqlList } from "../../src/contract";
+import { withDb } from "../../src/db/client";
+import { type ClientRows, registeringClientRows, seesAllOf } from "../../src/replication/client-rows";
 import { logForClient } from "../../src/observability/log";
 import { exitSide } from "../../src/trading/rules";
 import { broadcast } from "./live";
-import { type PrimaryOrderRow, primaryOrderJson, primaryOrders, replacePrimaryOrders } from "./primary-orders";
+import { primaryOrderJson, primaryOrders, replacePrimaryOrders } from "./primary-orders";
 import { type Book, clientRow, type PositionRow, updateClient } from "./schema";
 
 /**
@@ -32,155 +22,71 @@ export function reloadedNetQty(replicated: number, heldAfterFills: number | unde
 	return Math.abs(replicated) > Math.abs(heldAfterFills) ? heldAfterFills : replicated;
 }
 
-const { positions, instruments, orders } = schema;
-
-/** A position with its instrument's terms, keyed and ordered as the Account's positions table. */
-const POSITION_FIELDS = {
-	id: positions.id,
-	exchange: instruments.exchange,
-	segment: instruments.segment,
-	symbol: instruments.symbol,
-	underlying: instruments.underlying,
-	product: positions.product,
-	net_qty: positions.netQty,
-	avg_price: sql`${positions.avgPrice}::text`,
-	ltp: sql`${instruments.ltp}::text`,
-	lot_size: instruments.lotSize,
-	tick_size: sql`${instruments.tickSize}::text`,
-	freeze_qty: instruments.freezeQty,
-	band_low: sql`${instruments.priceBandLow}::text`,
-	band_high: sql`${instruments.priceBandHigh}::text`,
-};
-const POSITION_COLUMNS = Object.keys(POSITION_FIELDS) as (keyof typeof POSITION_FIELDS)[];
+const POSITION_COLUMNS = [
+	"id",
+	"exchange",
+	"segment",
+	"symbol",
+	"underlying",
+	"product",
+	"net_qty",
+	"avg_price",
+	"ltp",
+	"lot_size",
+	"tick_size",
+	"freeze_qty",
+	"band_low",
+	"band_high",
+] as const satisfies readonly (keyof PositionRow)[];
 const INSERT_POSITION = `INSERT INTO positions (${POSITION_COLUMNS.join(", ")}) VALUES (${POSITION_COLUMNS.map(() => "?").join(", ")})`;
 
-const PENDING_ORDER_FIELDS = {
-	id: orders.id,
-	positionId: orders.positionId,
-	exchange: orders.exchange,
-	symbol: orders.symbol,
-	side: orders.side,
-	quantity: orders.quantity,
-	filledQty: orders.filledQty,
-	orderType: orders.orderType,
-	price: sql`${orders.price}::text`,
-	product: orders.product,
-	status: orders.status,
-	reason: orders.reason,
-	createdAt: orders.createdAt,
-	updatedAt: orders.updatedAt,
-} satisfies Record<keyof PrimaryOrderRow, unknown>;
-
-const jsonObject = (fields: Record<string, unknown>) =>
-	sql`json_build_object(${sql.join(
-		Object.entries(fields).map(([k, v]) => sql`${k}::text, ${v}`),
-		sql`, `,
-	)})`;
+/**
+ * How long rows older than those held are refused. A word from replication is late by at most
+ * its call's timeout; past this, rows that look older mean the database's transaction ids went
+ * back (a restore), and they win.
+ */
+const OLDER_ROWS_WINDOW_MS = 30_000;
 
 /**
- * One statement: registers the Account as a listener of replication, and reads the client's
- * open positions (with their instruments), the primary's pending orders and the data's time.
- * Prices come as Postgres text, as the query builder would give them.
+ * Reads the client's rows from Postgres (first use, or asked to reload) in one statement that
+ * also registers the Account as a listener of replication; one more only the first time it
+ * registers, since a batch committed between that statement's snapshot and its registration
+ * would tell nobody.
  */
-const clientRowsStatement = (clientId: string) => sql`
-	WITH registered AS (
-		INSERT INTO ${schema.replicationListeners} (client_id) VALUES (${clientId}) ON CONFLICT DO NOTHING RETURNING 1)
-	SELECT
-		EXISTS (SELECT 1 FROM registered) AS "registered",
-		(SELECT max(${schema.replicationCursor.sourceTsMs}) FROM ${schema.replicationCursor}) AS "sourceTsMs",
-		(SELECT coalesce(json_agg(${jsonObject(POSITION_FIELDS)}), '[]') FROM ${positions}
-			JOIN ${instruments} ON ${instruments.id} = ${positions.instrumentId}
-			WHERE ${positions.clientId} = ${clientId} AND ${positions.netQty} <> 0) AS "positions",
-		(SELECT coalesce(json_agg(${jsonObject(PENDING_ORDER_FIELDS)}), '[]') FROM ${orders}
-			WHERE ${orders.clientId} = ${clientId} AND ${orders.origin} = 'primary'
-			AND ${orders.status} NOT IN (${sql.raw(sqlList(FINAL_STATUSES))})) AS "pending"`;
-
-type ClientRows = {
-	registered: boolean;
-	sourceTsMs: string | null;
-	positions: PositionRow[];
-	pending: PrimaryOrderRow[];
-};
-
-/**
- * Reloads the client's open positions, the primary's pending orders and the data's as-of time
- * from Postgres (first use, and replication after it applied changes for this client): one
- * statement, one more only the first time the Account registers as a listener, since a batch
- * committed between that statement's snapshot and its registration would tell nobody.
- */
-export async function loadPositions(book: Book, clientId: string): Promise<void> {
-	updateClient(book.sql, { client_id: clientId });
-	const read = await withDb(book.env, `account:${clientId}`, async (db) => {
-		const readRows = async () => (await db.execute<ClientRows>(clientRowsStatement(clientId))).rows[0]!;
+async function readClientRows(book: Book, clientId: string): Promise<ClientRows> {
+	return withDb(book.env, `account:${clientId}`, async (db) => {
+		const readRows = async () => (await db.execute<ClientRows & { registered: boolean }>(registeringClientRows(clientId))).rows[0]!;
 		const first = await readRows();
 		return first.registered ? readRows() : first;
 	});
-	const held = heldNetQty(book.sql);
+}
+
+/**
+ * Replaces the client's positions and the primary's pending orders with `rows`, unless rows
+ * read in a newer snapshot are already held; pushes every position that changed (one gone as
+ * net quantity 0) to the live sockets. Whether the rows were taken.
+ */
+function applyClientRows(book: Book, rows: ClientRows): boolean {
+	const held = clientRow(book.sql);
+	const recent = held.positions_snapshot_at !== null && Date.now() - held.positions_snapshot_at < OLDER_ROWS_WINDOW_MS;
+	if (held.positions_snapshot && recent && !seesAllOf(rows.snapshot, held.positions_snapshot)) return false;
+	// A first load changes nothing a socket was shown.
+	const watched = held.positions_as_of !== null && book.ctx.getWebSockets().length > 0;
+	const shown = () => new Map(openPositionRows(book.sql).map((p) => [p.id, JSON.stringify(positionJson(book.sql, p))]));
+	const before = watched ? shown() : new Map<string, string>();
+	const filled = heldNetQty(book.sql);
 	book.sql.exec("DELETE FROM positions");
-	for (const r of read.positions) {
-		const row: PositionRow = { ...r, net_qty: reloadedNetQty(r.net_qty, held.get(r.id)) };
+	for (const r of rows.positions) {
+		const row: PositionRow = { ...r, net_qty: reloadedNetQty(r.net_qty, filled.get(r.id)) };
 		book.sql.exec(INSERT_POSITION, ...POSITION_COLUMNS.map((c) => row[c]));
 	}
-	replacePrimaryOrders(book.sql, read.pending.map(primaryOrderJson));
-	const asOf = read.sourceTsMs ? new Date(Number(read.sourceTsMs)).toISOString() : new Date().toISOString();
-	updateClient(book.sql, { positions_as_of: asOf });
-}
-
-/**
- * The first use loads from Postgres; every later one reads SQLite only, after waiting for a
- * reload replication asked for before it (so a read after a batch's 200 sees the batch).
- */
-async function ensureLoaded(book: Book, clientId: string): Promise<void> {
-	if (clientRow(book.sql).positions_as_of) {
-		const r = book.reload;
-		const wanted = r.wanted;
-		while (r.served < wanted && r.current) await r.current;
-		return;
-	}
-	book.loading ??= loadPositions(book, clientId).finally(() => {
-		book.loading = null;
+	replacePrimaryOrders(book.sql, rows.pending.map(primaryOrderJson));
+	updateClient(book.sql, {
+		positions_as_of: rows.sourceTsMs ? new Date(Number(rows.sourceTsMs)).toISOString() : new Date().toISOString(),
+		positions_snapshot: rows.snapshot,
+		positions_snapshot_at: Date.now(),
 	});
-	await book.loading;
-}
-
-/**
- * Replication's word that Postgres moved on for this client. An Account that has loaded nothing
- * has nothing to refresh (its first use loads). Otherwise one reload runs at a time, and however
- * many words arrive while it runs, one reload after it serves them all: a busy stream of batches
- * costs a reload per reload time, not one per batch.
- */
-export function positionsChanged(book: Book, clientId: string): void {
-	if (!clientRow(book.sql).positions_as_of && !book.loading) return;
-	book.reload.wanted++;
-	if (!book.reload.current) void reloadWhileWanted(book, clientId);
-}
-
-async function reloadWhileWanted(book: Book, clientId: string): Promise<void> {
-	const r = book.reload;
-	while (r.served < r.wanted) {
-		const serving = r.wanted;
-		r.current = (async () => {
-			// A first load still running may have read Postgres before the batch: reload after it.
-			if (book.loading) await book.loading.catch(() => {});
-			try {
-				await reloadAndTell(book, clientId);
-			} catch (err) {
-				// Postgres stays the truth: the next word (or batch) reloads again.
-				await logForClient("positions.reload_failed", clientId, { message: String(err) }, "error");
-			}
-			r.served = serving;
-		})();
-		await r.current;
-	}
-	r.current = null;
-}
-
-/** Reloads, then pushes every position that changed (one gone as net quantity 0) to the live sockets. */
-async function reloadAndTell(book: Book, clientId: string): Promise<void> {
-	if (book.ctx.getWebSockets().length === 0) return loadPositions(book, clientId);
-	const shown = () => new Map(openPositionRows(book.sql).map((p) => [p.id, JSON.stringify(positionJson(book.sql, p))]));
-	const before = shown();
-	await loadPositions(book, clientId);
+	if (!watched) return true;
 	const after = shown();
 	for (const [id, json] of after) {
 		if (before.get(id) !== json) broadcast(book.ctx, { type: "position", position: JSON.parse(json) as Position });
@@ -189,6 +95,34 @@ async function reloadAndTell(book: Book, clientId: string): Promise<void> {
 		if (!after.has(id))
 			broadcast(book.ctx, { type: "position", position: { ...(JSON.parse(json) as Position), netQty: 0, pendingExitQty: 0 } });
 	}
+	return true;
+}
+
+/** Reads the client's rows from Postgres and takes them (unless newer ones came meanwhile). */
+export async function loadPositions(book: Book, clientId: string): Promise<void> {
+	updateClient(book.sql, { client_id: clientId });
+	applyClientRows(book, await readClientRows(book, clientId));
+}
+
+/** The first use loads from Postgres (once, however many ask at once); every later one reads SQLite only. */
+async function ensureLoaded(book: Book, clientId: string): Promise<void> {
+	if (clientRow(book.sql).positions_as_of) return;
+	book.loading ??= loadPositions(book, clientId).finally(() => {
+		book.loading = null;
+	});
+	await book.loading;
+}
+
+/**
+ * Replication's rows for this client, read after a batch that touched it committed. An Account
+ * that has loaded nothing has nothing to refresh (its first use loads); one loading now takes
+ * them after its load, if they are newer. Taken before this returns, so a read after the
+ * batch's 200 sees the batch.
+ */
+export async function positionsReplicated(book: Book, rows: ClientRows): Promise<void> {
+	if (book.loading) await book.loading.catch(() => {});
+	if (!clientRow(book.sql).positions_as_of) return;
+	applyClientRows(book, rows);
 }
 
 /** null once the client's data is loaded; the refusal to give when Postgres could not give it. */

@@ -2,14 +2,8 @@
 // counted against what is left to exit, cancellable here through the OMS. What the OMS reports
 // about them (fills, cancels) is kept beside the replicated copy, which may lag.
 import type { Order } from "../../src/contract";
-import type { schema } from "../../src/db/client";
+import type { PrimaryOrderRow } from "../../src/replication/client-rows";
 import type { Book } from "./schema";
-
-/** A pending order of the primary as read from Postgres (prices and times as its text). */
-export type PrimaryOrderRow = Pick<
-	typeof schema.orders.$inferSelect,
-	"id" | "positionId" | "exchange" | "symbol" | "side" | "quantity" | "filledQty" | "orderType" | "price" | "product" | "status" | "reason"
-> & { createdAt: string; updatedAt: string };
 
 export function primaryOrderJson(row: PrimaryOrderRow): Order {
 	return {

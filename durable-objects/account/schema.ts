@@ -1,5 +1,6 @@
 // The Account's SQLite tables, their row types, and what every module of the Account shares.
-import type { OrderStatus, OrderType, Product, Segment, Side } from "../../src/contract";
+import type { OrderStatus, OrderType, Product, Side } from "../../src/contract";
+import type { ReplicatedPosition } from "../../src/replication/client-rows";
 import type { Outbox } from "./outbox";
 
 /** What the Account's modules work on: its storage, its context, its bindings and its outbox. */
@@ -10,16 +11,6 @@ export interface Book {
 	readonly outbox: Outbox;
 	/** The first load of the client's data from Postgres, while it runs (see ensureLoaded). */
 	loading: Promise<void> | null;
-	/** Reloads replication asked for (see positionsChanged). */
-	reload: Reloads;
-}
-
-/** Replication's words counted, and how many of them a finished reload has served. */
-export interface Reloads {
-	wanted: number;
-	served: number;
-	/** The reload running now, if any. */
-	current: Promise<void> | null;
 }
 
 /** The one row about the client itself. */
@@ -30,26 +21,15 @@ export interface ClientRow {
 	status: "active" | "disabled";
 	/** Set once the client's data is loaded: the replicated data's as-of time. */
 	positions_as_of: string | null;
+	/** The Postgres snapshot the positions held were read in, and when they were taken (ms). */
+	positions_snapshot: string | null;
+	positions_snapshot_at: number | null;
 	/** Set while ops have disabled the client (ops.ts); apart from `status`, which replication owns. */
 	ops_disabled_at: string | null;
 	[k: string]: SqlStorageValue;
 }
 
-export interface PositionRow {
-	id: string;
-	exchange: string;
-	segment: Segment;
-	symbol: string;
-	underlying: string;
-	product: Product;
-	net_qty: number;
-	avg_price: string;
-	ltp: string | null;
-	lot_size: number;
-	tick_size: string;
-	freeze_qty: number | null;
-	band_low: string | null;
-	band_high: string | null;
+export interface PositionRow extends ReplicatedPosition {
 	[k: string]: SqlStorageValue;
 }
 
@@ -143,7 +123,13 @@ const TABLES = [
 ];
 
 /** Columns client gained after the table was first created: added to older Accounts' tables. */
-const ADDED_CLIENT_COLUMNS = ["ops_disabled_at TEXT", "ops_disabled_by TEXT", "ops_disabled_reason TEXT"];
+const ADDED_CLIENT_COLUMNS = [
+	"ops_disabled_at TEXT",
+	"ops_disabled_by TEXT",
+	"ops_disabled_reason TEXT",
+	"positions_snapshot TEXT",
+	"positions_snapshot_at INTEGER",
+];
 
 /** Columns orders gained after the table was first created: added to older Accounts' tables. */
 const ADDED_ORDER_COLUMNS = [
@@ -224,7 +210,11 @@ export function migrate(sql: SqlStorage): void {
 }
 
 export const clientRow = (sql: SqlStorage) =>
-	sql.exec<ClientRow>("SELECT client_id, name, status, positions_as_of, ops_disabled_at FROM client").one();
+	sql
+		.exec<ClientRow>(
+			"SELECT client_id, name, status, positions_as_of, positions_snapshot, positions_snapshot_at, ops_disabled_at FROM client",
+		)
+		.one();
 
 /** Disabled by the primary (replicated status) or by ops: no session, no sign-in. */
 export const clientDisabled = (c: ClientRow) => c.status === "disabled" || c.ops_disabled_at !== null;

@@ -74,7 +74,8 @@ export const positions = pgTable(
 		sourceLsn: sourceLsn(),
 		updatedAt: updatedAt(),
 	},
-	(t) => [index("positions_client").on(t.clientId)],
+	// By instrument: replication finds who holds an instrument that changed.
+	(t) => [index("positions_client").on(t.clientId), index("positions_instrument").on(t.instrumentId)],
 );
 
 export const orders = pgTable(

@@ -1,7 +1,7 @@
 // Applies a validated batch of changes to Postgres atomically, set-based: one statement for the
 // whole batch (split only at truncates). Every row is guarded by its source position, so a duplicate or an older
 // change is skipped (and counted), and a tombstone keeps a deleted or truncated row from coming back.
-import { and, getTableColumns, inArray, ne, or, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { type Db, schema } from "../db/client";
 import { Problem } from "../http/problem";
@@ -16,10 +16,15 @@ export interface ApplyResult {
 	duplicates: number;
 	/** Null (Kafka tombstone) entries. */
 	tombstones: number;
-	/** Clients whose positions or pending orders changed and whose Account holds a copy of them: it refreshes. */
-	refresh: string[];
+	/** Clients whose positions or pending orders changed, and instruments that changed: their Accounts are told (notify.ts). */
+	touched: Touched;
 	/** Clients whose row changed, with their status as committed: their Account learns it. */
 	status: Record<string, "active" | "disabled">;
+}
+
+export interface Touched {
+	clients: string[];
+	instruments: string[];
 }
 
 const tables = {
@@ -137,7 +142,7 @@ function deletePart(n: number, target: Target, changes: Delete[]): Part {
 				WHERE replication_tombstones.source_lsn < excluded.source_lsn
 				RETURNING row_id AS key)`,
 		],
-		done: sql`SELECT ${n} AS part, i.key, g.owner::text, NULL::text FROM ${inp} i LEFT JOIN ${gone} g ON g.key = i.key
+		done: sql`SELECT ${n} AS part, i.key, g.owner::text AS owner, NULL::text AS status FROM ${inp} i LEFT JOIN ${gone} g ON g.key = i.key
 			WHERE g.key IS NOT NULL OR i.key IN (SELECT key FROM ${tomb})`,
 	};
 }
@@ -201,7 +206,7 @@ function conflict(err: unknown): unknown {
 class Tally {
 	applied = 0;
 	duplicates = 0;
-	readonly refresh = new Set<string>();
+	readonly clients = new Set<string>();
 	readonly status: Record<string, "active" | "disabled"> = {};
 	readonly instruments = new Set<string>();
 
@@ -209,7 +214,7 @@ class Tally {
 		// A client deleted (or truncated away) on the primary may no longer trade here.
 		if (target === "clients") this.status[owner] = status === "active" ? "active" : "disabled";
 		else if (target === "instruments") this.instruments.add(owner);
-		else this.refresh.add(owner);
+		else this.clients.add(owner);
 	}
 }
 
@@ -290,36 +295,16 @@ async function applyInOrder(exec: Exec, changes: Change[], tally: Tally, withCur
 	await runParts(exec, parts(between, tally), withCursor ? cursorCte(changes) : null, tally);
 }
 
-function result(changes: Change[], tally: Tally, refresh: string[]): ApplyResult {
+function result(changes: Change[], tally: Tally): ApplyResult {
 	const tombstones = changes.filter((c) => c.kind === "tombstone").length;
 	return {
 		applied: tally.applied,
 		skipped: tally.duplicates + tombstones,
 		duplicates: tally.duplicates,
 		tombstones,
-		refresh,
+		touched: { clients: [...tally.clients], instruments: [...tally.instruments] },
 		status: tally.status,
 	};
-}
-
-/**
- * Whom to tell of a batch: the clients whose positions or pending orders it changed, and those
- * holding an instrument it changed, if their Account holds a copy of their positions. Asked
- * after the commit: an Account registering later reads the batch itself (it registers, then reads).
- */
-async function listening(db: Db, tally: Tally): Promise<string[]> {
-	if (tally.refresh.size === 0 && tally.instruments.size === 0) return [];
-	const l = schema.replicationListeners;
-	const p = schema.positions;
-	const holders = db
-		.select({ clientId: p.clientId })
-		.from(p)
-		.where(and(inArray(p.instrumentId, [...tally.instruments, ""]), ne(p.netQty, 0)));
-	const rows = await db
-		.select({ clientId: l.clientId })
-		.from(l)
-		.where(or(inArray(l.clientId, [...tally.refresh, ""]), inArray(l.clientId, holders)));
-	return rows.map((r) => r.clientId);
 }
 
 /**
@@ -334,7 +319,7 @@ export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResu
 		const tally = new Tally();
 		if (changes.some((c) => c.kind === "truncate")) await db.transaction((tx) => applyInOrder(tx, changes, tally, true));
 		else await applyInOrder(db, changes, tally, true);
-		return result(changes, tally, await listening(db, tally));
+		return result(changes, tally);
 	} catch (err) {
 		if (!refusedValue(err)) throw conflict(err);
 	}
@@ -352,7 +337,7 @@ export async function applyChanges(db: Db, changes: Change[]): Promise<ApplyResu
 			}
 			await runParts(tx, [], cursorCte(changes), tally);
 		});
-		return result(changes, tally, await listening(db, tally));
+		return result(changes, tally);
 	} catch (err) {
 		throw conflict(err);
 	}

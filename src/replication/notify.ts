@@ -1,11 +1,19 @@
 // After a batch commits, the Account Durable Objects of the clients it touched are told, so
-// live state (positions, pending orders, whether the client may trade) follows Postgres.
-// Postgres stays the truth: a client whose Account could not be told catches up on its next
-// refresh, so a failure here is logged and never fails the batch (already committed).
-import { logForClient } from "../observability/log";
+// live state (positions, pending orders, whether the client may trade) follows Postgres: each
+// listening Account gets its rows as they now stand (read here, a page of Accounts per
+// statement), so it needs no connection of its own. Postgres stays the truth: a client whose
+// Account could not be told catches up on its next refresh, so a failure here is logged and
+// never fails the batch (already committed).
+import { and, gt, inArray, ne, or, sql } from "drizzle-orm";
+import { type Db, schema } from "../db/client";
+import { log, logForClient } from "../observability/log";
+import type { ApplyResult, Touched } from "./apply";
+import { type ClientRows, clientRowsOf } from "./client-rows";
 
 const CONCURRENCY = 25;
 const CALL_TIMEOUT_MS = 5_000;
+/** Accounts whose rows one statement reads: a change to a widely held instrument touches many. */
+const PAGE = 500;
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
 	let timer: ReturnType<typeof setTimeout> | undefined;
@@ -15,21 +23,45 @@ function within<T>(p: Promise<T>, ms: number): Promise<T> {
 	return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function notifyAccounts(
-	env: Pick<Env, "ACCOUNTS">,
-	changed: { refresh: string[]; status: Record<string, "active" | "disabled"> },
-): Promise<{ notified: number; failed: number }> {
-	const clientIds = [...new Set([...Object.keys(changed.status), ...changed.refresh])];
-	const refresh = new Set(changed.refresh);
+/**
+ * The rows of the listening Accounts a batch touched, after `after` in client id order: clients
+ * whose positions or pending orders changed, and holders of an instrument that changed. Read
+ * after the commit: an Account registering later reads the batch itself (it registers, then reads).
+ */
+async function listenerRows(db: Db, touched: Touched, after: string): Promise<ClientRows[]> {
+	const l = schema.replicationListeners;
+	const p = schema.positions;
+	const holders = db
+		.select({ clientId: p.clientId })
+		.from(p)
+		.where(and(inArray(p.instrumentId, touched.instruments), ne(p.netQty, 0)));
+	const listeners = db
+		.select({ clientId: l.clientId })
+		.from(l)
+		.where(
+			and(
+				gt(l.clientId, after),
+				or(
+					touched.clients.length > 0 ? inArray(l.clientId, touched.clients) : undefined,
+					touched.instruments.length > 0 ? inArray(l.clientId, holders) : undefined,
+				),
+			),
+		)
+		.orderBy(l.clientId)
+		.limit(PAGE);
+	return (await db.execute<ClientRows>(clientRowsOf(sql`${listeners}`))).rows;
+}
+
+type AccountStub = ReturnType<Env["ACCOUNTS"]["getByName"]>;
+
+/** Calls `tell` on each client's Account, CONCURRENCY at a time, each bounded; how many failed (logged). */
+async function tellEach(env: Pick<Env, "ACCOUNTS">, calls: [string, (account: AccountStub) => Promise<void>][]) {
 	let failed = 0;
-	for (let i = 0; i < clientIds.length; i += CONCURRENCY) {
+	for (let i = 0; i < calls.length; i += CONCURRENCY) {
 		const failures = await Promise.all(
-			clientIds.slice(i, i + CONCURRENCY).map(async (clientId) => {
+			calls.slice(i, i + CONCURRENCY).map(async ([clientId, tell]) => {
 				try {
-					const account = env.ACCOUNTS.getByName(clientId);
-					const status = changed.status[clientId];
-					if (status) await within(account.setClientStatus(status), CALL_TIMEOUT_MS);
-					if (refresh.has(clientId)) await within(account.refreshPositions(clientId), CALL_TIMEOUT_MS);
+					await within(tell(env.ACCOUNTS.getByName(clientId)), CALL_TIMEOUT_MS);
 					return null;
 				} catch (err) {
 					return { clientId, message: String(err) };
@@ -42,5 +74,34 @@ export async function notifyAccounts(
 			await logForClient("sync.notify_failed", f.clientId, { message: f.message }, "error");
 		}
 	}
-	return { notified: clientIds.length - failed, failed };
+	return failed;
+}
+
+export async function notifyAccounts(
+	env: Pick<Env, "ACCOUNTS">,
+	db: Db,
+	changed: Pick<ApplyResult, "touched" | "status">,
+): Promise<{ notified: number; failed: number }> {
+	const statuses = Object.entries(changed.status);
+	let failed = await tellEach(
+		env,
+		statuses.map(([clientId, status]) => [clientId, (account) => account.setClientStatus(status)]),
+	);
+	let told = statuses.length;
+	if (changed.touched.clients.length === 0 && changed.touched.instruments.length === 0) return { notified: told - failed, failed };
+	try {
+		for (let after = ""; ; ) {
+			const page = await listenerRows(db, changed.touched, after);
+			failed += await tellEach(
+				env,
+				page.map((rows) => [rows.clientId, (account) => account.positionsReplicated(rows)]),
+			);
+			told += page.length;
+			if (page.length < PAGE) break;
+			after = page.at(-1)!.clientId;
+		}
+	} catch (err) {
+		log("sync.notify_failed", { message: String(err) }, "error");
+	}
+	return { notified: told - failed, failed };
 }

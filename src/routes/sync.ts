@@ -48,20 +48,23 @@ export const sync = new Hono<AppEnv>()
 		const result = await withDb(
 			c.env,
 			"sync",
-			(db) => applyChanges(db, changes),
+			async (db) => {
+				const applied = await applyChanges(db, changes);
+				lap("apply");
+				// Awaited (bounded, never failing the batch) so the sender's 200 means live state was told too.
+				const { notified } = await notifyAccounts(c.env, db, applied);
+				lap("notify");
+				return { ...applied, notified };
+			},
 			(p) => c.executionCtx.waitUntil(p),
 		);
-		lap("apply");
-		// Awaited (bounded, never failing the batch) so the sender's 200 means live state was told too.
-		const { notified } = await notifyAccounts(c.env, result);
-		lap("notify");
 		c.header("Server-Timing", timing.join(", "));
 		return c.json({
 			applied: result.applied,
 			skipped: result.skipped,
 			duplicates: result.duplicates,
 			tombstones: result.tombstones,
-			notified,
+			notified: result.notified,
 		});
 	})
 	.get("/outbox", validate("query", OutboxQuery), async (c) => {

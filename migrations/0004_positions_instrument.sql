@@ -1,0 +1,1 @@
+CREATE INDEX "positions_instrument" ON "positions" USING btree ("instrument_id");
