@@ -102,9 +102,14 @@ function upsertPart(n: number, target: Target, changes: Upsert[]): Part {
 			sql`${up} AS (
 				INSERT INTO ${table} (${sql.join(names, sql`, `)}${origin.name}, source_lsn, updated_at)
 				SELECT ${sql.join(names, sql`, `)}${origin.value}, source_lsn, now() FROM ${inp} i
+				-- The row's tombstone and the table's, apart: each is a key lookup, where one test
+				-- of both compared every change with every tombstone of the table.
 				WHERE NOT EXISTS (
 					SELECT 1 FROM replication_tombstones t
-					WHERE t.target = ${target} AND t.row_id IN (i.${pk}, '*') AND t.source_lsn >= i.source_lsn)
+					WHERE t.target = ${target} AND t.row_id = i.${pk} AND t.source_lsn >= i.source_lsn)
+				AND NOT EXISTS (
+					SELECT 1 FROM replication_tombstones t
+					WHERE t.target = ${target} AND t.row_id = '*' AND t.source_lsn >= i.source_lsn)
 				ON CONFLICT (${pk}) DO UPDATE SET ${sql.join(sets, sql`, `)}, source_lsn = excluded.source_lsn, updated_at = now()
 				WHERE ${table}.source_lsn < excluded.source_lsn${replicatedOnly(target)}
 				RETURNING ${pk}::text AS key, ${ownerColumn(target)}::text AS owner, ${status} AS status)`,
