@@ -3,7 +3,7 @@
 // open quantity minus what live exit orders (ours and the primary's) already cover.
 import { isFinal, OPEN_STATUSES, type Order, type Outcome, type Position, type Refused, type Side, sqlList } from "../../src/contract";
 import { withDb } from "../../src/db/client";
-import { type ClientRows, registeringClientRows, seesAllOf } from "../../src/replication/client-rows";
+import { type ClientRows, POSITION_COLUMNS, registeringClientRows, seesAllOf } from "../../src/replication/client-rows";
 import { logForClient } from "../../src/observability/log";
 import { exitSide } from "../../src/trading/rules";
 import { broadcast } from "./live";
@@ -22,22 +22,6 @@ export function reloadedNetQty(replicated: number, heldAfterFills: number | unde
 	return Math.abs(replicated) > Math.abs(heldAfterFills) ? heldAfterFills : replicated;
 }
 
-const POSITION_COLUMNS = [
-	"id",
-	"exchange",
-	"segment",
-	"symbol",
-	"underlying",
-	"product",
-	"net_qty",
-	"avg_price",
-	"ltp",
-	"lot_size",
-	"tick_size",
-	"freeze_qty",
-	"band_low",
-	"band_high",
-] as const satisfies readonly (keyof PositionRow)[];
 const INSERT_POSITION = `INSERT INTO positions (${POSITION_COLUMNS.join(", ")}) VALUES (${POSITION_COLUMNS.map(() => "?").join(", ")})`;
 
 /**
@@ -64,12 +48,12 @@ async function readClientRows(book: Book, clientId: string): Promise<ClientRows>
 /**
  * Replaces the client's positions and the primary's pending orders with `rows`, unless rows
  * read in a newer snapshot are already held; pushes every position that changed (one gone as
- * net quantity 0) to the live sockets. Whether the rows were taken.
+ * net quantity 0) to the live sockets.
  */
-function applyClientRows(book: Book, rows: ClientRows): boolean {
+function applyClientRows(book: Book, rows: ClientRows): void {
 	const held = clientRow(book.sql);
 	const recent = held.positions_snapshot_at !== null && Date.now() - held.positions_snapshot_at < OLDER_ROWS_WINDOW_MS;
-	if (held.positions_snapshot && recent && !seesAllOf(rows.snapshot, held.positions_snapshot)) return false;
+	if (held.positions_snapshot && recent && !seesAllOf(rows.snapshot, held.positions_snapshot)) return;
 	// A first load changes nothing a socket was shown.
 	const watched = held.positions_as_of !== null && book.ctx.getWebSockets().length > 0;
 	const shown = () => new Map(openPositionRows(book.sql).map((p) => [p.id, JSON.stringify(positionJson(book.sql, p))]));
@@ -86,7 +70,7 @@ function applyClientRows(book: Book, rows: ClientRows): boolean {
 		positions_snapshot: rows.snapshot,
 		positions_snapshot_at: Date.now(),
 	});
-	if (!watched) return true;
+	if (!watched) return;
 	const after = shown();
 	for (const [id, json] of after) {
 		if (before.get(id) !== json) broadcast(book.ctx, { type: "position", position: JSON.parse(json) as Position });
@@ -95,7 +79,6 @@ function applyClientRows(book: Book, rows: ClientRows): boolean {
 		if (!after.has(id))
 			broadcast(book.ctx, { type: "position", position: { ...(JSON.parse(json) as Position), netQty: 0, pendingExitQty: 0 } });
 	}
-	return true;
 }
 
 /** Reads the client's rows from Postgres and takes them (unless newer ones came meanwhile). */

@@ -53,7 +53,7 @@ function input(rows: Record<string, unknown>[], columns: { name: string; type: s
 
 /**
  * One group of changes inside a statement: its CTEs, and a SELECT of (part, key, owner, status)
- * with a row for each change that took effect.
+ * with a row for each change that took effect (counted per part by runParts).
  */
 interface Part {
 	target: Target;
@@ -266,14 +266,19 @@ async function runParts(exec: Exec, list: Part[], cursor: SQL | null, tally: Tal
 		list.length > 0
 			? list.map((p) => p.done)
 			: [sql`SELECT 0 AS part, NULL::text AS key, NULL::text AS owner, NULL::text AS status WHERE false`];
-	const done = await exec.execute<{ part: number; key: string; owner: string | null; status: string | null }>(
-		sql`WITH ${sql.join(ctes, sql`, `)} ${sql.join(selects, sql` UNION ALL `)}`,
+	// One row per part (how many took effect, and their distinct owners with their status): a
+	// thousand changes come back as a few rows for the driver to parse, not a thousand.
+	const done = await exec.execute<{ part: number; applied: number; owners: [string, string | null][] | null }>(
+		sql`WITH ${sql.join(ctes, sql`, `)}
+			SELECT part, count(*)::int AS applied,
+				json_agg(DISTINCT jsonb_build_array(owner, status)) FILTER (WHERE owner IS NOT NULL) AS owners
+			FROM (${sql.join(selects, sql` UNION ALL `)}) done GROUP BY part`,
 	);
 	const applied = new Array<number>(list.length).fill(0);
 	for (const d of done.rows) {
 		const part = list[d.part]!;
-		applied[d.part]!++;
-		if (d.owner !== null) tally.touched(part.target, d.owner, d.status);
+		applied[d.part] = d.applied;
+		for (const [owner, status] of d.owners ?? []) tally.touched(part.target, owner, status);
 	}
 	list.forEach((p, i) => {
 		tally.applied += applied[i]!;

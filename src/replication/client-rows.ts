@@ -60,6 +60,9 @@ const POSITION_FIELDS = {
 	band_high: sql`${instruments.priceBandHigh}::text`,
 } satisfies Record<keyof ReplicatedPosition, unknown>;
 
+/** The columns of a position row, in the order of the Account's positions table. */
+export const POSITION_COLUMNS = Object.keys(POSITION_FIELDS) as (keyof ReplicatedPosition)[];
+
 const PENDING_ORDER_FIELDS = {
 	id: orders.id,
 	positionId: orders.positionId,

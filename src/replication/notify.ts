@@ -48,9 +48,9 @@ async function listenerRows(db: Db, touched: Touched, after: string): Promise<Cl
 
 type AccountStub = ReturnType<Env["ACCOUNTS"]["getByName"]>;
 
-/** Calls `tell` on each client's Account, CONCURRENCY at a time, each bounded; how many failed (logged). */
-async function tellEach(env: Pick<Env, "ACCOUNTS">, calls: [string, (account: AccountStub) => Promise<void>][]) {
-	let failed = 0;
+/** Calls `tell` on each client's Account, CONCURRENCY at a time, each bounded; the clients whose call failed (logged). */
+async function tellEach(env: Pick<Env, "ACCOUNTS">, calls: [string, (account: AccountStub) => Promise<void>][]): Promise<string[]> {
+	const failed: string[] = [];
 	for (let i = 0; i < calls.length; i += CONCURRENCY) {
 		const failures = await Promise.all(
 			calls.slice(i, i + CONCURRENCY).map(async ([clientId, tell]) => {
@@ -64,7 +64,7 @@ async function tellEach(env: Pick<Env, "ACCOUNTS">, calls: [string, (account: Ac
 		);
 		for (const f of failures) {
 			if (!f) continue;
-			failed++;
+			failed.push(f.clientId);
 			await logForClient("sync.notify_failed", f.clientId, { message: f.message }, "error");
 		}
 	}
@@ -77,25 +77,28 @@ export async function notifyAccounts(
 	changed: Pick<ApplyResult, "touched" | "status">,
 ): Promise<{ notified: number; failed: number }> {
 	const statuses = Object.entries(changed.status);
-	let failed = await tellEach(
-		env,
-		statuses.map(([clientId, status]) => [clientId, (account) => account.setClientStatus(status)]),
+	const told = new Set(statuses.map(([clientId]) => clientId));
+	const failed = new Set(
+		await tellEach(
+			env,
+			statuses.map(([clientId, status]) => [clientId, (account) => account.setClientStatus(status)]),
+		),
 	);
-	let told = statuses.length;
-	if (changed.touched.clients.length === 0 && changed.touched.instruments.length === 0) return { notified: told - failed, failed };
+	const { clients, instruments } = changed.touched;
 	try {
-		for (let after = ""; ; ) {
+		for (let after = ""; clients.length > 0 || instruments.length > 0; ) {
 			const page = await listenerRows(db, changed.touched, after);
-			failed += await tellEach(
+			for (const rows of page) told.add(rows.clientId);
+			const pageFailed = await tellEach(
 				env,
 				page.map((rows) => [rows.clientId, (account) => account.positionsReplicated(rows)]),
 			);
-			told += page.length;
+			for (const clientId of pageFailed) failed.add(clientId);
 			if (page.length < PAGE) break;
 			after = page.at(-1)!.clientId;
 		}
 	} catch (err) {
 		log("sync.notify_failed", { message: String(err) }, "error");
 	}
-	return { notified: told - failed, failed };
+	return { notified: told.size - failed.size, failed: failed.size };
 }
