@@ -1,1 +1,1 @@
-CREATE INDEX "positions_instrument" ON "positions" USING btree ("instrument_id");
+CREATE INDEX IF NOT EXISTS "positions_instrument" ON "positions" USING btree ("instrument_id");

@@ -306,7 +306,7 @@ async function lagRun(site: string, primary: Primary, rate: number, seconds: num
 	}
 	clearInterval(maker);
 	const sentFor = (Date.now() - t0) / 1000;
-	// Traders see the last batches' changes after their reloads: wait for them, up to DRAIN_MS.
+	// Traders see the last batches' changes once their Accounts took them: wait, up to DRAIN_MS.
 	const unseenCount = () => [...primary.unseen.values()].reduce((n, l) => n + l.length, 0);
 	for (const end = Date.now() + DRAIN_MS; unseenCount() > 0 && Date.now() < end; ) await sleep(100);
 	// What was never seen counts at what it waited so far: the p99 is never flattered.
@@ -333,7 +333,7 @@ export async function runReplication(stack: Stack) {
 	});
 	await statementLog(stack.databaseUrl, false);
 	try {
-		await maxRun(site, primary, 2); // warm-up: the Accounts' first reloads, the isolate's first batches
+		await maxRun(site, primary, 2); // warm-up: the isolate's first batches
 		console.log(`replication: highest rate, full batches of ${BATCH} back to back for ${MAX_SECONDS} s ...`);
 		const max = await maxRun(site, primary, MAX_SECONDS);
 		await sleep(3000);

@@ -32,7 +32,7 @@ import { orderView } from "./orders";
 import { settleLookup } from "./outcome-checks";
 import { cancelAllFor, disableClient, enableClient, type OpsAction, viewClient } from "./ops";
 import { Outbox, RESEND_AFTER_MS } from "./outbox";
-import { listPositions, loadPositions, positionsReplicated, unavailable } from "./positions";
+import { listPositions, positionsReplicated, reloadPositions, unavailable } from "./positions";
 import { type Book, clientRow, migrate, updateClient } from "./schema";
 import { openSession, revokeSession, sessionRefusal, touchSession } from "./sessions";
 import { beginSignIn, beginTotp, finishTotp, openChallenge, resetSignIn } from "./sign-in";
@@ -196,9 +196,9 @@ export class Account extends DurableObject<Env> {
 		return positionsReplicated(this.book, rows);
 	}
 
-	/** Reads the client's rows from Postgres now: for whoever changed them there other than through replication. */
+	/** Reads the client's rows from Postgres again: after a change there that did not come through replication (a manual correction). */
 	refreshPositions(clientId: string): Promise<void> {
-		return loadPositions(this.book, clientId);
+		return reloadPositions(this.book, clientId);
 	}
 
 	async beginRelay(orderIds: string[]): Promise<string[]> {

@@ -25,9 +25,9 @@ export function reloadedNetQty(replicated: number, heldAfterFills: number | unde
 const INSERT_POSITION = `INSERT INTO positions (${POSITION_COLUMNS.join(", ")}) VALUES (${POSITION_COLUMNS.map(() => "?").join(", ")})`;
 
 /**
- * How long rows older than those held are refused. A word from replication is late by at most
- * its call's timeout; past this, rows that look older mean the database's transaction ids went
- * back (a restore), and they win.
+ * Rows that look older than those held are refused however late they come (a call past its
+ * bound still runs). Only rows Postgres read this long after those held may win without
+ * looking newer: after a database restore, transaction ids go back.
  */
 const OLDER_ROWS_WINDOW_MS = 30_000;
 
@@ -52,8 +52,8 @@ async function readClientRows(book: Book, clientId: string): Promise<ClientRows>
  */
 function applyClientRows(book: Book, rows: ClientRows): void {
 	const held = clientRow(book.sql);
-	const recent = held.positions_snapshot_at !== null && Date.now() - held.positions_snapshot_at < OLDER_ROWS_WINDOW_MS;
-	if (held.positions_snapshot && recent && !seesAllOf(rows.snapshot, held.positions_snapshot)) return;
+	const readLongAfter = rows.readAtMs - (held.positions_read_at ?? 0) > OLDER_ROWS_WINDOW_MS;
+	if (held.positions_snapshot && !readLongAfter && !seesAllOf(rows.snapshot, held.positions_snapshot)) return;
 	// A first load changes nothing a socket was shown.
 	const watched = held.positions_as_of !== null && book.ctx.getWebSockets().length > 0;
 	const shown = () => new Map(openPositionRows(book.sql).map((p) => [p.id, JSON.stringify(positionJson(book.sql, p))]));
@@ -68,7 +68,7 @@ function applyClientRows(book: Book, rows: ClientRows): void {
 	updateClient(book.sql, {
 		positions_as_of: rows.sourceTsMs ? new Date(Number(rows.sourceTsMs)).toISOString() : new Date().toISOString(),
 		positions_snapshot: rows.snapshot,
-		positions_snapshot_at: Date.now(),
+		positions_read_at: rows.readAtMs,
 	});
 	if (!watched) return;
 	const after = shown();
@@ -82,18 +82,30 @@ function applyClientRows(book: Book, rows: ClientRows): void {
 }
 
 /** Reads the client's rows from Postgres and takes them (unless newer ones came meanwhile). */
-export async function loadPositions(book: Book, clientId: string): Promise<void> {
+async function loadPositions(book: Book, clientId: string): Promise<void> {
 	updateClient(book.sql, { client_id: clientId });
 	applyClientRows(book, await readClientRows(book, clientId));
+}
+
+/** Starts a load, as the one replication's rows wait for (see positionsReplicated). */
+function startLoad(book: Book, clientId: string): Promise<void> {
+	const running = loadPositions(book, clientId).finally(() => {
+		if (book.loading === running) book.loading = null;
+	});
+	book.loading = running;
+	return running;
 }
 
 /** The first use loads from Postgres (once, however many ask at once); every later one reads SQLite only. */
 async function ensureLoaded(book: Book, clientId: string): Promise<void> {
 	if (clientRow(book.sql).positions_as_of) return;
-	book.loading ??= loadPositions(book, clientId).finally(() => {
-		book.loading = null;
-	});
-	await book.loading;
+	await (book.loading ?? startLoad(book, clientId));
+}
+
+/** Reads the client's rows from Postgres again, after any load already running. */
+export async function reloadPositions(book: Book, clientId: string): Promise<void> {
+	if (book.loading) await book.loading.catch(() => {});
+	await startLoad(book, clientId);
 }
 
 /**

@@ -21,9 +21,9 @@ export interface ClientRow {
 	status: "active" | "disabled";
 	/** Set once the client's data is loaded: the replicated data's as-of time. */
 	positions_as_of: string | null;
-	/** The Postgres snapshot the positions held were read in, and when they were taken (ms). */
+	/** The Postgres snapshot the positions held were read in, and when Postgres read them (ms). */
 	positions_snapshot: string | null;
-	positions_snapshot_at: number | null;
+	positions_read_at: number | null;
 	/** Set while ops have disabled the client (ops.ts); apart from `status`, which replication owns. */
 	ops_disabled_at: string | null;
 	[k: string]: SqlStorageValue;
@@ -128,7 +128,7 @@ const ADDED_CLIENT_COLUMNS = [
 	"ops_disabled_by TEXT",
 	"ops_disabled_reason TEXT",
 	"positions_snapshot TEXT",
-	"positions_snapshot_at INTEGER",
+	"positions_read_at INTEGER",
 ];
 
 /** Columns orders gained after the table was first created: added to older Accounts' tables. */
@@ -211,9 +211,7 @@ export function migrate(sql: SqlStorage): void {
 
 export const clientRow = (sql: SqlStorage) =>
 	sql
-		.exec<ClientRow>(
-			"SELECT client_id, name, status, positions_as_of, positions_snapshot, positions_snapshot_at, ops_disabled_at FROM client",
-		)
+		.exec<ClientRow>("SELECT client_id, name, status, positions_as_of, positions_snapshot, positions_read_at, ops_disabled_at FROM client")
 		.one();
 
 /** Disabled by the primary (replicated status) or by ops: no session, no sign-in. */

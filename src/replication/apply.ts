@@ -114,7 +114,7 @@ function upsertPart(n: number, target: Target, changes: Upsert[]): Part {
 				WHERE ${table}.source_lsn < excluded.source_lsn${replicatedOnly(target)}
 				RETURNING ${pk}::text AS key, ${ownerColumn(target)}::text AS owner, ${status} AS status)`,
 		],
-		done: sql`SELECT ${n} AS part, key, owner, status FROM ${up}`,
+		done: sql`SELECT ${n}::int AS part, key, owner, status FROM ${up}`,
 	};
 }
 
@@ -147,7 +147,7 @@ function deletePart(n: number, target: Target, changes: Delete[]): Part {
 				WHERE replication_tombstones.source_lsn < excluded.source_lsn
 				RETURNING row_id AS key)`,
 		],
-		done: sql`SELECT ${n} AS part, i.key, g.owner::text AS owner, NULL::text AS status FROM ${inp} i LEFT JOIN ${gone} g ON g.key = i.key
+		done: sql`SELECT ${n}::int AS part, i.key, g.owner::text AS owner, NULL::text AS status FROM ${inp} i LEFT JOIN ${gone} g ON g.key = i.key
 			WHERE g.key IS NOT NULL OR i.key IN (SELECT key FROM ${tomb})`,
 	};
 }

@@ -37,6 +37,8 @@ export type ClientRows = {
 	clientId: string;
 	/** pg_current_snapshot() of the read, as text: which of two reads is newer (seesAllOf). */
 	snapshot: string;
+	/** When Postgres read them (ms since the epoch, its clock). */
+	readAtMs: number;
 	/** The newest source time replication has applied (ms, as Postgres' bigint text). */
 	sourceTsMs: string | null;
 	positions: ReplicatedPosition[];
@@ -95,6 +97,7 @@ export const clientRowsOf = (clientIds: SQL) => sql`
 	SELECT
 		c.client_id AS "clientId",
 		pg_current_snapshot()::text AS "snapshot",
+		(extract(epoch FROM statement_timestamp()) * 1000)::float8 AS "readAtMs",
 		(SELECT max(${schema.replicationCursor.sourceTsMs}) FROM ${schema.replicationCursor}) AS "sourceTsMs",
 		(SELECT coalesce(json_agg(${jsonObject(POSITION_FIELDS)}), '[]') FROM ${positions}
 			JOIN ${instruments} ON ${instruments.id} = ${positions.instrumentId}

@@ -2,8 +2,8 @@
 // live state (positions, pending orders, whether the client may trade) follows Postgres: each
 // listening Account gets its rows as they now stand (read here, a page of Accounts per
 // statement), so it needs no connection of its own. Postgres stays the truth: a client whose
-// Account could not be told catches up on its next refresh, so a failure here is logged and
-// never fails the batch (already committed).
+// Account could not be told catches up with the next batch that touches it, so a failure here
+// is logged and never fails the batch (already committed).
 import { sql } from "drizzle-orm";
 import { type Db, schema } from "../db/client";
 import { log, logForClient } from "../observability/log";
