@@ -114,7 +114,7 @@ function upsertPart(n: number, target: Target, changes: Upsert[]): Part {
 				WHERE ${table}.source_lsn < excluded.source_lsn${replicatedOnly(target)}
 				RETURNING ${pk}::text AS key, ${ownerColumn(target)}::text AS owner, ${status} AS status)`,
 		],
-		done: sql`SELECT ${n}::int AS part, key, owner, status FROM ${up}`,
+		done: sql`SELECT ${n} AS part, key, owner, status FROM ${up}`,
 	};
 }
 
@@ -147,7 +147,7 @@ function deletePart(n: number, target: Target, changes: Delete[]): Part {
 				WHERE replication_tombstones.source_lsn < excluded.source_lsn
 				RETURNING row_id AS key)`,
 		],
-		done: sql`SELECT ${n}::int AS part, i.key, g.owner::text AS owner, NULL::text AS status FROM ${inp} i LEFT JOIN ${gone} g ON g.key = i.key
+		done: sql`SELECT ${n} AS part, i.key, g.owner::text AS owner, NULL::text AS status FROM ${inp} i LEFT JOIN ${gone} g ON g.key = i.key
 			WHERE g.key IS NOT NULL OR i.key IN (SELECT key FROM ${tomb})`,
 	};
 }
@@ -268,7 +268,7 @@ async function runParts(exec: Exec, list: Part[], cursor: SQL | null, tally: Tal
 			: [sql`SELECT 0 AS part, NULL::text AS key, NULL::text AS owner, NULL::text AS status WHERE false`];
 	// One row per part (how many took effect, and their distinct owners with their status): a
 	// thousand changes come back as a few rows for the driver to parse, not a thousand.
-	const done = await exec.execute<{ part: number; applied: number; owners: [string, string | null][] | null }>(
+	const done = await exec.execute<{ part: string; applied: number; owners: [string, string | null][] | null }>(
 		sql`WITH ${sql.join(ctes, sql`, `)}
 			SELECT part, count(*)::int AS applied,
 				json_agg(DISTINCT jsonb_build_array(owner, status)) FILTER (WHERE owner IS NOT NULL) AS owners
@@ -276,8 +276,10 @@ async function runParts(exec: Exec, list: Part[], cursor: SQL | null, tally: Tal
 	);
 	const applied = new Array<number>(list.length).fill(0);
 	for (const d of done.rows) {
-		const part = list[d.part]!;
-		applied[d.part] = d.applied;
+		// The part number comes back as text (an untyped parameter).
+		const n = Number(d.part);
+		const part = list[n]!;
+		applied[n] = d.applied;
 		for (const [owner, status] of d.owners ?? []) tally.touched(part.target, owner, status);
 	}
 	list.forEach((p, i) => {
