@@ -360,8 +360,7 @@ describe("live state follows replication", () => {
 	it("an Account takes replication's rows only if newer than those it holds, unless Postgres read them over 30 s after those", async () => {
 		const { clientId, scrip, position } = await replicatedClient();
 		expect((await livePosition(clientId, position))?.netQty).toBe(50);
-		const readRows = () =>
-			query(async (db) => (await db.execute<ClientRows>(clientRowsOf(sql`SELECT ${clientId}::text`))).rows[0]!);
+		const readRows = () => query(async (db) => (await db.execute<ClientRows>(clientRowsOf(sql`SELECT ${clientId}::text`))).rows[0]!);
 		const older = await readRows();
 		await applied([change("net_positions", "u", { after: positionRow(position, clientId, scrip, 30) })]);
 		expect((await livePosition(clientId, position))?.netQty).toBe(30);
