@@ -56,7 +56,7 @@ function applyClientRows(book: Book, rows: ClientRows): void {
 	if (held.positions_snapshot && !readLongAfter && !seesAllOf(rows.snapshot, held.positions_snapshot)) return;
 	// A first load changes nothing a socket was shown.
 	const watched = held.positions_as_of !== null && book.ctx.getWebSockets().length > 0;
-	const shown = () => new Map(openPositionRows(book.sql).map((p) => [p.id, JSON.stringify(positionJson(book.sql, p))]));
+	const shown = () => new Map(openPositionsJson(book.sql).map((p) => [p.id, JSON.stringify(p)]));
 	const before = watched ? shown() : new Map<string, string>();
 	const filled = heldNetQty(book.sql);
 	book.sql.exec("DELETE FROM positions");
@@ -156,26 +156,31 @@ export function positionOf(sql: SqlStorage, o: Order): PositionRow | undefined {
 }
 
 /**
- * What is already on its way out of a position: the unfilled rest of our live exit orders,
+ * What is already on its way out of each position: the unfilled rest of our live exit orders,
  * and of the primary's pending orders on the exit side (they sit at the exchange and may still
  * fill while the primary is down; exiting that quantity again here could flip the position).
+ * All positions at once: a query for ours and one pass over the primary's orders.
  */
-export function pendingExit(sql: SqlStorage, position: PositionRow): number {
-	const ours =
-		sql
-			.exec<{ qty: number | null }>(
-				`SELECT SUM(quantity - filled_qty) AS qty FROM orders WHERE position_id = ? AND status IN (${sqlList(OPEN_STATUSES)})`,
-				position.id,
-			)
-			.one().qty ?? 0;
-	const side = exitSide(position.net_qty);
-	const primary = primaryOrders(sql)
-		.filter((o) => o.side === side && !isFinal(o.status) && positionOf(sql, o)?.id === position.id)
-		.reduce((n, o) => n + Math.max(0, o.quantity - o.filledQty), 0);
-	return ours + primary;
+export function pendingExits(sql: SqlStorage): Map<string, number> {
+	const pending = new Map<string, number>();
+	const add = (positionId: string, qty: number) => pending.set(positionId, (pending.get(positionId) ?? 0) + qty);
+	const ours = sql.exec<{ position_id: string; qty: number }>(
+		`SELECT position_id, SUM(quantity - filled_qty) AS qty FROM orders
+		 WHERE position_id IS NOT NULL AND status IN (${sqlList(OPEN_STATUSES)}) GROUP BY position_id`,
+	);
+	for (const r of ours) add(r.position_id, r.qty);
+	for (const o of primaryOrders(sql)) {
+		if (isFinal(o.status)) continue;
+		const position = positionOf(sql, o);
+		if (position && o.side === exitSide(position.net_qty)) add(position.id, Math.max(0, o.quantity - o.filledQty));
+	}
+	return pending;
 }
 
-export function positionJson(sql: SqlStorage, r: PositionRow): Position {
+export const pendingExit = (sql: SqlStorage, position: PositionRow) => pendingExits(sql).get(position.id) ?? 0;
+
+/** A position as the API shows it, with what is already on its way out of it (pendingExits). */
+export function positionJson(r: PositionRow, pendingExitQty: number): Position {
 	return {
 		id: r.id,
 		exchange: r.exchange,
@@ -191,14 +196,19 @@ export function positionJson(sql: SqlStorage, r: PositionRow): Position {
 		freezeQty: r.freeze_qty,
 		...(r.band_low === null ? {} : { priceBandLow: r.band_low }),
 		...(r.band_high === null ? {} : { priceBandHigh: r.band_high }),
-		pendingExitQty: pendingExit(sql, r),
+		pendingExitQty,
 	};
+}
+
+function openPositionsJson(sql: SqlStorage): Position[] {
+	const pending = pendingExits(sql);
+	return openPositionRows(sql).map((r) => positionJson(r, pending.get(r.id) ?? 0));
 }
 
 export async function listPositions(book: Book, clientId: string): Promise<Outcome<{ asOf: string; positions: Position[] }>> {
 	const refused = await unavailable(book, clientId);
 	if (refused) return refused;
-	const positions = openPositionRows(book.sql).map((r) => positionJson(book.sql, r));
+	const positions = openPositionsJson(book.sql);
 	return { ok: true, asOf: clientRow(book.sql).positions_as_of ?? new Date().toISOString(), positions };
 }
 
@@ -209,5 +219,5 @@ export function moveByFill(sql: SqlStorage, positionId: string, side: Side, qty:
 
 export function broadcastPosition(book: Book, positionId: string): void {
 	const p = positionRow(book.sql, positionId);
-	if (p) broadcast(book.ctx, { type: "position", position: positionJson(book.sql, p) });
+	if (p) broadcast(book.ctx, { type: "position", position: positionJson(p, pendingExit(book.sql, p)) });
 }

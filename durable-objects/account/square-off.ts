@@ -8,7 +8,7 @@ import type { Order, OrderType, Outcome, Refusal, Segment, SquareOffRequest } fr
 import { checkExit, exitAllOrder, exitLimits, exitSide, fromPaise, slice, toPaise } from "../../src/trading/rules";
 import { beginIdempotent, finishIdempotent, forgetIdempotent } from "./idempotency";
 import { expiresAt, orderJson, orderRow } from "./orders";
-import { broadcastPosition, openPositionRows, pendingExit, positionRow, unavailable } from "./positions";
+import { broadcastPosition, openPositionRows, pendingExit, pendingExits, positionRow, unavailable } from "./positions";
 import type { Book, PositionRow } from "./schema";
 
 export type SquareOffOutcome = Outcome<{ squareOffId: string; orders: Order[] }>;
@@ -80,9 +80,10 @@ function planOne(sql: SqlStorage, req: Extract<SquareOffRequest, { kind: "one" }
 }
 
 function planAll(sql: SqlStorage, segment: Segment | undefined): Plan {
+	const pending = pendingExits(sql);
 	const exits = exitAllOrder(openPositionRows(sql).map((r) => ({ ...r, netQty: r.net_qty })))
 		.filter((r) => !segment || r.segment === segment)
-		.map((position) => ({ position, quantity: Math.abs(position.net_qty) - pendingExit(sql, position), orderType: "MARKET" as const }))
+		.map((position) => ({ position, quantity: Math.abs(position.net_qty) - (pending.get(position.id) ?? 0), orderType: "MARKET" as const }))
 		// A partly exited F&O position exits its whole lots; an odd remainder cannot be sent.
 		.map((e) => ({ ...e, quantity: e.quantity - (e.quantity % e.position.lot_size) }))
 		.filter((e) => e.quantity > 0);
