@@ -22,6 +22,7 @@ import {
 	type SessionRef,
 	type SquareOffRequest,
 } from "../../src/contract";
+import { AlarmClock } from "./alarm";
 import { claimAlert, settleAlert } from "./alerts";
 import { cancelAll, cancelOrder } from "./cancels";
 import { expireIdempotent, IDEMPOTENCY_TTL_MS } from "./idempotency";
@@ -58,11 +59,13 @@ export class Account extends DurableObject<Env> {
 	private get book(): Book {
 		if (!this.booked) {
 			migrate(this.ctx.storage.sql);
+			const alarm = new AlarmClock(this.ctx.storage);
 			this.booked = {
 				sql: this.ctx.storage.sql,
 				ctx: this.ctx,
 				env: this.env,
-				outbox: new Outbox(this.ctx, this.env),
+				alarm,
+				outbox: new Outbox(this.ctx, this.env, alarm),
 				loading: null,
 			};
 		}
@@ -160,7 +163,7 @@ export class Account extends DurableObject<Env> {
 	/** The live socket: GET /api/orders/live forwards its upgrade here, with the session it verified the token of. */
 	async fetch(request: Request): Promise<Response> {
 		if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
-		return acceptLive(this.ctx, this.sql, request.headers.get(LIVE_SESSION_HEADER) ?? "", Math.floor(Date.now() / 1000));
+		return acceptLive(this.book, request.headers.get(LIVE_SESSION_HEADER) ?? "", Math.floor(Date.now() / 1000));
 	}
 
 	webSocketMessage(ws: WebSocket, message: string | ArrayBuffer) {
@@ -248,11 +251,12 @@ export class Account extends DurableObject<Env> {
 	 * on every request.
 	 */
 	async alarm(): Promise<void> {
+		this.book.alarm.rang();
 		const nextSocketCheck = closeEndedSessions(this.ctx, this.sql, Math.floor(Date.now() / 1000));
 		const nextKeyExpiry = expireIdempotent(this.sql);
 		expireOmsEvents(this.sql, Date.now() - IDEMPOTENCY_TTL_MS);
 		const waiting = await this.book.outbox.flush();
 		const times = [waiting ? Date.now() + RESEND_AFTER_MS : nextKeyExpiry, nextSocketCheck].filter((t): t is number => t !== null);
-		if (times.length > 0) await this.ctx.storage.setAlarm(Math.min(...times));
+		if (times.length > 0) await this.book.alarm.set(Math.min(...times));
 	}
 }

@@ -5,6 +5,7 @@
 import { LIVE_SESSION_ENDED, type LiveMessage } from "../../src/contract";
 import { problemResponse } from "../../src/http/problem";
 import { sessionRefusedDetail } from "../../src/auth/session";
+import type { Book } from "./schema";
 import { sessionCheck, touchSession } from "./sessions";
 
 export const SOCKETS_PER_SESSION = 5;
@@ -17,7 +18,8 @@ interface Attachment {
 const sessionTag = (sessionId: string) => `session:${sessionId}`;
 
 /** Accepts a socket for a live session, within the caps; anything else is a problem answer. */
-export async function acceptLive(ctx: DurableObjectState, sql: SqlStorage, sessionId: string, nowSeconds: number): Promise<Response> {
+export async function acceptLive(book: Book, sessionId: string, nowSeconds: number): Promise<Response> {
+	const { ctx, sql } = book;
 	const check = touchSession(sql, sessionId, nowSeconds);
 	if (!check.ok) return problemResponse(401, "UNAUTHENTICATED", sessionRefusedDetail(check.reason));
 	if (ctx.getWebSockets(sessionTag(sessionId)).length >= SOCKETS_PER_SESSION) {
@@ -30,14 +32,8 @@ export async function acceptLive(ctx: DurableObjectState, sql: SqlStorage, sessi
 	ctx.acceptWebSocket(pair[1], [sessionTag(sessionId)]);
 	pair[1].serializeAttachment({ sessionId } satisfies Attachment);
 	const live = sessionCheck(sql, sessionId, nowSeconds);
-	if (live.ok) await wakeBy(ctx, live.endsAt * 1000);
+	if (live.ok) await book.alarm.wakeBy(live.endsAt * 1000);
 	return new Response(null, { status: 101, webSocket: pair[0] });
-}
-
-/** Brings the alarm forward to `at` (ms) if it is set later or not at all. */
-async function wakeBy(ctx: DurableObjectState, at: number): Promise<void> {
-	const current = await ctx.storage.getAlarm();
-	if (current === null || current > at) await ctx.storage.setAlarm(at);
 }
 
 function close(ws: WebSocket, reason: string) {

@@ -1,11 +1,15 @@
 // What leaves the Account: orders and cancels for the orders queue, records (order versions,
 // audit entries) for the records queue. Both wait in SQLite until sent, so nothing accepted is
 // lost if a send fails or the object is evicted: an alarm sends what is left.
+// What was sent is remembered in memory, not written after the send: a write of its own would
+// cost every order a storage commit more. An evicted Account sends those once more, which the
+// relay (an order leaves PENDING once) and the records consumer (idempotent writes) absorb.
 import { type AuditAction, MAX_RECORDS_MESSAGE_BYTES, type OrderMessage, type RecordEntry } from "../../src/contract";
 import { auditEntry } from "../../src/observability/audit";
 import { log } from "../../src/observability/log";
 import { ordersQueue, recordsQueue } from "../../src/queue-shards";
 import { orderRecord, relayOrder } from "./orders";
+import type { AlarmClock } from "./alarm";
 import { checksDue } from "./outcome-checks";
 import { clientRow, type OrderRow } from "./schema";
 
@@ -55,10 +59,15 @@ export class Outbox {
 	private recordsScheduled = false;
 	/** Orders became ready to send outside a square-off or cancel (a held leg released): the next kick sends them. */
 	private ordersReady = false;
+	/** PENDING orders this instance has put on the orders queue (the relay takes them out of PENDING). */
+	private readonly placed = new Set<string>();
+	/** Records up to this seq are on the records queue; their rows go with the next write (dropSent). */
+	private recordsSentThrough = 0;
 
 	constructor(
 		private readonly ctx: DurableObjectState,
 		private readonly env: Env,
+		private readonly alarm: AlarmClock,
 	) {
 		this.sql = ctx.storage.sql;
 	}
@@ -76,7 +85,13 @@ export class Outbox {
 	}
 
 	private record(msg: RecordEntry) {
+		this.dropSentRecords();
 		this.sql.exec("INSERT INTO outbound_records (body) VALUES (?)", JSON.stringify(msg));
+	}
+
+	/** Deletes the rows of records already sent, within a write that happens anyway. */
+	private dropSentRecords() {
+		this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", this.recordsSentThrough);
 	}
 
 	/**
@@ -87,9 +102,7 @@ export class Outbox {
 	 * one batch of them instead of one per change.
 	 */
 	async kick(what: { orders: boolean }): Promise<void> {
-		const soon = Date.now() + RESEND_AFTER_MS;
-		const current = await this.ctx.storage.getAlarm();
-		if (current === null || current > soon) await this.ctx.storage.setAlarm(soon);
+		await this.alarm.wakeBy(Date.now() + RESEND_AFTER_MS);
 		if (what.orders || this.ordersReady) {
 			this.ordersReady = false;
 			this.ctx.waitUntil(this.orderSends.run());
@@ -108,13 +121,15 @@ export class Outbox {
 	/** Sends whatever waits (the alarm's part); true while anything is still left to send. */
 	async flush(): Promise<boolean> {
 		await Promise.all([this.orderSends.run(), this.recordSends.run()]);
+		this.dropSentRecords();
 		return this.waiting();
 	}
 
 	private async sendOrders(): Promise<void> {
-		const places = this.sql
-			.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND enqueued = 0 AND held = 0 ORDER BY rowid")
-			.toArray();
+		const pending = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND held = 0 ORDER BY rowid").toArray();
+		const stillPending = new Set(pending.map((r) => r.id));
+		for (const id of this.placed) if (!stillPending.has(id)) this.placed.delete(id);
+		const places = pending.filter((r) => !this.placed.has(r.id));
 		const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();
 		const primaryCancels = this.sql.exec<{ order_id: string }>("SELECT order_id FROM primary_cancels WHERE state = 'requested'").toArray();
 		const clientId = clientRow(this.sql).client_id;
@@ -137,7 +152,7 @@ export class Outbox {
 			const chunk = messages.slice(i, i + QUEUE_BATCH);
 			await ordersQueue(this.env, clientId).sendBatch(chunk.map((m) => ({ body: m.body })));
 			for (const m of chunk) {
-				if (m.body.kind === "place") this.sql.exec("UPDATE orders SET enqueued = 1 WHERE id = ?", m.id);
+				if (m.body.kind === "place") this.placed.add(m.id);
 				else if (m.body.kind === "cancel") {
 					this.sql.exec("UPDATE orders SET cancel_state = 'sent' WHERE id = ? AND cancel_state = 'requested'", m.id);
 					this.sql.exec("UPDATE primary_cancels SET state = 'sent' WHERE order_id = ? AND state = 'requested'", m.id);
@@ -151,7 +166,11 @@ export class Outbox {
 		const bytes = new TextEncoder();
 		for (;;) {
 			const rows = this.sql
-				.exec<{ seq: number; body: string }>("SELECT seq, body FROM outbound_records ORDER BY seq LIMIT ?", QUEUE_BATCH)
+				.exec<{ seq: number; body: string }>(
+					"SELECT seq, body FROM outbound_records WHERE seq > ? ORDER BY seq LIMIT ?",
+					this.recordsSentThrough,
+					QUEUE_BATCH,
+				)
 				.toArray();
 			const packed: RecordEntry[] = [];
 			let size = 0;
@@ -164,16 +183,22 @@ export class Outbox {
 			}
 			if (lastSeq === null) return;
 			await recordsQueue(this.env, clientRow(this.sql).client_id).send({ kind: "records", records: packed });
-			this.sql.exec("DELETE FROM outbound_records WHERE seq <= ?", lastSeq);
+			this.recordsSentThrough = lastSeq;
 		}
 	}
 
 	/** Whether anything still waits to be sent (the alarm keeps coming back until nothing does). */
 	private waiting(): boolean {
+		const unsent = this.sql
+			.exec<{ id: string }>("SELECT id FROM orders WHERE status = 'PENDING' AND held = 0")
+			.toArray()
+			.some((r) => !this.placed.has(r.id));
 		return (
+			unsent ||
 			this.sql
 				.exec(
-					"SELECT 1 FROM orders WHERE (status = 'PENDING' AND enqueued = 0 AND held = 0) OR cancel_state = 'requested' OR (outcome_unknown = 1 AND status = 'SENT') UNION ALL SELECT 1 FROM primary_cancels WHERE state = 'requested' UNION ALL SELECT 1 FROM outbound_records LIMIT 1",
+					"SELECT 1 FROM orders WHERE cancel_state = 'requested' OR (outcome_unknown = 1 AND status = 'SENT') UNION ALL SELECT 1 FROM primary_cancels WHERE state = 'requested' UNION ALL SELECT 1 FROM outbound_records WHERE seq > ? LIMIT 1",
+					this.recordsSentThrough,
 				)
 				.toArray().length > 0
 		);

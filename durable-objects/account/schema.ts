@@ -1,6 +1,7 @@
 // The Account's SQLite tables, their row types, and what every module of the Account shares.
 import type { OrderStatus, OrderType, Product, Side } from "../../src/contract";
 import type { ReplicatedPosition } from "../../src/replication/client-rows";
+import type { AlarmClock } from "./alarm";
 import type { Outbox } from "./outbox";
 
 /** What the Account's modules work on: its storage, its context, its bindings and its outbox. */
@@ -9,6 +10,7 @@ export interface Book {
 	readonly ctx: DurableObjectState;
 	readonly env: Env;
 	readonly outbox: Outbox;
+	readonly alarm: AlarmClock;
 	/** The first load of the client's data from Postgres, while it runs (see ensureLoaded). */
 	loading: Promise<void> | null;
 }
@@ -53,7 +55,6 @@ export interface OrderRow {
 	version: number;
 	created_at: string;
 	updated_at: string;
-	enqueued: number;
 	relaying: number;
 	cancel_state: "none" | "requested" | "sent";
 	underlying: string | null;
@@ -101,7 +102,7 @@ const TABLES = [
 		symbol TEXT NOT NULL, side TEXT NOT NULL, quantity INTEGER NOT NULL, filled_qty INTEGER NOT NULL DEFAULT 0,
 		fill_value_paise INTEGER NOT NULL DEFAULT 0, order_type TEXT NOT NULL, price TEXT, product TEXT NOT NULL,
 		market_protection REAL, status TEXT NOT NULL, reason TEXT, version INTEGER NOT NULL, created_at TEXT NOT NULL,
-		updated_at TEXT NOT NULL, enqueued INTEGER NOT NULL DEFAULT 0, relaying INTEGER NOT NULL DEFAULT 0,
+		updated_at TEXT NOT NULL, relaying INTEGER NOT NULL DEFAULT 0,
 		cancel_state TEXT NOT NULL DEFAULT 'none'
 	)`,
 	// An Idempotency-Key's request hash and, once done, the outcome it answered (replayed as is).
