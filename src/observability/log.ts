@@ -9,8 +9,17 @@ import { type LogLevel, log } from "./log-line";
 
 export { type LogLevel, log };
 
+/** Hashes already worked out: a signed-in client's every request logs its hash. Emptied when full. */
+const hashes = new Map<string, string>();
+const HASHES_KEPT = 10_000;
+
 export async function clientHash(clientId: string): Promise<string> {
-	return (await sha256Hex(clientId)).slice(0, 16);
+	const known = hashes.get(clientId);
+	if (known !== undefined) return known;
+	const hash = (await sha256Hex(clientId)).slice(0, 16);
+	if (hashes.size >= HASHES_KEPT) hashes.clear();
+	hashes.set(clientId, hash);
+	return hash;
 }
 
 /** A log line about one client: the id is replaced by its hash. */
