@@ -1,12 +1,12 @@
 // Consumer of the records queue: writes what the Durable Objects and routes produced (order
 // snapshots with their events, audit entries) to Postgres, with an outbox row for each, in
-// one transaction per batch of a few multi-row statements. Every write is idempotent
+// one transaction per batch of at most four statements. Every write is idempotent
 // (keyed by order version or entry id), so a redelivered batch changes nothing; an older order
 // version never overwrites a newer.
 import { sql } from "drizzle-orm";
 import { sendAlert } from "../src/observability/alerts";
 import { log } from "../src/observability/log";
-import { schema, withDb } from "../src/db/client";
+import { withDb } from "../src/db/client";
 import { assertNever, type AuditEntry, type OrderRecord, type RecordEntry, type RecordMessage } from "../src/contract";
 
 type OrderMessage = Extract<RecordEntry, { kind: "order" }>;
@@ -14,30 +14,6 @@ type OrderMessage = Extract<RecordEntry, { kind: "order" }>;
 /** The entries a batch of messages carries, packed or single. */
 const entriesOf = (messages: readonly Message<RecordMessage>[]): RecordEntry[] =>
 	messages.flatMap((m) => (m.body.kind === "records" ? m.body.records : [m.body]));
-
-function orderRow(order: OrderRecord) {
-	return {
-		id: order.id,
-		clientId: order.clientId,
-		origin: "backup" as const,
-		squareOffId: order.squareOffId,
-		positionId: order.positionId,
-		exchange: order.exchange,
-		symbol: order.symbol,
-		side: order.side,
-		quantity: order.quantity,
-		filledQty: order.filledQty,
-		avgFillPrice: order.avgFillPrice ?? null,
-		orderType: order.orderType,
-		price: order.price ?? null,
-		product: order.product,
-		status: order.status,
-		reason: order.reason ?? null,
-		version: order.version,
-		createdAt: new Date(order.createdAt),
-		updatedAt: new Date(order.updatedAt),
-	};
-}
 
 const orderEventId = (order: OrderRecord) => `${order.id}:v${order.version}`;
 
@@ -51,35 +27,35 @@ function newestVersions(orders: OrderMessage[]): OrderRecord[] {
 	return [...newest.values()];
 }
 
-/** Rows per INSERT: the widest (orders, 19 columns) stays well under Postgres's 65,535 parameters. */
-const ROWS_PER_STATEMENT = 1000;
+/**
+ * A batch's rows as one jsonb parameter, read back typed: one statement per table however many
+ * rows, and no query building per row. `ord` keeps the batch's order (the outbox's seq follows it).
+ */
+const rowsOf = (rows: Record<string, unknown>[], columns: string) =>
+	sql`(SELECT * FROM jsonb_to_recordset(${JSON.stringify(rows.map((r, ord) => ({ ...r, ord })))}::jsonb) AS input(${sql.raw(columns)}, ord integer) ORDER BY ord)`;
 
-function* chunks<T>(rows: T[]): Generator<T[]> {
-	for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) yield rows.slice(i, i + ROWS_PER_STATEMENT);
-}
-
-/** Writes a batch in one transaction, four multi-row statements per ROWS_PER_STATEMENT entries. */
+/** Writes a batch in one transaction: at most one statement for each of the four tables. */
 export async function writeRecords(env: Env, records: RecordEntry[]): Promise<void> {
 	const orders: OrderMessage[] = [];
 	const audits: AuditEntry[] = [];
-	const outboxRows: (typeof schema.outbox.$inferInsert)[] = [];
+	const outboxRows: { event_id: string; kind: "order" | "order_event" | "audit"; aggregate_id: string; payload: unknown }[] = [];
 	for (const r of records) {
 		switch (r.kind) {
 			case "order":
 				orders.push(r);
 				outboxRows.push({
-					eventId: `order:${orderEventId(r.order)}`,
+					event_id: `order:${orderEventId(r.order)}`,
 					kind: r.order.version === 1 ? "order" : "order_event",
-					aggregateId: r.order.id,
+					aggregate_id: r.order.id,
 					payload: { order: r.order, event: r.event },
 				});
 				break;
 			case "audit":
 				audits.push(r.entry);
 				outboxRows.push({
-					eventId: `audit:${r.entry.id}`,
+					event_id: `audit:${r.entry.id}`,
 					kind: "audit",
-					aggregateId: r.entry.clientId ?? r.entry.actor,
+					aggregate_id: r.entry.clientId ?? r.entry.actor,
 					payload: r.entry,
 				});
 				break;
@@ -87,60 +63,68 @@ export async function writeRecords(env: Env, records: RecordEntry[]): Promise<vo
 				assertNever(r);
 		}
 	}
+	const newest = newestVersions(orders).map((o) => ({
+		id: o.id,
+		client_id: o.clientId,
+		square_off_id: o.squareOffId,
+		position_id: o.positionId,
+		exchange: o.exchange,
+		symbol: o.symbol,
+		side: o.side,
+		quantity: o.quantity,
+		filled_qty: o.filledQty,
+		avg_fill_price: o.avgFillPrice ?? null,
+		order_type: o.orderType,
+		price: o.price ?? null,
+		product: o.product,
+		status: o.status,
+		reason: o.reason ?? null,
+		version: o.version,
+		created_at: o.createdAt,
+		updated_at: o.updatedAt,
+	}));
+	const versions = orders.map(({ order, event }) => ({
+		id: orderEventId(order),
+		order_id: order.id,
+		version: order.version,
+		status: order.status,
+		filled_qty: order.filledQty,
+		fill_qty: event.fillQty ?? null,
+		fill_price: event.fillPrice ?? null,
+		reason: order.reason ?? null,
+		at: order.updatedAt,
+	}));
+	const entries = audits.map((e) => ({ id: e.id, at: e.at, client_id: e.clientId, actor: e.actor, action: e.action, detail: e.detail }));
 	await withDb(env, undefined, (db) =>
 		db.transaction(async (tx) => {
-			const o = schema.orders;
-			for (const newest of chunks(newestVersions(orders))) {
-				await tx
-					.insert(o)
-					.values(newest.map(orderRow))
-					.onConflictDoUpdate({
-						target: o.id,
-						set: {
-							filledQty: sql`excluded.filled_qty`,
-							avgFillPrice: sql`excluded.avg_fill_price`,
-							status: sql`excluded.status`,
-							reason: sql`excluded.reason`,
-							version: sql`excluded.version`,
-							updatedAt: sql`excluded.updated_at`,
-						},
-						setWhere: sql`${o.version} < excluded.version`,
-					});
-			}
-			for (const versions of chunks(orders)) {
-				await tx
-					.insert(schema.orderEvents)
-					.values(
-						versions.map(({ order, event }) => ({
-							id: orderEventId(order),
-							orderId: order.id,
-							version: order.version,
-							status: order.status,
-							filledQty: order.filledQty,
-							fillQty: event.fillQty ?? null,
-							fillPrice: event.fillPrice ?? null,
-							reason: order.reason ?? null,
-							at: new Date(order.updatedAt),
-						})),
-					)
-					.onConflictDoNothing();
-			}
-			for (const entries of chunks(audits)) {
-				await tx
-					.insert(schema.auditLog)
-					.values(
-						entries.map((e) => ({
-							id: e.id,
-							at: new Date(e.at),
-							clientId: e.clientId,
-							actor: e.actor,
-							action: e.action,
-							detail: e.detail,
-						})),
-					)
-					.onConflictDoNothing();
-			}
-			for (const rows of chunks(outboxRows)) await tx.insert(schema.outbox).values(rows).onConflictDoNothing();
+			if (newest.length > 0)
+				await tx.execute(sql`
+					INSERT INTO orders (id, client_id, origin, square_off_id, position_id, exchange, symbol, side, quantity, filled_qty,
+						avg_fill_price, order_type, price, product, status, reason, version, created_at, updated_at)
+					SELECT id, client_id, 'backup', square_off_id, position_id, exchange, symbol, side, quantity, filled_qty,
+						avg_fill_price, order_type, price, product, status, reason, version, created_at, updated_at
+					FROM ${rowsOf(newest, "id text, client_id text, square_off_id text, position_id text, exchange text, symbol text, side text, quantity integer, filled_qty integer, avg_fill_price numeric, order_type text, price numeric, product text, status text, reason text, version integer, created_at timestamptz, updated_at timestamptz")} AS o
+					ON CONFLICT (id) DO UPDATE SET filled_qty = excluded.filled_qty, avg_fill_price = excluded.avg_fill_price,
+						status = excluded.status, reason = excluded.reason, version = excluded.version, updated_at = excluded.updated_at
+					WHERE orders.version < excluded.version`);
+			if (versions.length > 0)
+				await tx.execute(sql`
+					INSERT INTO order_events (id, order_id, version, status, filled_qty, fill_qty, fill_price, reason, at)
+					SELECT id, order_id, version, status, filled_qty, fill_qty, fill_price, reason, at
+					FROM ${rowsOf(versions, "id text, order_id text, version integer, status text, filled_qty integer, fill_qty integer, fill_price numeric, reason text, at timestamptz")} AS v
+					ON CONFLICT DO NOTHING`);
+			if (entries.length > 0)
+				await tx.execute(sql`
+					INSERT INTO audit_log (id, at, client_id, actor, action, detail)
+					SELECT id, at, client_id, actor, action, detail
+					FROM ${rowsOf(entries, "id text, at timestamptz, client_id text, actor text, action text, detail jsonb")} AS a
+					ON CONFLICT DO NOTHING`);
+			if (outboxRows.length > 0)
+				await tx.execute(sql`
+					INSERT INTO outbox (event_id, kind, aggregate_id, payload)
+					SELECT event_id, kind, aggregate_id, payload
+					FROM ${rowsOf(outboxRows, "event_id text, kind text, aggregate_id text, payload jsonb")} AS r
+					ON CONFLICT DO NOTHING`);
 		}),
 	);
 }
