@@ -61,7 +61,7 @@ export class Outbox {
 	private ordersReady = false;
 	/** PENDING orders this instance has put on the orders queue (the relay takes them out of PENDING). */
 	private readonly placed = new Set<string>();
-	/** Records up to this seq are on the records queue; their rows go with the next write (dropSent). */
+	/** Records up to this seq are on the records queue; their rows go with the next write (dropSentRecords). */
 	private recordsSentThrough = 0;
 
 	constructor(
