@@ -218,6 +218,8 @@ export function moveByFill(sql: SqlStorage, positionId: string, side: Side, qty:
 }
 
 export function broadcastPosition(book: Book, positionId: string): void {
+	// What is on its way out is worked out for every position: only when a socket will show it.
+	if (book.ctx.getWebSockets().length === 0) return;
 	const p = positionRow(book.sql, positionId);
 	if (p) broadcast(book.ctx, { type: "position", position: positionJson(p, pendingExit(book.sql, p)) });
 }
