@@ -18,6 +18,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export interface BenchResults {
 	/** A Worker with no code of ours, same runtime and flags: the yardstick for every ratio. */
 	bare: LoadResult;
+	/** The bare Worker with the assets layer in front and a log line a request, as every request to the site has. */
+	bareShaped: LoadResult;
 	ceiling: LoadResult;
 	/** The ceiling again after the accept runs: it drifts by up to a third between runs, so the ratios use the mean of both. */
 	ceilingAfter: LoadResult;
@@ -41,7 +43,7 @@ function machine() {
 }
 
 /** Prints the tables and (unless BENCH_WRITE=0) writes BENCHMARKS.md. */
-export function report({ bare, ceiling, ceilingAfter, health, accept: a, surge: s }: BenchResults) {
+export function report({ bare, bareShaped, ceiling, ceilingAfter, health, accept: a, surge: s }: BenchResults) {
 	const accept = a.batched;
 	const perSquareOff = a.perSquareOff.pgStatements;
 	const ratio = accept.rps / bare.rps;
@@ -71,6 +73,12 @@ export function report({ bare, ceiling, ceilingAfter, health, accept: a, surge: 
 		"| run | requests | req/s | p50 | p95 | p99 | errors / non-2xx |",
 		"|---|---|---|---|---|---|---|",
 		`| 0. bare Worker: no code of ours, same runtime and flags (ratios below are to it) | ${bare.total} | ${bare.rps.toFixed(0)} | ${ms(bare.p50)} | ${ms(bare.p95)} | ${ms(bare.p99)} | ${bare.errors} / ${bare.non2xx} (all 404, expected) |`,
+		diagnosticRow(
+			"the bare Worker shaped like the site: the assets layer in front (`run_worker_first`) and one JSON log line a request, no other code",
+			bareShaped,
+			bare.rps,
+			" (all 404, expected)",
+		),
 		...[ceiling, ceilingAfter].map(
 			(c, i) =>
 				`| 1. ceiling: \`GET /api/__ceiling\` (404, no I/O), ${i === 0 ? "before" : "after"} the accept runs | ${c.total} | ${c.rps.toFixed(0)} (${((c.rps / bare.rps) * 100).toFixed(0)}% of bare) | ${ms(c.p50)} | ${ms(c.p95)} | ${ms(c.p99)} | ${c.errors} / ${c.non2xx} (all 404, expected) |`,

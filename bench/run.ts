@@ -1,7 +1,8 @@
 // `npm run bench`: load and end-to-end numbers on the local stack (wrangler dev, embedded
 // Postgres, OMS and primary simulators), printed as a table and written to BENCHMARKS.md.
 //   1. ceiling: a route of the same Worker that does no I/O (bench/scenarios/ceiling.ts), and a
-//      bare Worker with no code of ours under the same runtime and flags (bench/scenarios/bare.ts)
+//      bare Worker with no code of ours under the same runtime and flags, alone and shaped like
+//      the site (the assets layer in front, a log line a request) (bench/scenarios/bare.ts)
 //   2. accept: POST /api/square-offs spread over many signed-in clients (autocannon), with two
 //      diagnostics: the accept path alone (requests the Account refuses) and the accept run with
 //      the OMS posting no events back (bench/scenarios/accept.ts)
@@ -87,13 +88,14 @@ async function main() {
 
 		const ceiling = await runCeiling(site);
 		const bare = await runBareCeiling();
+		const bareShaped = await runBareCeiling("shaped");
 		const health = await runHealth(site);
 		const accept = await runAccept({ stack, clients: acceptClients, cookies });
 		const ceilingAfter = await runCeiling(site, true);
 		const surge = await runSurge(stack, surgeClients, surgePerEventClients);
 		const replication = await runReplication(stack);
 		reportReplication(replication, WRITE_REPORT);
-		report({ bare, ceiling, ceilingAfter, health, accept, surge });
+		report({ bare, bareShaped, ceiling, ceilingAfter, health, accept, surge });
 	} finally {
 		await stack.stop();
 		rmSync(dataDir, { recursive: true, force: true });
