@@ -50,19 +50,38 @@ async function newClient(contacts: Contacts, status: "active" | "disabled" = "ac
 }
 
 describe("notices on activation and failback", () => {
-	it("tell each enabled client with a contact once per transition, by SMS first, else e-mail; opted-out, contactless and disabled clients hear nothing", async () => {
+	it("tell each enabled client with a contact once per transition, by SMS first, else e-mail; opted-out, contactless and disabled clients (on the primary or by ops) hear nothing", async () => {
 		const sms = await newClient({ mobile: "+919800000001", email: "sms@example.com" });
 		const mail = await newClient({ email: "mail@example.com" });
 		const optedOut = await newClient({ mobile: "+919800000003", noticesOptOut: true });
 		const none = await newClient({});
 		const disabled = await newClient({ mobile: "+919800000005" }, "disabled");
-		const { stub } = await scopedInstance([sms, mail, optedOut, none, disabled]);
+		const opsDisabled = await newClient({ mobile: "+919800000006" });
+		const reEnabled = await newClient({ mobile: "+919800000007" });
+		for (const [clientId, action] of [
+			[opsDisabled, "disable"],
+			[reEnabled, "disable"],
+			[reEnabled, "enable"],
+		] as const) {
+			const res = await call(`/ops/clients/${clientId}/${action}`, {
+				method: "POST",
+				headers: opsHeaders,
+				body: JSON.stringify({ reason: "notice test" }),
+			});
+			expect(res.status).toBe(200);
+		}
+		// Ops' disables live in the Accounts; their audit entries reach Postgres, where the fan-out reads them.
+		await eventually(async () => {
+			const rows = await query((db) => db.select().from(schema.auditLog).where(eq(schema.auditLog.clientId, reEnabled)));
+			return rows.some((r) => r.action === "ops.client_enabled");
+		}, "the ops actions in the audit log");
+		const { stub } = await scopedInstance([sms, mail, optedOut, none, disabled, opsDisabled, reEnabled]);
 
 		await stub.setManual(true, "drill");
-		await delivered([sms, mail], ["activated"]);
+		await delivered([sms, mail, reEnabled], ["activated"]);
 		await stub.setManual(false, "drill over");
 		expect((await stub.state()).phase).toBe("standby");
-		const got = await delivered([sms, mail], ["activated", "deactivated"]);
+		const got = await delivered([sms, mail, reEnabled], ["activated", "deactivated"]);
 
 		const s = got.get(sms)!;
 		expect(s.messages.map((m) => [m.kind, m.channel, m.to]).sort()).toEqual([
@@ -76,7 +95,8 @@ describe("notices on activation and failback", () => {
 			["activated", "email", "mail@example.com"],
 			["deactivated", "email", "mail@example.com"],
 		]);
-		for (const quiet of [optedOut, none, disabled]) {
+		expect(got.get(reEnabled)!.received).toBe(2);
+		for (const quiet of [optedOut, none, disabled, opsDisabled]) {
 			expect(await gatewayFor(quiet)).toEqual({ messages: [], received: 0 });
 			expect(await recorded(quiet)).toEqual([]);
 		}

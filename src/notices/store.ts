@@ -3,7 +3,7 @@
 // deliveries of one message, or two fan-outs of one transition, hand a notice over once; a
 // claim whose holder died runs out and the next delivery takes it over (the gateway also gets
 // the notice id as Idempotency-Key for that case).
-import { and, asc, eq, gt, inArray, isNotNull, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, not, or, type SQL, sql } from "drizzle-orm";
 import { type Db, schema } from "../db/client";
 import type { NoticeChannel, NoticeKind, NoticeTransition } from "../contract";
 import { channelFor } from "./gateway";
@@ -19,7 +19,16 @@ export interface NoticeKey {
 }
 
 /**
- * One page of the clients to tell (enabled, with a contact, not opted out, after `after` by id):
+ * Disabled by ops: the Account holds that, and its audit entries reach the audit log. A disable
+ * not followed by an enable keeps the client out (one made within the last second may not be
+ * there yet).
+ */
+const disabledByOps = sql`EXISTS (
+	SELECT 1 FROM ${schema.auditLog} d WHERE d.client_id = ${schema.clients.clientId} AND d.action = 'ops.client_disabled'
+	AND NOT EXISTS (SELECT 1 FROM ${schema.auditLog} e WHERE e.client_id = d.client_id AND e.action = 'ops.client_enabled' AND e.at > d.at))`;
+
+/**
+ * One page of the clients to tell (enabled on the primary and by ops, with a contact, not opted out, after `after` by id):
  * records a notice for each (already recorded ones stay as they are) and returns the page's ids.
  */
 export async function recordPage(db: Db, t: NoticeTransition, after: string | null): Promise<string[]> {
@@ -27,6 +36,7 @@ export async function recordPage(db: Db, t: NoticeTransition, after: string | nu
 	const where: (SQL | undefined)[] = [
 		eq(c.status, "active"),
 		eq(c.noticesOptOut, false),
+		not(disabledByOps),
 		or(isNotNull(c.mobile), isNotNull(c.email)),
 		after === null ? undefined : gt(c.clientId, after),
 		t.clientIds === null ? undefined : inArray(c.clientId, t.clientIds),
