@@ -10,6 +10,7 @@ import {
 } from "../durable-objects/account/sign-in";
 import { totpCode } from "../scripts/fixtures.ts";
 import { createClient, type TestClient, uid } from "./fixtures";
+import { MAX_OPEN_CHALLENGES, SqlStore } from "../durable-objects/account/sign-in-stores";
 import { auditActions, browserHeaders, call, cookieOf, expectProblem, randomIp, signIn } from "./helpers";
 
 type Headers = ReturnType<typeof browserHeaders>;
@@ -101,6 +102,27 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 		const ok = await totp(await challengeFor(client, owner), await codeAt(client.totpSecret, now()), owner);
 		expect(ok.status).toBe(200);
 		expect(ok.headers.get("set-cookie")).toMatch(/^__Host-lb_session=/);
+	});
+
+	it("a spray that fills the account's open challenges never pushes out the owner's: the owner's code still signs in", async () => {
+		const client = await createClient();
+		await clearOfStepEdge();
+		const owner = browserHeaders(randomIp());
+		const mine = await challengeFor(client, owner);
+		// As many wrong-password challenges as the account keeps, each from its own address and newer
+		// than the owner's (stored directly: 2,000 logins would take minutes of password hashing).
+		const expiresAt = now() + 310;
+		await runInDurableObject(env.ACCOUNTS.getByName(client.clientId), (_, state) => {
+			const store = new SqlStore(state.storage.sql);
+			for (let i = 0; i < MAX_OPEN_CHALLENGES; i++) {
+				store.addChallenge(
+					{ nonce: `spray-${i}`, expiresAt, attempts: 0, name: "", sealedSeed: "", passwordOk: false, address: `spray-${i}` },
+					now(),
+				);
+			}
+			expect(state.storage.sql.exec("SELECT COUNT(*) AS n FROM challenges").one().n).toBe(MAX_OPEN_CHALLENGES);
+		});
+		expect((await totp(mine, await codeAt(client.totpSecret, now()), owner)).status).toBe(200);
 	});
 
 	it(`locks one address out of the account at its ${TRIES_PER_ADDRESS}th try in a row (the right password too), never the owner elsewhere; the lock runs out`, async () => {

@@ -4,8 +4,8 @@
 
 /** An address's record is forgotten this long after its last try (unless locked or trusted). */
 const ADDRESS_MEMORY_SECONDS = 24 * 60 * 60;
-/** Open challenges per account: the oldest go first, so a spray cannot grow storage without end. */
-const MAX_OPEN_CHALLENGES = 2000;
+/** Open challenges per account: beyond it the oldest go first (wrong passwords' before the right one's), so a spray cannot grow storage without end. */
+export const MAX_OPEN_CHALLENGES = 2000;
 const MAX_REMEMBERED_ADDRESSES = 5000;
 /** Not locked, not trusted, and untried for ADDRESS_MEMORY_SECONDS. */
 const forgettable = (r: AddressRecord, nowSeconds: number) =>
@@ -137,8 +137,9 @@ export class SqlStore implements SignInStore {
 			c.address,
 			CHALLENGES_PER_ADDRESS - 1,
 		);
+		// Wrong passwords' challenges go first: a spray from many addresses cannot push out the owner's.
 		this.sql.exec(
-			"DELETE FROM challenges WHERE nonce IN (SELECT nonce FROM challenges ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+			"DELETE FROM challenges WHERE nonce IN (SELECT nonce FROM challenges ORDER BY password_ok DESC, expires_at DESC LIMIT -1 OFFSET ?)",
 			MAX_OPEN_CHALLENGES - 1,
 		);
 		this.sql.exec(
