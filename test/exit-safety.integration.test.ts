@@ -55,7 +55,7 @@ describe("exit all keeps hedges", () => {
 		}, "short legs and BANKNIFTY at the OMS");
 		expect(await atOms(c.clientId)).not.toContain(longNifty!.id);
 		expect((await t.positions()).find((p) => p.id === c.positionIds[0])?.pendingExitQty).toBe(150);
-		// The short fills: the long leg is released with its own expiry and reaches the OMS.
+		// The short fills: the long leg is released (with the expiry it got when accepted) and reaches the OMS.
 		await fillAtOms(
 			c.clientId,
 			short.map((o) => o.id),
@@ -80,6 +80,38 @@ describe("exit all keeps hedges", () => {
 		expect(stats.requests).toBe(1);
 		expect(stats.orders).toHaveLength(0);
 		expect((await t.positions()).find((p) => p.id === c.positionIds[0])).toMatchObject({ netQty: 150, pendingExitQty: 0 });
+	});
+
+	it("holds the long legs while a short-side exit sent before the exit-all is still live, and only a short that ended after them keeps the hedge", async () => {
+		const c = await createClient({ positions: [option("NIFTY", 150), option("NIFTY", -300)] });
+		const [longId, shortId] = c.positionIds;
+		const t = await trader(c.clientId);
+		// A short exit rejected before the exit-all was not waited for: it must not cancel the hedge's exit later.
+		await omsBehaviour(c.clientId, { mode: "reject" });
+		const rejected = (await accepted(await t.post("/api/square-offs", { positionId: shortId, quantity: 75 }))).orders[0]!;
+		await eventually(async () => (await t.order(rejected.id)).status === "REJECTED", "first short exit REJECTED");
+		await omsBehaviour(c.clientId, { mode: "accept", holdFills: true, ackDelayMs: 0 });
+		// Half the short is on its way out on its own when the trader exits all.
+		const earlier = (await accepted(await t.post("/api/square-offs", { positionId: shortId, quantity: 150 }))).orders[0]!;
+		await eventually(async () => (await atOms(c.clientId)).has(earlier.id), "earlier short exit at the OMS");
+		const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
+		const long = orders.find((o) => o.positionId === longId)!;
+		const rest = orders.find((o) => o.positionId === shortId)!;
+		expect(long).toMatchObject({ status: "PENDING", reason: expect.stringContaining("waiting for the short legs of NIFTY") });
+		expect(rest).toMatchObject({ side: "BUY", quantity: 150 });
+
+		// The exit-all's own short leg fills; the earlier one is still open: the long leg waits.
+		await eventually(async () => (await atOms(c.clientId)).has(rest.id), "exit-all's short leg at the OMS");
+		await fillAtOms(c.clientId, [rest.id]);
+		await eventually(async () => (await t.order(rest.id)).status === "COMPLETE", "exit-all's short leg COMPLETE");
+		expect(await t.order(long.id)).toMatchObject({ status: "PENDING" });
+		expect(await atOms(c.clientId)).not.toContain(long.id);
+
+		// The earlier short fills too: the long leg goes, with the expiry it got when it was accepted.
+		await fillAtOms(c.clientId, [earlier.id]);
+		await eventually(async () => (await atOms(c.clientId)).has(long.id), "long leg at the OMS once no short exit is live");
+		const sentLong = (await omsStats(c.clientId)).orders.find((o) => o.orderId === long.id);
+		expect(Date.parse(String(sentLong?.expiresAt)) - Date.parse(long.createdAt)).toBe(Number(env.MARKET_ORDER_TTL_SECONDS) * 1000);
 	});
 
 	it("property: over random positions across underlyings, no long-side exit reaches the OMS before its underlying's short-side exits have filled", async () => {
@@ -172,6 +204,30 @@ describe("strict bodies", () => {
 		await expectProblem(clear, 400, "UNKNOWN_FIELD");
 		// The refused ops calls changed nothing: failover is still on.
 		expect(((await (await call("/api/status")).json()) as { mode: string }).mode).toBe("active");
+	});
+
+	it("reads a body not labelled JSON as JSON: an exit-all for one segment is never taken as an exit of everything", async () => {
+		const c = await createClient({ positions: [option("NIFTY", -150), future("NIFTY", -75)] });
+		const t = await trader(c.clientId);
+		const post = (body: string, contentType: string | null) =>
+			call("/api/square-offs/all", {
+				method: "POST",
+				headers: {
+					cookie: t.cookie,
+					origin: SITE,
+					"idempotency-key": crypto.randomUUID(),
+					...(contentType ? { "content-type": contentType } : {}),
+				},
+				body,
+			});
+		await expectProblem(await post(JSON.stringify({ segmnet: "OPT" }), "text/plain;charset=UTF-8"), 400, "UNKNOWN_FIELD");
+		await expectProblem(await post("segment=OPT", "application/x-www-form-urlencoded"), 400, "MALFORMED_REQUEST");
+		await expectProblem(await post(JSON.stringify({ segment: "CASH" }), "text/plain"), 400, "INVALID_BODY");
+		expect(await t.orders()).toHaveLength(0);
+
+		const { orders } = await accepted(await post(JSON.stringify({ segment: "OPT" }), null));
+		expect(orders.map((o) => o.positionId)).toEqual([c.positionIds[0]]);
+		expect((await t.positions()).find((p) => p.segment === "FUT")?.pendingExitQty).toBe(0);
 	});
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkExit, exitAllOrder, exitSide, fromPaise, slice, sliceSize, toPaise } from "../src/trading/rules";
+import { checkExit, exitAllOrder, exitSide, fromPaise, slice, sliceSize, toPaise, tradingDayStart } from "../src/trading/rules";
 import { retryDelaySeconds } from "../src/relay/backoff";
 
 const nifty = { segment: "OPT" as const, lotSize: 75, tickPaise: 5, bandLowPaise: 100, bandHighPaise: 100_000 };
@@ -78,5 +78,14 @@ describe("relay backoff", () => {
 		expect(retryDelaySeconds(3, 2, 60, () => 1)).toBe(8);
 		expect(retryDelaySeconds(10, 2, 60, () => 1)).toBe(60);
 		expect(retryDelaySeconds(10, 2, 60, () => 0)).toBe(0);
+	});
+});
+
+describe("the trading day", () => {
+	it("starts at midnight IST (18:30 UTC the day before), whatever the UTC date", () => {
+		expect(tradingDayStart(Date.parse("2026-12-03T10:00:00Z"))).toBe("2026-12-02T18:30:00.000Z");
+		expect(tradingDayStart(Date.parse("2026-12-03T18:29:59.999Z"))).toBe("2026-12-02T18:30:00.000Z");
+		expect(tradingDayStart(Date.parse("2026-12-03T18:30:00Z"))).toBe("2026-12-03T18:30:00.000Z");
+		expect(tradingDayStart(Date.parse("2026-12-03T23:00:00Z"))).toBe("2026-12-03T18:30:00.000Z");
 	});
 });

@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -5,8 +6,9 @@ import { itemAt } from "../scripts/fixtures.ts";
 import { openDb, schema } from "../src/db/client";
 import type { Order, Position } from "../src/contract";
 import { createClient, type PositionSpec, type TestClient } from "./fixtures";
-import { call, expectProblem, SITE, setFailover, statementsRunBy } from "./helpers";
-import { eventually, omsEvent, omsExistingOrders, omsStats, trader } from "./trading-helpers";
+import { call, expectProblem, opsHeaders, SITE, setFailover, statementsRunBy } from "./helpers";
+import { tradingDayStart } from "../src/trading/rules";
+import { eventually, omsBehaviour, omsEvent, omsExistingOrders, omsStats, trader } from "./trading-helpers";
 
 const shortNiftyOption = (netQty: number): PositionSpec => ({
 	instrument: { segment: "OPT", lotSize: 75, freezeQty: 1800, tickSize: "0.05", priceBandLow: "10.00", priceBandHigh: "500.00" },
@@ -280,6 +282,26 @@ describe("square-off rules over HTTP", () => {
 		const { orders } = await accepted(await t.post("/api/square-offs/all", { segment: "EQ" }));
 		expect(orders.map((o) => [o.side, o.quantity])).toEqual([["SELL", 10]]);
 	});
+
+	it("lists the orders of the trading day (since midnight IST) and any older one still open; ops still see them all", async () => {
+		const c = await createClient({ positions: [longEquity(10), shortNiftyOption(-150)] });
+		await omsBehaviour(c.clientId, { holdFills: true, ackDelayMs: 0 });
+		const t = await trader(c.clientId);
+		const done = (await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 5 }))).orders[0]!;
+		const open = (await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[1], quantity: 75 }))).orders[0]!;
+		const today = (await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 5 }))).orders[0]!;
+		await eventually(async () => (await omsStats(c.clientId)).orders.length === 3, "all three at the OMS");
+		await omsEvent({ orderId: done.id, clientId: c.clientId, type: "FILL", fillQty: 5, fillPrice: "100.00" });
+		await eventually(async () => (await t.order(done.id)).status === "COMPLETE", "first order COMPLETE");
+		// Two of them were accepted a minute before today's trading day began.
+		const yesterday = new Date(Date.parse(tradingDayStart(Date.now())) - 60_000).toISOString();
+		await runInDurableObject(env.ACCOUNTS.getByName(c.clientId), (_, state) => {
+			state.storage.sql.exec("UPDATE orders SET created_at = ? WHERE id IN (?, ?)", yesterday, done.id, open.id);
+		});
+		expect((await t.orders()).map((o) => o.id)).toEqual([today.id, open.id]);
+		const ops = await call(`/ops/clients/${c.clientId}`, { headers: opsHeaders });
+		expect(((await ops.json()) as { orders: Order[] }).orders.map((o) => o.id)).toEqual([today.id, open.id, done.id]);
+	});
 });
 
 describe("idempotency", () => {
@@ -314,14 +336,30 @@ describe("idempotency", () => {
 });
 
 describe("standby, isolation, concurrency, hot path", () => {
-	it("refuses square-offs with 503 PRIMARY_ACTIVE in standby, but lets cancels through", async () => {
+	it("refuses square-offs with 503 PRIMARY_ACTIVE in standby, but lets cancels through and replays an exit already accepted", async () => {
 		const c = await createClient({ positions: [longEquity(10)] });
 		const t = await trader(c.clientId);
-		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 4 }));
+		const first = await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 4 }, "before-standby");
+		const { orders } = await accepted(first.clone());
 		await setFailover(false);
 		try {
 			await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 503, "PRIMARY_ACTIVE");
 			await expectProblem(await t.post("/api/square-offs/all", {}), 503, "PRIMARY_ACTIVE");
+			// The trader's retry of the exit that was accepted (its 202 lost on the way) gets the same answer, not a 503.
+			const retry = await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 4 }, "before-standby");
+			expect(retry.status).toBe(202);
+			expect(await retry.json()).toEqual(await first.json());
+			// The same key with another body is still refused as reused; a new key in standby is still 503.
+			await expectProblem(
+				await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 5 }, "before-standby"),
+				422,
+				"IDEMPOTENCY_KEY_REUSED",
+			);
+			await expectProblem(
+				await t.post("/api/square-offs", { positionId: c.positionIds[0], quantity: 4 }, "in-standby"),
+				503,
+				"PRIMARY_ACTIVE",
+			);
 			const cancel = await t.post(`/api/orders/${itemAt(orders, 0, "order").id}/cancel`);
 			expect(cancel.status).toBe(202);
 		} finally {

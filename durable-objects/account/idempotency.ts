@@ -10,6 +10,14 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
  * covers method, path and body, so a stored outcome is always one of the same operation's.
  */
 export function beginIdempotent<T extends object>(sql: SqlStorage, key: string, hash: string): Outcome<T> | null {
+	const known = storedOutcome<T>(sql, key, hash);
+	if (known) return known;
+	sql.exec("INSERT OR REPLACE INTO idempotency_keys (key, hash, outcome, created_at) VALUES (?, ?, NULL, ?)", key, hash, Date.now());
+	return null;
+}
+
+/** What a key already answers (its outcome, or why it cannot be used); null for a key not seen in the last 24 h. Writes nothing. */
+export function storedOutcome<T extends object>(sql: SqlStorage, key: string, hash: string): Outcome<T> | null {
 	const row = sql
 		.exec<{ hash: string; outcome: string | null; created_at: number }>(
 			"SELECT hash, outcome, created_at FROM idempotency_keys WHERE key = ?",
@@ -25,7 +33,6 @@ export function beginIdempotent<T extends object>(sql: SqlStorage, key: string, 
 		}
 		return JSON.parse(row.outcome) as Outcome<T>;
 	}
-	sql.exec("INSERT OR REPLACE INTO idempotency_keys (key, hash, outcome, created_at) VALUES (?, ?, NULL, ?)", key, hash, Date.now());
 	return null;
 }
 

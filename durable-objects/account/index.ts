@@ -25,10 +25,10 @@ import {
 import { AlarmClock } from "./alarm";
 import { claimAlert, settleAlert } from "./alerts";
 import { cancelAll, cancelOrder } from "./cancels";
-import { expireIdempotent, IDEMPOTENCY_TTL_MS } from "./idempotency";
+import { expireIdempotent, IDEMPOTENCY_TTL_MS, storedOutcome } from "./idempotency";
 import { acceptLive, closeAllSockets, closeEndedSessions, closeSessionSockets } from "./live";
 import { applyOmsEvent, expireOmsEvents } from "./oms-events";
-import { beginRelay, cancelRelay, allOrders, relayOutcome } from "./order-lifecycle";
+import { beginRelay, cancelRelay, ordersSince, relayOutcome } from "./order-lifecycle";
 import { orderView } from "./orders";
 import { settleLookup } from "./outcome-checks";
 import { cancelAllFor, disableClient, enableClient, type OpsAction, viewClient } from "./ops";
@@ -41,6 +41,7 @@ import { MemoryStore, type SignInStore, SqlStore } from "./sign-in-stores";
 import { countedEnv } from "../../src/observability/platform-calls";
 import type { ClientRows } from "../../src/replication/client-rows";
 import { squareOff } from "./square-off";
+import { tradingDayStart } from "../../src/trading/rules";
 
 export class Account extends DurableObject<Env> {
 	private booked: Book | null = null;
@@ -142,14 +143,22 @@ export class Account extends DurableObject<Env> {
 		return sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? listPositions(this.book, s.clientId);
 	}
 
-	/** Our orders, newest first, then the primary's pending orders (they come with the first load). */
+	/** Our orders of the trading day and any still open, newest first, then the primary's pending orders (they come with the first load). */
 	async listOrders(s: SessionRef): Promise<Outcome<{ orders: Order[] }>> {
 		const refused = sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? (await unavailable(this.book, s.clientId));
-		return refused ?? { ok: true, orders: allOrders(this.sql) };
+		return refused ?? { ok: true, orders: ordersSince(this.sql, tradingDayStart(s.nowSeconds * 1000)) };
 	}
 
 	async squareOff(s: SessionRef, idempotencyKey: string, requestHash: string, req: SquareOffRequest) {
 		return sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ?? squareOff(this.book, s.clientId, idempotencyKey, requestHash, req);
+	}
+
+	/** A square-off's stored answer for this key and request, without starting one (null: none stored). */
+	async squareOffAnswered(s: SessionRef, idempotencyKey: string, requestHash: string) {
+		return (
+			sessionRefusal(this.sql, s.sessionId, s.nowSeconds) ??
+			storedOutcome<{ squareOffId: string; orders: Order[] }>(this.sql, idempotencyKey, requestHash)
+		);
 	}
 
 	async cancelOrder(s: SessionRef, idempotencyKey: string, requestHash: string, orderId: string) {

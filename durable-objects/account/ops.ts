@@ -5,7 +5,7 @@
 // primary's own client status (replication), so neither undoes the other.
 import { isFinal, type OpsDisabled, type Order, type Outcome, type Position } from "../../src/contract";
 import { closeAllSockets } from "./live";
-import { liveOrderRows, allOrders, requestCancel } from "./order-lifecycle";
+import { liveOrderRows, ordersSince, requestCancel } from "./order-lifecycle";
 import { listPositions } from "./positions";
 import { primaryOrders, requestPrimaryCancel } from "./primary-orders";
 import { type Book, clientRow } from "./schema";
@@ -110,6 +110,6 @@ export async function viewClient(book: Book, clientId: string, operator: string)
 		opsDisabled: opsDisabled(book.sql),
 		asOf: listed.asOf,
 		positions: listed.positions,
-		orders: allOrders(book.sql),
+		orders: ordersSince(book.sql, ""), // ops see every day's
 	};
 }

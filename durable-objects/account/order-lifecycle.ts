@@ -13,7 +13,7 @@ import {
 } from "../../src/contract";
 import { toPaise } from "../../src/trading/rules";
 import { broadcast } from "./live";
-import { expiresAt, orderJson, orderRow } from "./orders";
+import { orderJson, orderRow } from "./orders";
 import { broadcastPosition, moveByFill } from "./positions";
 import { primaryOrder, primaryOrders } from "./primary-orders";
 import type { Book, OrderRow } from "./schema";
@@ -50,38 +50,49 @@ export function change(
 
 const HEDGE_BROKEN: readonly OrderStatus[] = ["REJECTED", "FAILED", "CANCELLED"];
 
+/** Underlyings with a short-side exit (a BUY) still live, from any square-off: their long-side legs wait. */
+export function shortExitsLive(sql: SqlStorage): Set<string> {
+	const rows = sql
+		.exec<{ underlying: string }>(
+			`SELECT DISTINCT underlying FROM orders WHERE side = 'BUY' AND held = 0 AND underlying IS NOT NULL AND status IN (${sqlList(OPEN_STATUSES)})`,
+		)
+		.toArray();
+	return new Set(rows.map((r) => r.underlying));
+}
+
 /**
- * Exit-all keeps hedges: the long-side legs of an underlying wait (held) until every short-side
- * leg of that underlying in the same square-off is COMPLETE, then go out with a fresh expiry;
- * if one short-side leg ends REJECTED, FAILED or CANCELLED, they end CANCELLED and the hedge stays.
+ * Exit-all keeps hedges: the long-side legs of an underlying wait (held) until no short-side
+ * exit of that underlying is live, whichever square-off it came from, then go out (with the
+ * expiry they got when accepted). If a short-side exit that ended after a leg was accepted ended
+ * REJECTED, FAILED or CANCELLED, the leg ends CANCELLED and the hedge stays.
  */
 function settleHedges(book: Book, short: OrderRow): void {
-	if (short.side !== "BUY" || short.square_off_id === null || short.underlying === null) return;
-	const group = [short.square_off_id, short.underlying] as const;
+	if (short.side !== "BUY" || short.underlying === null || !isFinal(short.status)) return;
 	const held = book.sql
-		.exec<OrderRow>("SELECT * FROM orders WHERE square_off_id = ? AND underlying = ? AND held = 1 AND status = 'PENDING'", ...group)
+		.exec<OrderRow>("SELECT * FROM orders WHERE underlying = ? AND held = 1 AND status = 'PENDING'", short.underlying)
 		.toArray();
-	if (held.length === 0) return;
-	const shorts = book.sql
-		.exec<OrderRow>("SELECT * FROM orders WHERE square_off_id = ? AND underlying = ? AND side = 'BUY' AND held = 0", ...group)
+	if (held.length === 0 || shortExitsLive(book.sql).has(short.underlying)) return;
+	const broken = book.sql
+		.exec<OrderRow>(
+			`SELECT * FROM orders WHERE underlying = ? AND side = 'BUY' AND held = 0 AND status IN (${sqlList(HEDGE_BROKEN)})`,
+			short.underlying,
+		)
 		.toArray();
-	const broken = shorts.find((o) => HEDGE_BROKEN.includes(o.status));
-	if (!broken && !shorts.every((o) => o.status === "COMPLETE")) return;
 	for (const leg of held) {
-		if (broken) {
-			book.sql.exec("UPDATE orders SET held = 0 WHERE id = ?", leg.id);
-			const reason = `hedge kept: the short leg ${broken.symbol} ended ${broken.status}, so this long leg was not sent`;
+		book.sql.exec("UPDATE orders SET held = 0 WHERE id = ?", leg.id);
+		// The short legs this one waited for ended after it was accepted.
+		const waitedFor = broken.find((o) => o.updated_at >= leg.created_at);
+		if (waitedFor) {
+			const reason = `hedge kept: the short leg ${waitedFor.symbol} ended ${waitedFor.status}, so this long leg was not sent`;
 			change(book, { ...leg, held: 0 }, { status: "CANCELLED", reason }, {});
 			book.outbox.recordAudit(
 				"order.hedge_kept",
 				leg.client_id,
-				{ orderId: leg.id, shortOrderId: broken.id, shortStatus: broken.status },
+				{ orderId: leg.id, shortOrderId: waitedFor.id, shortStatus: waitedFor.status },
 				"system",
 			);
 		} else {
-			const expires = expiresAt(book.env, leg.order_type);
-			book.sql.exec("UPDATE orders SET held = 0, expires_at = ? WHERE id = ?", expires, leg.id);
-			change(book, { ...leg, held: 0, expires_at: expires }, { reason: null }, {});
+			change(book, { ...leg, held: 0 }, { reason: null }, {});
 			book.outbox.ordersWaiting();
 		}
 	}
@@ -202,8 +213,14 @@ export function requestCancel(book: Book, clientId: string, row: OrderRow, actor
 export const liveOrderRows = (sql: SqlStorage) =>
 	sql.exec<OrderRow>(`SELECT * FROM orders WHERE status IN (${sqlList(OPEN_STATUSES)}) ORDER BY rowid`).toArray();
 
-/** Our orders, newest first, then the primary's pending orders replicated in. */
-export function allOrders(sql: SqlStorage): Order[] {
-	const ours = sql.exec<OrderRow>("SELECT * FROM orders ORDER BY rowid DESC").toArray().map(orderJson);
+/**
+ * Our orders accepted since `since` (ISO; "" for all) or still open, newest first, then the
+ * primary's pending orders replicated in.
+ */
+export function ordersSince(sql: SqlStorage, since: string): Order[] {
+	const ours = sql
+		.exec<OrderRow>(`SELECT * FROM orders WHERE created_at >= ? OR status IN (${sqlList(OPEN_STATUSES)}) ORDER BY rowid DESC`, since)
+		.toArray()
+		.map(orderJson);
 	return [...ours, ...primaryOrders(sql)];
 }

@@ -8,6 +8,7 @@ import type { Order, OrderType, Outcome, Refusal, Segment, SquareOffRequest } fr
 import { checkExit, exitAllOrder, exitLimits, exitSide, fromPaise, slice, toPaise } from "../../src/trading/rules";
 import { beginIdempotent, finishIdempotent, forgetIdempotent } from "./idempotency";
 import { expiresAt, orderJson, orderRow } from "./orders";
+import { shortExitsLive } from "./order-lifecycle";
 import { broadcastPosition, openPositionRows, pendingExit, pendingExits, positionRow, unavailable } from "./positions";
 import type { Book, PositionRow } from "./schema";
 
@@ -87,8 +88,10 @@ function planAll(sql: SqlStorage, segment: Segment | undefined): Plan {
 		// A partly exited F&O position exits its whole lots; an odd remainder cannot be sent.
 		.map((e) => ({ ...e, quantity: e.quantity - (e.quantity % e.position.lot_size) }))
 		.filter((e) => e.quantity > 0);
-	// Shorts before the longs that hedge them: a long-side leg waits while its underlying has short-side legs.
-	const shorted = new Set(exits.filter((e) => e.position.net_qty < 0).map((e) => e.position.underlying));
+	// Shorts before the longs that hedge them: a long-side leg waits while its underlying has
+	// short-side legs, this request's or any still live from before.
+	const shorted = shortExitsLive(sql);
+	for (const e of exits) if (e.position.net_qty < 0) shorted.add(e.position.underlying);
 	for (const e of exits) Object.assign(e, { held: e.position.net_qty > 0 && shorted.has(e.position.underlying) });
 	if (exits.length === 0) return { ok: false, refusal: { code: "NOTHING_TO_EXIT", detail: "no open quantity left to exit" } };
 	return { ok: true, exits };
@@ -130,7 +133,7 @@ function insertOrder(book: Book, clientId: string, squareOffId: string, e: Plann
 		now,
 		p.underlying,
 		e.held ? 1 : 0,
-		e.held ? null : expiresAt(book.env, e.orderType),
+		expiresAt(book.env, e.orderType, Date.parse(now)),
 	);
 	const row = orderRow(book.sql, id);
 	if (!row) throw new Error(`order ${id} was not stored`);

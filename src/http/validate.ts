@@ -8,9 +8,32 @@ import { type output, type ZodType, z } from "zod";
 import { Problem } from "./problem";
 
 export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(target: Target, schema: Schema) {
-	return zValidator(target, schema, (result) => {
+	const check = zValidator(target, schema, (result) => {
 		if (!result.success) throw invalid(target === "json" ? "INVALID_BODY" : "INVALID_REQUEST", result.error);
 	});
+	if (target !== "json") return check;
+	// Hono reads a body only when it is labelled JSON, and checks `{}` in its place otherwise: an
+	// exit-all body sent as text/plain would exit everything. A body is never ignored: whatever its
+	// label, it is read as JSON and checked, or refused.
+	const checkJson: typeof check = async (c, next) => {
+		if (JSON_MEDIA_TYPE.test((c.req.header("content-type") ?? "").split(";")[0]!.trim())) return check(c, next);
+		const text = (await c.req.text()).trim();
+		if (text === "") return check(c, next);
+		c.req.addValidatedData("json", parseJson(schema, parseText(text)) as object);
+		await next();
+	};
+	return checkJson;
+}
+
+/** The media types Hono's validator reads as JSON. */
+const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+function parseText(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		throw new Problem(400, "MALFORMED_REQUEST", "the body is not JSON");
+	}
 }
 
 /**
@@ -20,12 +43,7 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
 export const noBody = createMiddleware(async (c, next) => {
 	const text = (await c.req.text()).trim();
 	if (text !== "") {
-		let json: unknown;
-		try {
-			json = JSON.parse(text);
-		} catch {
-			throw new Problem(400, "MALFORMED_REQUEST", "the body is not JSON (this request takes none)");
-		}
+		const json = parseText(text);
 		if (typeof json === "object" && json !== null && !Array.isArray(json)) {
 			const [field] = Object.keys(json);
 			if (field !== undefined)

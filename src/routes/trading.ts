@@ -1,6 +1,6 @@
 // Trader routes: positions, orders, square-offs, cancels and the live socket. Each one hands
 // the work to the client's Account Durable Object (c.var.account), which serializes it.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import { requireSessionToken, type SessionEnv, sessionRef } from "../auth/middleware";
@@ -9,7 +9,7 @@ import { readFailover } from "../failover/state";
 import { Problem, refusalProblem } from "../http/problem";
 import { sha256Hex } from "../http/hex";
 import { noBody, validate } from "../http/validate";
-import { LIVE_SESSION_HEADER, type Refused } from "../contract";
+import { LIVE_SESSION_HEADER, type Refused, type SquareOffRequest } from "../contract";
 import { SquareOffAllBody, SquareOffBody } from "../contract/schemas";
 
 interface IdempotentEnv extends SessionEnv {
@@ -43,14 +43,32 @@ function accepted<O extends { ok: true } | Refused>(o: O): Fields<O> {
  * broker's OMS is unreachable an exit could only sit in the queue and reach the exchange late:
  * refused with 503 OMS_UNAVAILABLE instead (cancels are still taken; they only reduce risk).
  */
-async function requireActive(env: Env) {
+async function closedToExits(env: Env): Promise<Problem | null> {
 	const state = await readFailover(env, { consistent: true });
-	if (!state.active) throw new Problem(503, "PRIMARY_ACTIVE", "the primary trading site is up: square off there");
+	if (!state.active) return new Problem(503, "PRIMARY_ACTIVE", "the primary trading site is up: square off there");
 	if (!state.oms.reachable) {
-		throw new Problem(503, "OMS_UNAVAILABLE", "the broker's order system cannot be reached right now: exits cannot reach the exchange", {
+		return new Problem(503, "OMS_UNAVAILABLE", "the broker's order system cannot be reached right now: exits cannot reach the exchange", {
 			oms: state.oms,
 		});
 	}
+	return null;
+}
+
+/**
+ * A square-off, once the site takes exits. A retry of one already answered gets that answer
+ * again even after the site stopped taking them: its orders exist, and a 503 would tell the
+ * trader they do not.
+ */
+async function squareOff(c: Context<IdempotentEnv>, path: string, req: SquareOffRequest) {
+	const { kind: _, ...body } = req;
+	const hash = await requestHash("POST", path, body);
+	const closed = await closedToExits(c.env);
+	if (closed) {
+		const answered = await c.var.account.squareOffAnswered(sessionRef(c), c.var.idempotencyKey, hash);
+		if (answered === null) throw closed;
+		return c.json(accepted(answered), 202);
+	}
+	return c.json(accepted(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, req)), 202);
 }
 
 export const positions = new Hono<SessionEnv>()
@@ -59,18 +77,8 @@ export const positions = new Hono<SessionEnv>()
 
 export const squareOffs = new Hono<IdempotentEnv>()
 	.use(requireSessionToken, requireIdempotencyKey)
-	.post("/", validate("json", SquareOffBody), async (c) => {
-		await requireActive(c.env);
-		const body = c.req.valid("json");
-		const hash = await requestHash("POST", "/api/square-offs", body);
-		return c.json(accepted(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, { kind: "one", ...body })), 202);
-	})
-	.post("/all", validate("json", SquareOffAllBody), async (c) => {
-		await requireActive(c.env);
-		const body = c.req.valid("json");
-		const hash = await requestHash("POST", "/api/square-offs/all", body);
-		return c.json(accepted(await c.var.account.squareOff(sessionRef(c), c.var.idempotencyKey, hash, { kind: "all", ...body })), 202);
-	});
+	.post("/", validate("json", SquareOffBody), (c) => squareOff(c, "/api/square-offs", { kind: "one", ...c.req.valid("json") }))
+	.post("/all", validate("json", SquareOffAllBody), (c) => squareOff(c, "/api/square-offs/all", { kind: "all", ...c.req.valid("json") }));
 
 const OrderParam = z.object({ orderId: z.string().min(1).max(100) });
 

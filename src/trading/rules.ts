@@ -24,6 +24,14 @@ export function toPaise(price: string | number): number | null {
 
 export const fromPaise = (paise: number) => `${Math.floor(paise / 100)}.${String(paise % 100).padStart(2, "0")}`;
 
+/** India's markets keep IST, UTC+5:30 all year (no daylight saving). */
+const IST_OFFSET_MS = 330 * 60_000;
+const DAY_MS = 86_400_000;
+
+/** The instant the trading day (midnight IST) holding `nowMs` began, as ISO text. */
+export const tradingDayStart = (nowMs: number) =>
+	new Date(Math.floor((nowMs + IST_OFFSET_MS) / DAY_MS) * DAY_MS - IST_OFFSET_MS).toISOString();
+
 /** A long closes with SELL, a short with BUY. */
 export const exitSide = (netQty: number): Side => (netQty > 0 ? "SELL" : "BUY");
 
