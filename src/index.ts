@@ -11,7 +11,7 @@ import { countCall, countedEnv } from "./observability/platform-calls";
 import { assetsOrNotFound } from "./http/assets";
 import { onError } from "./http/errors";
 import { API_BODY_LIMIT, limitBody, OMS_EVENTS_BODY_LIMIT, OPS_BODY_LIMIT } from "./http/limits";
-import { requireSameOrigin } from "./http/origin";
+import { refuseForeignOrigin, requireSameOrigin } from "./http/origin";
 import { noStore, securityHeaders } from "./http/security-headers";
 import { auth, logout } from "./routes/auth";
 import { me } from "./routes/me";
@@ -36,7 +36,7 @@ const app = new Hono<AppEnv>()
 	.use("/status", statusPageHeaders)
 	.use(securityHeaders)
 	.use("/api/*", noStore, requireSameOrigin, limitBody(API_BODY_LIMIT))
-	.use("/ops/*", limitBody(OPS_BODY_LIMIT))
+	.use("/ops/*", refuseForeignOrigin, limitBody(OPS_BODY_LIMIT))
 	// Its signature covers the body, so the limit comes first: at most this much is read before a 401.
 	.use("/oms/*", limitBody(OMS_EVENTS_BODY_LIMIT))
 	.route("/api/auth", auth)

@@ -4,7 +4,7 @@ import { exports } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { call, expectProblem, opsHeaders } from "./helpers";
+import { call, expectProblem, opsHeaders, SITE } from "./helpers";
 
 const AUD = "lifeboat-test-aud";
 const team = () => inject("accessUrl");
@@ -98,6 +98,23 @@ describe("ops sign-in: Cloudflare Access", () => {
 		});
 		await expectProblem(res, 401, "UNAUTHENTICATED");
 		expect(await (await call("/ops/failover", { headers: opsHeaders })).json()).toEqual(before);
+	});
+	it("refuses a state-changing request from another site's page carrying the operator's Access sign-in, and changes nothing", async () => {
+		const before = await (await call("/ops/failover", { headers: opsHeaders })).json();
+		const signedIn = { "cf-access-jwt-assertion": await assertion(published, "k-good") };
+		// What a form with enctype="text/plain" on a hostile page sends once Access has signed the operator in.
+		const forged = await call("/ops/failover", {
+			method: "POST",
+			headers: { ...signedIn, origin: "https://evil.example", "content-type": "text/plain" },
+			body: JSON.stringify({ active: false, reason: "forged" }),
+		});
+		await expectProblem(forged, 403, "CROSS_SITE_REQUEST");
+		expect(await (await call("/ops/failover", { headers: opsHeaders })).json()).toEqual(before);
+		// The console's own page (same Origin) and a script with no Origin are let through to the route.
+		const own = await call("/ops/failover", { method: "POST", headers: { ...signedIn, origin: SITE }, body: JSON.stringify({ nope: 1 }) });
+		await expectProblem(own, 400, "UNKNOWN_FIELD");
+		const script = await call("/ops/failover", { method: "POST", headers: signedIn, body: JSON.stringify({ nope: 1 }) });
+		await expectProblem(script, 400, "UNKNOWN_FIELD");
 	});
 });
 

@@ -1,7 +1,9 @@
 // CSRF defence: a state-changing /api request must come from a page of this site. Browsers
 // send Origin on every cross-site POST (and on same-origin ones), so a missing or foreign
-// Origin is refused. The live socket's upgrade (a GET) is held to the same rule. Machine endpoints (/ops, /sync, /oms) use bearer tokens or signatures
-// instead and are not mounted under this middleware.
+// Origin is refused. The live socket's upgrade (a GET) is held to the same rule. Machine
+// endpoints (/sync, /oms) use bearer tokens or signatures and are not mounted under it; /ops is
+// also a browser's (the console, signed in by Access's cookie), so a foreign Origin is refused
+// there too, while a request with none (a script with the token) goes on.
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./app-env";
 import { Problem } from "./problem";
@@ -17,5 +19,12 @@ export function requireOwnOrigin(origin: string | undefined, requestUrl: string)
 
 export const requireSameOrigin = createMiddleware<AppEnv>(async (c, next) => {
 	if (!SAFE_METHODS.has(c.req.method)) requireOwnOrigin(c.req.header("origin"), c.req.url);
+	await next();
+});
+
+/** /ops: a browser's state-changing request must come from this site; a machine's (no Origin) goes on. */
+export const refuseForeignOrigin = createMiddleware<AppEnv>(async (c, next) => {
+	const origin = c.req.header("origin");
+	if (!SAFE_METHODS.has(c.req.method) && origin !== undefined) requireOwnOrigin(origin, c.req.url);
 	await next();
 });
