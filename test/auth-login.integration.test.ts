@@ -125,6 +125,18 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 		expect((await totp(mine, await codeAt(client.totpSecret, now()), owner)).status).toBe(200);
 	});
 
+	it("counts a code for a challenge that is gone as a try of the address, like a wrong code: a vanished challenge tells a stranger nothing", async () => {
+		const client = await createClient();
+		const attacker = browserHeaders(randomIp());
+		const res = await login(client.clientId, "wrong-password", attacker);
+		const { challengeId } = (await res.json()) as { challengeId: string };
+		const statuses: number[] = [res.status];
+		// Three codes use the challenge up; the codes after those find no challenge, and still count.
+		while (statuses.length < 25 && !statuses.includes(423)) statuses.push((await totp(challengeId, "123456", attacker)).status);
+		expect(statuses.at(-1)).toBe(423);
+		expect(statuses.length).toBeLessThanOrEqual(TRIES_PER_ADDRESS + 1);
+	});
+
 	it(`locks one address out of the account at its ${TRIES_PER_ADDRESS}th try in a row (the right password too), never the owner elsewhere; the lock runs out`, async () => {
 		const client = await createClient();
 		const attacker = browserHeaders(randomIp());
@@ -320,9 +332,10 @@ describe("POST /api/auth/login + /api/auth/totp", () => {
 		const from = browserHeaders(randomIp());
 		const first = await challengeFor(client, from); // try 1
 		for (const code of ["000001", "000002", "000003"]) await expectProblem(await totp(first, code, from), 401, "INVALID_OTP"); // tries 2-4
-		await expectProblem(await totp(first, await codeAt(client.totpSecret, now()), from), 401, "INVALID_OTP"); // a spent challenge: no try
-		const second = await challengeFor(client, from); // try 5
-		for (const code of ["000004", "000005", "000006"]) await expectProblem(await totp(second, code, from), 401, "INVALID_OTP"); // tries 6-8
+		// A spent challenge, even with the right code: a try like a wrong code (whether it still exists tells nothing).
+		await expectProblem(await totp(first, await codeAt(client.totpSecret, now()), from), 401, "INVALID_OTP"); // try 5
+		const second = await challengeFor(client, from); // try 6
+		for (const code of ["000004", "000005"]) await expectProblem(await totp(second, code, from), 401, "INVALID_OTP"); // tries 7-8
 		const third = await challengeFor(client, from); // try 9
 		await expectProblem(await totp(third, "000007", from), 401, "INVALID_OTP"); // try 10: the lock is set
 		await expectProblem(await totp(third, await codeAt(client.totpSecret, now()), from), 423, "ACCOUNT_LOCKED");

@@ -157,7 +157,9 @@ export function finishTotp(
 		if (c.attempts + 1 >= CHALLENGE_MAX_ATTEMPTS) store.deleteChallenge(nonce);
 		else store.setChallengeAttempts(nonce, c.attempts + 1);
 	}
-	const addressLockedUntil = failure === "NO_CHALLENGE" ? null : countTry(store, address, nowSeconds);
+	// A code for a challenge that is gone counts like any wrong one: whether a challenge still
+	// exists (the account's cap keeps the right password's longest) must tell a stranger nothing.
+	const addressLockedUntil = countTry(store, address, nowSeconds);
 	let secondFactorLockedUntil: number | null = null;
 	// Only a right password makes a guess that could succeed: only those count for the account.
 	if (c?.passwordOk && (failure === "WRONG_CODE" || failure === "REPLAYED" || failure === "SECOND_FACTOR_LOCKED") && !trusted) {
