@@ -1,7 +1,7 @@
 // Exits that never hurt the trader: hedges kept in exit-all, the unhedging guard, strict bodies,
 // orders that expire instead of going out late, and orders of unknown outcome that keep counting
 // until the OMS says what it holds. Against the real runtime, queues, Postgres and OMS simulator.
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -62,7 +62,28 @@ describe("exit all keeps hedges", () => {
 		);
 		await eventually(async () => (await atOms(c.clientId)).has(longNifty!.id), "long leg at the OMS after the short filled");
 		const sentLong = (await omsStats(c.clientId)).orders.find((o) => o.orderId === longNifty!.id);
-		expect(Date.parse(String(sentLong?.expiresAt))).toBeGreaterThan(Date.now());
+		expect(Date.parse(String(sentLong?.expiresAt)) - Date.parse(longNifty!.createdAt)).toBe(Number(env.MARKET_ORDER_TTL_SECONDS) * 1000);
+	});
+
+	it("fails a long leg still waiting at its expiry: the alarm ends it FAILED, and it never reaches the OMS when the short fills later", async () => {
+		const c = await createClient({ positions: [option("NIFTY", 150), option("NIFTY", -150)] });
+		await omsBehaviour(c.clientId, { holdFills: true, ackDelayMs: 0 });
+		const t = await trader(c.clientId);
+		const { orders } = await accepted(await t.post("/api/square-offs/all", {}));
+		const long = orders.find((o) => o.side === "SELL")!;
+		const short = orders.find((o) => o.side === "BUY")!;
+		await eventually(async () => (await atOms(c.clientId)).has(short.id), "short leg at the OMS");
+		// Its expiry passes while the short is still open (moved back in storage rather than waited for).
+		const stub = env.ACCOUNTS.getByName(c.clientId);
+		await runInDurableObject(stub, (_, state) => {
+			state.storage.sql.exec("UPDATE orders SET expires_at = ? WHERE id = ?", new Date(Date.now() - 1000).toISOString(), long.id);
+		});
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		expect(await t.order(long.id)).toMatchObject({ status: "FAILED", reason: expect.stringContaining("expired") });
+		expect((await t.positions()).find((p) => p.id === c.positionIds[0])?.pendingExitQty).toBe(0);
+		await fillAtOms(c.clientId, [short.id]);
+		await eventually(async () => (await t.order(short.id)).status === "COMPLETE", "short leg COMPLETE");
+		expect(await atOms(c.clientId)).not.toContain(long.id);
 	});
 
 	it("keeps the hedge when a short leg is rejected: the waiting long legs end CANCELLED and never reach the OMS", async () => {

@@ -28,7 +28,7 @@ import { cancelAll, cancelOrder } from "./cancels";
 import { expireIdempotent, IDEMPOTENCY_TTL_MS, storedOutcome } from "./idempotency";
 import { acceptLive, closeAllSockets, closeEndedSessions, closeSessionSockets } from "./live";
 import { applyOmsEvent, expireOmsEvents } from "./oms-events";
-import { beginRelay, cancelRelay, ordersSince, relayOutcome } from "./order-lifecycle";
+import { beginRelay, cancelRelay, expireHeldLegs, ordersSince, relayOutcome } from "./order-lifecycle";
 import { orderView } from "./orders";
 import { settleLookup } from "./outcome-checks";
 import { cancelAllFor, disableClient, enableClient, type OpsAction, viewClient } from "./ops";
@@ -253,8 +253,8 @@ export class Account extends DurableObject<Env> {
 	}
 
 	/**
-	 * Closes sockets whose session ended, resends what a failed or interrupted send left behind,
-	 * expires idempotency keys and event ids, and comes back soon while anything waits, else when
+	 * Closes sockets whose session ended, fails held long legs past their expiry, resends what a
+	 * failed or interrupted send left behind, expires idempotency keys and event ids, and comes back soon while anything waits, else when
 	 * the oldest key expires or the next open socket's session would end. Only here
 	 * does the alarm move later: kicks only bring it nearer, so a busy client does not rewrite it
 	 * on every request.
@@ -264,8 +264,11 @@ export class Account extends DurableObject<Env> {
 		const nextSocketCheck = closeEndedSessions(this.ctx, this.sql, Math.floor(Date.now() / 1000));
 		const nextKeyExpiry = expireIdempotent(this.sql);
 		expireOmsEvents(this.sql, Date.now() - IDEMPOTENCY_TTL_MS);
+		const nextHeldExpiry = expireHeldLegs(this.book);
 		const waiting = await this.book.outbox.flush();
-		const times = [waiting ? Date.now() + RESEND_AFTER_MS : nextKeyExpiry, nextSocketCheck].filter((t): t is number => t !== null);
+		const times = [waiting ? Date.now() + RESEND_AFTER_MS : nextKeyExpiry, nextSocketCheck, nextHeldExpiry].filter(
+			(t): t is number => t !== null,
+		);
 		if (times.length > 0) await this.book.alarm.set(Math.min(...times));
 	}
 }

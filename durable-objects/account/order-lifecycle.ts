@@ -28,15 +28,18 @@ export function change(
 	patch: Partial<Pick<OrderRow, "status" | "reason" | "filled_qty" | "fill_value_paise">>,
 	event: { fillQty?: number; fillPrice?: string },
 ): OrderRow {
-	const after: OrderRow = { ...row, ...patch, version: row.version + 1, updated_at: new Date().toISOString() };
+	const now = new Date().toISOString();
+	const ended_at = isFinal(row.status) || !isFinal(patch.status ?? row.status) ? row.ended_at : now;
+	const after: OrderRow = { ...row, ...patch, version: row.version + 1, updated_at: now, ended_at };
 	book.sql.exec(
-		"UPDATE orders SET status = ?, reason = ?, filled_qty = ?, fill_value_paise = ?, version = ?, updated_at = ? WHERE id = ?",
+		"UPDATE orders SET status = ?, reason = ?, filled_qty = ?, fill_value_paise = ?, version = ?, updated_at = ?, ended_at = ? WHERE id = ?",
 		after.status,
 		after.reason,
 		after.filled_qty,
 		after.fill_value_paise,
 		after.version,
 		after.updated_at,
+		after.ended_at,
 		row.id,
 	);
 	book.outbox.recordOrder(after, event);
@@ -63,8 +66,9 @@ export function shortExitsLive(sql: SqlStorage): Set<string> {
 /**
  * Exit-all keeps hedges: the long-side legs of an underlying wait (held) until no short-side
  * exit of that underlying is live, whichever square-off it came from, then go out (with the
- * expiry they got when accepted). If a short-side exit that ended after a leg was accepted ended
- * REJECTED, FAILED or CANCELLED, the leg ends CANCELLED and the hedge stays.
+ * expiry they got when accepted; the alarm fails one that waits past it). If a short-side exit
+ * accepted before a leg ended REJECTED, FAILED or CANCELLED after it, the leg ends CANCELLED
+ * and the hedge stays.
  */
 function settleHedges(book: Book, short: OrderRow): void {
 	if (short.side !== "BUY" || short.underlying === null || !isFinal(short.status)) return;
@@ -80,8 +84,8 @@ function settleHedges(book: Book, short: OrderRow): void {
 		.toArray();
 	for (const leg of held) {
 		book.sql.exec("UPDATE orders SET held = 0 WHERE id = ?", leg.id);
-		// The short legs this one waited for ended after it was accepted.
-		const waitedFor = broken.find((o) => o.updated_at >= leg.created_at);
+		// A short leg this one waited for: accepted before it, ended after it (a late fill moves updated_at, not ended_at).
+		const waitedFor = broken.find((o) => o.created_at <= leg.created_at && (o.ended_at ?? o.updated_at) >= leg.created_at);
 		if (waitedFor) {
 			const reason = `hedge kept: the short leg ${waitedFor.symbol} ended ${waitedFor.status}, so this long leg was not sent`;
 			change(book, { ...leg, held: 0 }, { status: "CANCELLED", reason }, {});
@@ -151,9 +155,24 @@ export function cancelRelay(sql: SqlStorage, orderId: string): "send" | "skip" |
 }
 
 function expire(book: Book, row: OrderRow): OrderRow {
-	book.sql.exec("UPDATE orders SET outcome_unknown = 0 WHERE id = ?", row.id);
+	book.sql.exec("UPDATE orders SET outcome_unknown = 0, held = 0 WHERE id = ?", row.id);
 	book.outbox.recordAudit("order.failed", row.client_id, { orderId: row.id, reason: "expired" }, "system");
-	return change(book, { ...row, outcome_unknown: 0 }, { status: "FAILED", reason: "expired before it reached the exchange" }, {});
+	return change(book, { ...row, outcome_unknown: 0, held: 0 }, { status: "FAILED", reason: "expired before it reached the exchange" }, {});
+}
+
+/**
+ * Long legs still held past their expiry can never be sent: they end FAILED now rather than
+ * look live until their short legs end (the alarm's part). When the next one expires (ms), or null.
+ */
+export function expireHeldLegs(book: Book, now = Date.now()): number | null {
+	const held = book.sql.exec<OrderRow>("SELECT * FROM orders WHERE held = 1 AND status = 'PENDING' AND expires_at IS NOT NULL").toArray();
+	let next: number | null = null;
+	for (const leg of held) {
+		const at = Date.parse(leg.expires_at ?? "");
+		if (at <= now) expire(book, leg);
+		else next = Math.min(next ?? at, at);
+	}
+	return next;
 }
 
 /** What the relay learned about one order; `changed` is false for a duplicate or late outcome. */

@@ -60,8 +60,10 @@ export interface OrderRow {
 	underlying: string | null;
 	/** 1: a long-side leg of an exit-all waiting for its underlying's short-side legs to complete. */
 	held: number;
-	/** ISO time after which the order must not be placed; null while held. */
+	/** ISO time after which the order must not be placed (accepted + its TTL; null only in Accounts stored before it). */
 	expires_at: string | null;
+	/** ISO time it reached a final status (null while live, and for orders that ended before this column). */
+	ended_at: string | null;
 	/** 1: an attempt to place it got no definite answer, so the OMS may hold it (see checks). */
 	outcome_unknown: number;
 	relay_attempts: number;
@@ -140,6 +142,7 @@ const ADDED_ORDER_COLUMNS = [
 	"outcome_unknown INTEGER NOT NULL DEFAULT 0",
 	"relay_attempts INTEGER NOT NULL DEFAULT 0",
 	"check_after INTEGER",
+	"ended_at TEXT",
 ];
 
 function addColumns(sql: SqlStorage, table: string, added: string[]): void {
