@@ -19,9 +19,9 @@ export interface NoticeKey {
 }
 
 /**
- * Disabled by ops: the Account holds that, and its audit entries reach the audit log. A disable
- * not followed by an enable keeps the client out (one made within the last second may not be
- * there yet).
+ * Disabled by ops: the Account holds that, and its audit entries reach the audit log through the
+ * records queue (about a second later, or once Postgres is back). A disable not followed by an
+ * enable keeps the client out.
  */
 const disabledByOps = sql`EXISTS (
 	SELECT 1 FROM ${schema.auditLog} d WHERE d.client_id = ${schema.clients.clientId} AND d.action = 'ops.client_disabled'
