@@ -254,10 +254,10 @@ export class Account extends DurableObject<Env> {
 
 	/**
 	 * Closes sockets whose session ended, fails held long legs past their expiry, resends what a
-	 * failed or interrupted send left behind, expires idempotency keys and event ids, and comes back soon while anything waits, else when
-	 * the oldest key expires or the next open socket's session would end. Only here
-	 * does the alarm move later: kicks only bring it nearer, so a busy client does not rewrite it
-	 * on every request.
+	 * failed or interrupted send left behind, expires idempotency keys and event ids, and comes
+	 * back soon while anything waits, else when the oldest key expires, the next held leg expires
+	 * or the next open socket's session would end. Only here does the alarm move later: kicks only
+	 * bring it nearer, so a busy client does not rewrite it on every request.
 	 */
 	async alarm(): Promise<void> {
 		this.book.alarm.rang();
