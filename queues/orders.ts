@@ -41,6 +41,11 @@ async function callOms(env: Env, method: "GET" | "POST", path: string, payload: 
  * order ends FAILED with ops alerted rather than silently REJECTED.
  */
 const retryable = (a: OmsAnswer) => a.status === null || a.status >= 500 || a.status === 401 || a.status === 403 || a.status === 429;
+/**
+ * Answers that do not say whether the OMS took the order: a 500 (it failed somewhere in the
+ * middle), a 502 or 504 (a gateway in front of it lost the OMS's answer). 503 says it was not taken.
+ */
+const UNSURE_STATUSES = new Set([500, 502, 504]);
 const describe = (a: OmsAnswer) => (a.status === null ? a.error : `HTTP ${a.status}`);
 
 /**
@@ -58,8 +63,8 @@ async function place(env: Env, clientId: string, orders: RelayOrder[]): Promise<
 			.filter((o) => toSend.has(o.orderId))
 			.map(async (order) => {
 				const answer = await callOms(env, "POST", "/orders", order, order.orderId);
-				if (answer.status === null) {
-					// No definite answer: the OMS may have taken it. Retried (it dedupes by order id) and counted until it says.
+				if (answer.status === null || UNSURE_STATUSES.has(answer.status)) {
+					// The OMS may have taken it. Retried (it dedupes by order id) and counted until it says.
 					steps.set(order.orderId, { done: false, reason: describe(answer) });
 					outcomes.push({ orderId: order.orderId, outcome: { kind: "unknown", reason: describe(answer) } });
 				} else if (retryable(answer)) steps.set(order.orderId, { done: false, reason: describe(answer) });

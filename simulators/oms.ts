@@ -45,6 +45,8 @@ export interface ClientBehaviour extends Partial<OmsControl> {
 	hangTimes?: number;
 	/** Take the order, then never answer (the caller times out and sends it again). */
 	loseAnswerTimes?: number;
+	/** Answer 504 after the OMS behind the gateway took the order (or already had it), as a gateway that timed out would. */
+	gatewayTimeoutTimes?: number;
 	/** Answer order lookups (GET /orders/:id) with 503. */
 	lookupsFail?: boolean;
 }
@@ -121,7 +123,7 @@ export async function startOmsSimulator(opts: { port?: number; relaySecret: stri
 		return s;
 	};
 	/** Spends one of a client's "first N requests" failures or hangs. */
-	const spend = (clientId: string, key: "failTimes" | "hangTimes" | "loseAnswerTimes") => {
+	const spend = (clientId: string, key: "failTimes" | "hangTimes" | "loseAnswerTimes" | "gatewayTimeoutTimes") => {
 		const b = behaviours.get(clientId);
 		if (!b?.[key]) return false;
 		b[key] -= 1;
@@ -300,9 +302,11 @@ export async function startOmsSimulator(opts: { port?: number; relaySecret: stri
 			const order = payload as RelayOrder;
 			const key = req.headers["idempotency-key"];
 			if (key !== order.orderId) return sendJson(res, 400, { error: "Idempotency-Key must be the order id" });
+			const gatewayTimeout = () => sendJson(res, 504, { error: "gateway timeout" });
 			if (orders.has(order.orderId)) {
 				stats.duplicates++;
 				cs.duplicates++;
+				if (spend(clientId, "gatewayTimeoutTimes")) return gatewayTimeout();
 				return sendJson(res, 409, { orderId: order.orderId, status: "DUPLICATE" });
 			}
 			// A real OMS refuses an order past the expiry it carries: a late exit is a different trade.
@@ -321,6 +325,7 @@ export async function startOmsSimulator(opts: { port?: number; relaySecret: stri
 				hanging.add(res);
 				return;
 			}
+			if (spend(clientId, "gatewayTimeoutTimes")) return gatewayTimeout();
 			return sendJson(res, 201, { orderId: order.orderId, status: "OPEN" });
 		}
 		sendJson(res, 404, { error: "not found" });

@@ -286,6 +286,29 @@ describe("expiry", () => {
 });
 
 describe("outcome unknown", () => {
+	it("a 504 from a gateway in front of the OMS is no definite answer: the exit stays counted (SENT, not FAILED), and the OMS's next answer confirms it once", async () => {
+		const c = await createClient({ positions: [future("NIFTY", 75)] });
+		// Every attempt reaches the OMS, which takes the order; the gateway answers 504 each time.
+		await omsBehaviour(c.clientId, { gatewayTimeoutTimes: 1000, silent: true });
+		const t = await trader(c.clientId);
+		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
+		const id = orders[0]!.id;
+		const unknown = await eventually(async () => {
+			const o = await t.order(id);
+			return o.status === "SENT" && o.reason?.includes("confirming") && o;
+		}, "SENT, outcome unknown");
+		expect(unknown.reason).toContain("confirming with the exchange");
+		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 422, "NOTHING_TO_EXIT");
+		// The gateway recovers: the next retry hears that the OMS already has it.
+		await omsBehaviour(c.clientId, { silent: true });
+		await eventually(async () => {
+			const o = await t.order(id);
+			return o.status === "SENT" && o.reason === undefined;
+		}, "confirmed SENT");
+		const stats = await omsStats(c.clientId);
+		expect(stats.orders.map((o) => o.orderId)).toEqual([id]);
+	});
+
 	it("an exit the OMS took whose answer was lost, then 503s and silence: stays counted (SENT), a second exit is refused, ops alerted once, and the OMS's word settles it", async () => {
 		const c = await createClient({ positions: [future("NIFTY", 75)] });
 		await omsBehaviour(c.clientId, { loseAnswerTimes: 1, silent: true });
