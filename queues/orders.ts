@@ -8,6 +8,7 @@ import { omsTrouble, suspectOms } from "../src/failover/oms-suspect";
 import { signatureHeaders, signedPath } from "../src/relay/signature";
 import { retryDelaySeconds } from "../src/relay/backoff";
 import { assertNever, type OmsLookup, type OrderMessage, type RelayOrder, type RelayOutcome } from "../src/contract";
+import type { Account } from "../durable-objects/account";
 
 type OmsAnswer = { status: number; body: Record<string, unknown> } | { status: null; error: string };
 type Step = { done: true } | { done: false; reason: string };
@@ -117,17 +118,23 @@ async function check(env: Env, orderId: string, clientId: string): Promise<Step>
 	const answer = await callOms(env, "GET", `/orders/${encodeURIComponent(orderId)}?clientId=${encodeURIComponent(clientId)}`, null);
 	const lookup = lookupOf(answer);
 	if (lookup) {
-		await account.settleLookup(orderId, lookup);
+		const after = await account.settleLookup(orderId, lookup);
+		// Never placed (every attempt without a definite answer): FAILED, and ops hear of it as of any failed exit.
+		if (after?.status === "FAILED" && !lookup.found) {
+			await alertOnce(env, account, `failed:${orderId}`, {
+				event: "order.failed",
+				text: `Order ${orderId} of client ${clientId} (${after.side} ${after.quantity} ${after.symbol}) never reached the OMS (it confirmed it does not have it): it is FAILED and needs ops`,
+				detail: { orderId, clientId, order: after },
+				clientId,
+			});
+		}
 		return { done: true };
 	}
-	if (await account.claimAlert(`unknown:${orderId}`)) {
-		const sent = await sendAlert(env, {
-			event: "order.outcome_unknown",
-			text: `Order ${orderId} of client ${clientId} may be at the OMS but the OMS cannot say (${describe(answer)}): it keeps counting against the position; check it with the OMS`,
-			detail: { orderId, clientId, answer: describe(answer) },
-		});
-		await account.settleAlert(`unknown:${orderId}`, sent !== "failed");
-	}
+	await alertOnce(env, account, `unknown:${orderId}`, {
+		event: "order.outcome_unknown",
+		text: `Order ${orderId} of client ${clientId} may be at the OMS but the OMS cannot say (${describe(answer)}): it keeps counting against the position; check it with the OMS`,
+		detail: { orderId, clientId, answer: describe(answer) },
+	});
 	log("relay.check_failed", { orderId, reason: describe(answer) }, "warn");
 	// The Account sends the next check itself: this message is done either way.
 	return { done: true };
@@ -203,6 +210,14 @@ export async function consumeOrders(batch: MessageBatch<OrderMessage>, env: Env)
 	]);
 }
 
+/** Sends an alert about one of a client's orders unless already sent or being sent; false when the webhook did not take it. */
+async function alertOnce(env: Env, account: DurableObjectStub<Account>, key: string, alert: Alert): Promise<boolean> {
+	if (!(await account.claimAlert(key))) return true;
+	const sent = (await sendAlert(env, alert)) !== "failed";
+	await account.settleAlert(key, sent);
+	return sent;
+}
+
 /**
  * What the relay gave up on: the order ends FAILED and ops hear about it once. An alert the
  * webhook did not take is not lost: the dead letter is retried (with the relay's backoff, up to
@@ -217,20 +232,13 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 		try {
 			const clientId = m.kind === "place" ? m.order.clientId : m.clientId;
 			const account = env.ACCOUNTS.getByName(clientId);
-			/** Sends the alert unless already sent or being sent; false when the webhook did not take it. */
-			const alertOnce = async (key: string, alert: Alert) => {
-				if (!(await account.claimAlert(key))) return true;
-				const sent = (await sendAlert(env, alert)) !== "failed";
-				await account.settleAlert(key, sent);
-				return sent;
-			};
 			let alerted = true;
 			switch (m.kind) {
 				case "place": {
 					// One result per outcome given. An order the OMS may hold is not FAILED: the checks settle it.
 					const [result] = await account.relayOutcomes([{ orderId: m.order.orderId, outcome: { kind: "gave_up" } }]);
 					if (result!.order?.status === "FAILED") {
-						alerted = await alertOnce(`failed:${m.order.orderId}`, {
+						alerted = await alertOnce(env, account, `failed:${m.order.orderId}`, {
 							event: "order.failed",
 							text: `Order ${m.order.orderId} of client ${clientId} (${m.order.side} ${m.order.quantity} ${m.order.symbol}) could not be relayed to the OMS: it is FAILED and needs ops`,
 							detail: { orderId: m.order.orderId, clientId, order: m.order },
@@ -240,7 +248,7 @@ export async function consumeDeadOrders(batch: MessageBatch<OrderMessage>, env: 
 					break;
 				}
 				case "cancel":
-					alerted = await alertOnce(`cancel_failed:${m.orderId}`, {
+					alerted = await alertOnce(env, account, `cancel_failed:${m.orderId}`, {
 						event: "order.cancel_failed",
 						text: `The cancel of order ${m.orderId} of client ${clientId} could not be delivered to the OMS`,
 						detail: { orderId: m.orderId, clientId },

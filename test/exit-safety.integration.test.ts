@@ -135,6 +135,30 @@ describe("exit all keeps hedges", () => {
 		expect(Date.parse(String(sentLong?.expiresAt)) - Date.parse(long.createdAt)).toBe(Number(env.MARKET_ORDER_TTL_SECONDS) * 1000);
 	});
 
+	it("keeps the hedge when a short leg accepted after the long leg (which waited for it too) is rejected", async () => {
+		const c = await createClient({ positions: [future("NIFTY", 75), option("NIFTY", -150)] });
+		const [longId, shortId] = c.positionIds;
+		await omsBehaviour(c.clientId, { holdFills: true, ackDelayMs: 0 });
+		const t = await trader(c.clientId);
+		// Half the short is on its way out; exiting the futures then holds the long leg behind it.
+		const first = (await accepted(await t.post("/api/square-offs", { positionId: shortId, quantity: 75 }))).orders[0]!;
+		await eventually(async () => (await atOms(c.clientId)).has(first.id), "first short exit at the OMS");
+		const long = (await accepted(await t.post("/api/square-offs/all", { segment: "FUT" }))).orders[0]!;
+		expect(long).toMatchObject({ positionId: longId, status: "PENDING", reason: expect.stringContaining("waiting for the short legs") });
+		// The rest of the short is exited after the long leg was accepted, and the OMS rejects it.
+		await omsBehaviour(c.clientId, { mode: "reject", holdFills: true, ackDelayMs: 0 });
+		const second = (await accepted(await t.post("/api/square-offs/all", { segment: "OPT" }))).orders[0]!;
+		await eventually(async () => (await t.order(second.id)).status === "REJECTED", "second short exit REJECTED");
+		expect(await t.order(long.id)).toMatchObject({ status: "PENDING" });
+		await fillAtOms(c.clientId, [first.id]);
+		const kept = await eventually(async () => {
+			const o = await t.order(long.id);
+			return o.status === "CANCELLED" && o;
+		}, "long leg CANCELLED");
+		expect(kept.reason).toContain("hedge kept");
+		expect(await atOms(c.clientId)).not.toContain(long.id);
+	});
+
 	it("property: over random positions across underlyings, no long-side exit reaches the OMS before its underlying's short-side exits have filled", async () => {
 		const underlyings = ["NIFTY", "BANKNIFTY", "FINNIFTY"];
 		const leg = fc.record({
@@ -369,6 +393,40 @@ describe("outcome unknown", () => {
 		expect(failed.reason).toContain("never had it");
 		expect(await atOms(c.clientId)).not.toContain(id);
 		expect((await t.positions())[0]?.pendingExitQty).toBe(0);
+		// Ops hear of it once, as of any exit that failed.
+		const alerts = await eventually(async () => {
+			const a = (await alertsFor(c.clientId)).filter((x) => x.event === "order.failed");
+			return a.length > 0 && a;
+		}, "order.failed alert");
+		expect(alerts).toHaveLength(1);
+		expect(alerts[0]!.text).toContain(id);
+	}, 60_000);
+
+	it("an exit of unknown outcome the trader cancels is never placed afterwards, and ends CANCELLED once the OMS says it never had it", async () => {
+		const c = await createClient({ positions: [future("NIFTY", 75)] });
+		// The first attempt hangs before the OMS takes it (unknown outcome); the retries get 503 until the cancel is in.
+		await omsBehaviour(c.clientId, { hangTimes: 1, failTimes: 1000, silent: true });
+		const t = await trader(c.clientId);
+		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
+		const id = orders[0]!.id;
+		await eventually(async () => {
+			const o = await t.order(id);
+			return o.status === "SENT" && o.reason?.includes("confirming");
+		}, "SENT, outcome unknown");
+		expect((await t.post(`/api/orders/${id}/cancel`)).status).toBe(202);
+		// The OMS answers normally again: a retry of the placement would now go through.
+		await omsBehaviour(c.clientId, { silent: true });
+		const cancelled = await eventually(
+			async () => {
+				const o = await t.order(id);
+				return o.status === "CANCELLED" && o;
+			},
+			"CANCELLED once the OMS said it never had it",
+			40_000,
+		);
+		expect(cancelled.reason).toContain("cancelled before it reached the exchange");
+		expect(await atOms(c.clientId)).not.toContain(id);
+		expect((await alertsFor(c.clientId)).filter((x) => x.event === "order.failed")).toHaveLength(0);
 	}, 60_000);
 });
 

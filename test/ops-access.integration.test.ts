@@ -115,6 +115,11 @@ describe("ops sign-in: Cloudflare Access", () => {
 		await expectProblem(own, 400, "UNKNOWN_FIELD");
 		const script = await call("/ops/failover", { method: "POST", headers: signedIn, body: JSON.stringify({ nope: 1 }) });
 		await expectProblem(script, 400, "UNKNOWN_FIELD");
+		// Another site's page embedding an ops GET (an <img>) is refused; following a link to the console is not.
+		const embedded = { ...signedIn, "sec-fetch-site": "cross-site", "sec-fetch-mode": "no-cors" };
+		await expectProblem(await call("/ops/overview", { headers: embedded }), 403, "CROSS_SITE_REQUEST");
+		const followed = { ...signedIn, "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" };
+		expect((await call("/ops/overview", { headers: followed })).status).toBe(200);
 	});
 });
 

@@ -67,8 +67,8 @@ export function shortExitsLive(sql: SqlStorage): Set<string> {
  * Exit-all keeps hedges: the long-side legs of an underlying wait (held) until no short-side
  * exit of that underlying is live, whichever square-off it came from, then go out (with the
  * expiry they got when accepted; the alarm fails one that waits past it). If a short-side exit
- * accepted before a leg ended REJECTED, FAILED or CANCELLED after it, the leg ends CANCELLED
- * and the hedge stays.
+ * ended REJECTED, FAILED or CANCELLED after a leg was accepted (so the leg waited for it), the
+ * leg ends CANCELLED and the hedge stays.
  */
 function settleHedges(book: Book, short: OrderRow): void {
 	if (short.side !== "BUY" || short.underlying === null || !isFinal(short.status)) return;
@@ -84,8 +84,8 @@ function settleHedges(book: Book, short: OrderRow): void {
 		.toArray();
 	for (const leg of held) {
 		book.sql.exec("UPDATE orders SET held = 0 WHERE id = ?", leg.id);
-		// A short leg this one waited for: accepted before it, ended after it (a late fill moves updated_at, not ended_at).
-		const waitedFor = broken.find((o) => o.created_at <= leg.created_at && (o.ended_at ?? o.updated_at) >= leg.created_at);
+		// A short leg this one waited for ended after it was accepted (a late fill moves updated_at, not ended_at).
+		const waitedFor = broken.find((o) => (o.ended_at ?? o.updated_at) >= leg.created_at);
 		if (waitedFor) {
 			const reason = `hedge kept: the short leg ${waitedFor.symbol} ended ${waitedFor.status}, so this long leg was not sent`;
 			change(book, { ...leg, held: 0 }, { status: "CANCELLED", reason }, {});
@@ -133,6 +133,8 @@ export function beginRelay(book: Book, orderIds: string[], now = Date.now()): st
 		const row = orderRow(book.sql, id);
 		const unknown = row?.outcome_unknown === 1 && row.status === "SENT";
 		if (!row || row.held === 1 || !(row.status === "PENDING" || unknown)) continue;
+		// The trader asked to cancel one the OMS may not have: never placed now; the cancel and the check settle it.
+		if (unknown && row.cancel_state !== "none") continue;
 		if (row.expires_at !== null && Date.parse(row.expires_at) <= now) {
 			if (!unknown) expire(book, row);
 			continue;

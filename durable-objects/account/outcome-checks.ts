@@ -20,7 +20,10 @@ export function checksDue(sql: SqlStorage, everyMs: number, now = Date.now()): O
 	return due;
 }
 
-/** What the OMS said of an order of unknown outcome: adopted (forward only), or FAILED if it never had it and it has expired. */
+/**
+ * What the OMS said of an order of unknown outcome: adopted (forward only), or, if it never had
+ * it and it has expired, CANCELLED when the trader had cancelled it, else FAILED.
+ */
 export function settleLookup(book: Book, orderId: string, lookup: OmsLookup, now = Date.now()): void {
 	const row = orderRow(book.sql, orderId);
 	if (row?.outcome_unknown !== 1 || row.status !== "SENT") return;
@@ -28,6 +31,11 @@ export function settleLookup(book: Book, orderId: string, lookup: OmsLookup, now
 		// Before its expiry the relay may still place it; after, the OMS refuses it: it can never reach the exchange.
 		if (row.expires_at !== null && Date.parse(row.expires_at) > now) return;
 		book.sql.exec("UPDATE orders SET outcome_unknown = 0 WHERE id = ?", orderId);
+		if (row.cancel_state !== "none") {
+			// The trader cancelled it, and it never reached the OMS: cancelled is what happened.
+			change(book, { ...row, outcome_unknown: 0 }, { status: "CANCELLED", reason: "cancelled before it reached the exchange" }, {});
+			return;
+		}
 		const reason = "expired before it reached the exchange (the OMS confirmed it never had it)";
 		change(book, { ...row, outcome_unknown: 0 }, { status: "FAILED", reason }, {});
 		book.outbox.recordAudit("order.failed", row.client_id, { orderId, reason: "expired, not at the OMS" }, "system");

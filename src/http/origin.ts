@@ -22,8 +22,15 @@ export const requireSameOrigin = createMiddleware<AppEnv>(async (c, next) => {
 	await next();
 });
 
-/** /ops: a browser's state-changing request must come from this site; a machine's (no Origin) goes on. */
+/**
+ * /ops: a browser's state-changing request must come from this site; a machine's (no Origin)
+ * goes on. Another site's page cannot fetch or embed an ops GET either (a client view is audited
+ * in the operator's name); following a link to the console from elsewhere still works.
+ */
 export const refuseForeignOrigin = createMiddleware<AppEnv>(async (c, next) => {
+	if (c.req.header("sec-fetch-site") === "cross-site" && c.req.header("sec-fetch-mode") !== "navigate") {
+		throw new Problem(403, "CROSS_SITE_REQUEST", "requests from other sites' pages are not accepted");
+	}
 	const origin = c.req.header("origin");
 	if (!SAFE_METHODS.has(c.req.method) && origin !== undefined) requireOwnOrigin(origin, c.req.url);
 	await next();
