@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Order } from "../src/contract";
 import { createClient, type PositionSpec } from "./fixtures";
-import { alertsFor, eventually, omsBehaviour, omsEvent, omsStats, trader } from "./trading-helpers";
+import { alertsFor, eventually, omsBehaviour, omsEvent, omsStats, statusIs, type Trader, trader } from "./trading-helpers";
 import { call, expectProblem, opsHeaders, SITE, setFailover } from "./helpers";
 
 const option = (underlying: string, netQty: number): PositionSpec => ({
@@ -151,10 +151,7 @@ describe("exit all keeps hedges", () => {
 		await eventually(async () => (await t.order(second.id)).status === "REJECTED", "second short exit REJECTED");
 		expect(await t.order(long.id)).toMatchObject({ status: "PENDING" });
 		await fillAtOms(c.clientId, [first.id]);
-		const kept = await eventually(async () => {
-			const o = await t.order(long.id);
-			return o.status === "CANCELLED" && o;
-		}, "long leg CANCELLED");
+		const kept = await statusIs(t, long.id, "CANCELLED");
 		expect(kept.reason).toContain("hedge kept");
 		expect(await atOms(c.clientId)).not.toContain(long.id);
 	});
@@ -309,18 +306,27 @@ describe("expiry", () => {
 	});
 });
 
+/** A client with one long future, its own OMS behaviour, and an accepted exit of it all. */
+async function exitFuture(behaviour: Record<string, unknown>) {
+	const c = await createClient({ positions: [future("NIFTY", 75)] });
+	await omsBehaviour(c.clientId, behaviour);
+	const t = await trader(c.clientId);
+	const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
+	return { c, t, id: orders[0]!.id };
+}
+
+/** Waits until the order is SENT with its outcome unknown (the reason says it is being confirmed). */
+const outcomeUnknown = (t: Trader, id: string) =>
+	eventually(async () => {
+		const o = await t.order(id);
+		return o.status === "SENT" && o.reason?.includes("confirming") && o;
+	}, "SENT, outcome unknown");
+
 describe("outcome unknown", () => {
 	it("a 504 from a gateway in front of the OMS is no definite answer: the exit stays counted (SENT, not FAILED), and the OMS's next answer confirms it once", async () => {
-		const c = await createClient({ positions: [future("NIFTY", 75)] });
 		// Every attempt reaches the OMS, which takes the order; the gateway answers 504 each time.
-		await omsBehaviour(c.clientId, { gatewayTimeoutTimes: 1000, silent: true });
-		const t = await trader(c.clientId);
-		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
-		const id = orders[0]!.id;
-		const unknown = await eventually(async () => {
-			const o = await t.order(id);
-			return o.status === "SENT" && o.reason?.includes("confirming") && o;
-		}, "SENT, outcome unknown");
+		const { c, t, id } = await exitFuture({ gatewayTimeoutTimes: 1000, silent: true });
+		const unknown = await outcomeUnknown(t, id);
 		expect(unknown.reason).toContain("confirming with the exchange");
 		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 422, "NOTHING_TO_EXIT");
 		// The gateway recovers: the next retry hears that the OMS already has it.
@@ -334,18 +340,11 @@ describe("outcome unknown", () => {
 	});
 
 	it("an exit the OMS took whose answer was lost, then 503s and silence: stays counted (SENT), a second exit is refused, ops alerted once, and the OMS's word settles it", async () => {
-		const c = await createClient({ positions: [future("NIFTY", 75)] });
-		await omsBehaviour(c.clientId, { loseAnswerTimes: 1, silent: true });
-		const t = await trader(c.clientId);
-		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
-		const id = orders[0]!.id;
+		const { c, t, id } = await exitFuture({ loseAnswerTimes: 1, silent: true });
 		await eventually(async () => (await omsStats(c.clientId)).hung === 1, "answer lost");
 		// From now on the OMS answers 503 to every try and cannot be asked either.
 		await omsBehaviour(c.clientId, { failTimes: 1000, lookupsFail: true, silent: true });
-		const unknown = await eventually(async () => {
-			const o = await t.order(id);
-			return o.status === "SENT" && o.reason?.includes("confirming") && o;
-		}, "SENT, outcome unknown");
+		const unknown = await outcomeUnknown(t, id);
 		expect(unknown.reason).toContain("confirming with the exchange");
 		await expectProblem(await t.post("/api/square-offs", { positionId: c.positionIds[0] }), 422, "NOTHING_TO_EXIT");
 		expect((await t.positions())[0]?.pendingExitQty).toBe(75);
@@ -377,19 +376,8 @@ describe("outcome unknown", () => {
 	});
 
 	it("an attempt that hung before the OMS took it, then 503s: after expiry the OMS says it never had it, and the order ends FAILED", async () => {
-		const c = await createClient({ positions: [future("NIFTY", 75)] });
-		await omsBehaviour(c.clientId, { hangTimes: 1, failTimes: 1000 });
-		const t = await trader(c.clientId);
-		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
-		const id = orders[0]!.id;
-		const failed = await eventually(
-			async () => {
-				const o = await t.order(id);
-				return o.status === "FAILED" && o;
-			},
-			"FAILED once the OMS said it never had it",
-			40_000,
-		);
+		const { c, t, id } = await exitFuture({ hangTimes: 1, failTimes: 1000 });
+		const failed = await statusIs(t, id, "FAILED", 40_000);
 		expect(failed.reason).toContain("never had it");
 		expect(await atOms(c.clientId)).not.toContain(id);
 		expect((await t.positions())[0]?.pendingExitQty).toBe(0);
@@ -403,27 +391,13 @@ describe("outcome unknown", () => {
 	}, 60_000);
 
 	it("an exit of unknown outcome the trader cancels is never placed afterwards, and ends CANCELLED once the OMS says it never had it", async () => {
-		const c = await createClient({ positions: [future("NIFTY", 75)] });
 		// The first attempt hangs before the OMS takes it (unknown outcome); the retries get 503 until the cancel is in.
-		await omsBehaviour(c.clientId, { hangTimes: 1, failTimes: 1000, silent: true });
-		const t = await trader(c.clientId);
-		const { orders } = await accepted(await t.post("/api/square-offs", { positionId: c.positionIds[0] }));
-		const id = orders[0]!.id;
-		await eventually(async () => {
-			const o = await t.order(id);
-			return o.status === "SENT" && o.reason?.includes("confirming");
-		}, "SENT, outcome unknown");
+		const { c, t, id } = await exitFuture({ hangTimes: 1, failTimes: 1000, silent: true });
+		await outcomeUnknown(t, id);
 		expect((await t.post(`/api/orders/${id}/cancel`)).status).toBe(202);
 		// The OMS answers normally again: a retry of the placement would now go through.
 		await omsBehaviour(c.clientId, { silent: true });
-		const cancelled = await eventually(
-			async () => {
-				const o = await t.order(id);
-				return o.status === "CANCELLED" && o;
-			},
-			"CANCELLED once the OMS said it never had it",
-			40_000,
-		);
+		const cancelled = await statusIs(t, id, "CANCELLED", 40_000);
 		expect(cancelled.reason).toContain("cancelled before it reached the exchange");
 		expect(await atOms(c.clientId)).not.toContain(id);
 		expect((await alertsFor(c.clientId)).filter((x) => x.event === "order.failed")).toHaveLength(0);

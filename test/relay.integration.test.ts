@@ -19,6 +19,7 @@ import {
 	omsStats,
 	refuseAlerts,
 	type Trader,
+	statusIs,
 	trader,
 } from "./trading-helpers";
 
@@ -49,12 +50,6 @@ const completeInPostgres = (orderId: string) =>
 			}),
 		"COMPLETE in Postgres",
 	);
-
-const statusIs = (t: Trader, id: string, status: Order["status"]) =>
-	eventually(async () => {
-		const o = await t.order(id);
-		return o.status === status && o;
-	}, `order ${id} ${status}`);
 
 /** SENT comes at once when an attempt had no answer (outcome unknown, still counted); this waits for the OMS's confirmation. */
 const placementConfirmed = (t: Trader, id: string) =>

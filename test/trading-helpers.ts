@@ -10,7 +10,9 @@ import type { OmsEvent, Order, Position, RelayOrder } from "../src/contract";
 import { openSession } from "./fixtures";
 import { call, SITE } from "./helpers";
 
-export { eventually } from "./helpers";
+import { eventually } from "./helpers";
+
+export { eventually };
 
 export interface Trader {
 	clientId: string;
@@ -47,6 +49,17 @@ export async function trader(clientId: string): Promise<Trader> {
 	};
 	return t;
 }
+
+/** Waits until the trader's order has `status`, and returns it. */
+export const statusIs = (t: Trader, id: string, status: Order["status"], timeoutMs?: number) =>
+	eventually(
+		async () => {
+			const o = await t.order(id);
+			return o.status === status && o;
+		},
+		`order ${id} ${status}`,
+		timeoutMs,
+	);
 
 export interface SimStats {
 	requests: number;
