@@ -390,6 +390,18 @@ describe("outcome unknown", () => {
 		expect(alerts[0]!.text).toContain(id);
 	}, 60_000);
 
+	it("an exit the trader cancels while its placement is being retried is never placed afterwards, and ends CANCELLED once the OMS says it never had it", async () => {
+		// Every attempt gets 503 until the cancel is in.
+		const { c, t, id } = await exitFuture({ failTimes: 1000, silent: true });
+		await eventually(async () => (await omsStats(c.clientId)).errors > 0, "a first attempt refused");
+		expect((await t.post(`/api/orders/${id}/cancel`)).status).toBe(202);
+		// The OMS answers normally again: a retry of the placement would now go through.
+		await omsBehaviour(c.clientId, { silent: true });
+		const cancelled = await statusIs(t, id, "CANCELLED", 40_000);
+		expect(cancelled.reason).toContain("cancelled before it reached the exchange");
+		expect(await atOms(c.clientId)).not.toContain(id);
+	}, 60_000);
+
 	it("an exit of unknown outcome the trader cancels is never placed afterwards, and ends CANCELLED once the OMS says it never had it", async () => {
 		// The first attempt hangs before the OMS takes it (unknown outcome); the retries get 503 until the cancel is in.
 		const { c, t, id } = await exitFuture({ hangTimes: 1, failTimes: 1000, silent: true });

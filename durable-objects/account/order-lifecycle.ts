@@ -133,8 +133,13 @@ export function beginRelay(book: Book, orderIds: string[], now = Date.now()): st
 		const row = orderRow(book.sql, id);
 		const unknown = row?.outcome_unknown === 1 && row.status === "SENT";
 		if (!row || row.held === 1 || !(row.status === "PENDING" || unknown)) continue;
-		// The trader asked to cancel one the OMS may not have: never placed now; the cancel and the check settle it.
-		if (unknown && row.cancel_state !== "none") continue;
+		// The trader asked to cancel it while it was being placed (a PENDING one is cancelled at once
+		// otherwise): never placed now. An earlier attempt may have reached the OMS, so it counts as
+		// of unknown outcome: the cancel goes to the OMS, and the check settles it.
+		if (row.cancel_state !== "none") {
+			if (!unknown) outcomeUnknown(book, row, "cancelled while it was being placed");
+			continue;
+		}
 		if (row.expires_at !== null && Date.parse(row.expires_at) <= now) {
 			if (!unknown) expire(book, row);
 			continue;
@@ -154,6 +159,18 @@ export function cancelRelay(sql: SqlStorage, orderId: string): "send" | "skip" |
 	}
 	if (isFinal(row.status)) return "skip";
 	return row.status === "PENDING" ? "wait" : "send";
+}
+
+/** The OMS may hold it: SENT and counted until the OMS says, asked from its expiry on (outcome-checks.ts). */
+function outcomeUnknown(book: Book, row: OrderRow, reason: string): OrderRow {
+	book.sql.exec(
+		"UPDATE orders SET outcome_unknown = 1, check_after = ? WHERE id = ?",
+		Date.parse(row.expires_at ?? row.created_at),
+		row.id,
+	);
+	const after = change(book, { ...row, outcome_unknown: 1 }, { status: "SENT", reason: UNKNOWN_REASON }, {});
+	book.outbox.recordAudit("order.outcome_unknown", row.client_id, { orderId: row.id, reason }, "system");
+	return after;
 }
 
 function expire(book: Book, row: OrderRow): OrderRow {
@@ -191,13 +208,7 @@ export function relayOutcome(book: Book, orderId: string, outcome: RelayOutcome)
 			break;
 		case "unknown":
 			if (row.outcome_unknown === 1 || !(row.status === "PENDING" || row.status === "SENT")) break;
-			book.sql.exec(
-				"UPDATE orders SET outcome_unknown = 1, check_after = ? WHERE id = ?",
-				Date.parse(row.expires_at ?? row.created_at),
-				orderId,
-			);
-			after = change(book, { ...row, outcome_unknown: 1 }, { status: "SENT", reason: UNKNOWN_REASON }, {});
-			book.outbox.recordAudit("order.outcome_unknown", row.client_id, { orderId, reason: outcome.reason }, "system");
+			after = outcomeUnknown(book, row, outcome.reason);
 			break;
 		case "rejected":
 			if (!isFinal(row.status)) after = change(book, row, { status: "REJECTED", reason: outcome.reason }, {});
