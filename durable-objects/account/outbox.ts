@@ -125,11 +125,16 @@ export class Outbox {
 		return this.waiting();
 	}
 
-	private async sendOrders(): Promise<void> {
+	/** PENDING orders this instance has not put on the orders queue yet (it forgets those that left PENDING). */
+	private unplaced(): OrderRow[] {
 		const pending = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE status = 'PENDING' AND held = 0 ORDER BY rowid").toArray();
 		const stillPending = new Set(pending.map((r) => r.id));
 		for (const id of this.placed) if (!stillPending.has(id)) this.placed.delete(id);
-		const places = pending.filter((r) => !this.placed.has(r.id));
+		return pending.filter((r) => !this.placed.has(r.id));
+	}
+
+	private async sendOrders(): Promise<void> {
+		const places = this.unplaced();
 		const cancels = this.sql.exec<OrderRow>("SELECT * FROM orders WHERE cancel_state = 'requested'").toArray();
 		const primaryCancels = this.sql.exec<{ order_id: string }>("SELECT order_id FROM primary_cancels WHERE state = 'requested'").toArray();
 		const clientId = clientRow(this.sql).client_id;
@@ -189,12 +194,8 @@ export class Outbox {
 
 	/** Whether anything still waits to be sent (the alarm keeps coming back until nothing does). */
 	private waiting(): boolean {
-		const unsent = this.sql
-			.exec<{ id: string }>("SELECT id FROM orders WHERE status = 'PENDING' AND held = 0")
-			.toArray()
-			.some((r) => !this.placed.has(r.id));
 		return (
-			unsent ||
+			this.unplaced().length > 0 ||
 			this.sql
 				.exec(
 					"SELECT 1 FROM orders WHERE cancel_state = 'requested' OR (outcome_unknown = 1 AND status = 'SENT') UNION ALL SELECT 1 FROM primary_cancels WHERE state = 'requested' UNION ALL SELECT 1 FROM outbound_records WHERE seq > ? LIMIT 1",
